@@ -1,0 +1,1 @@
+"""Staff command line: python -m bot …"""

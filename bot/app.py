@@ -1,0 +1,66 @@
+"""Composition root: settings → storage → knowledge → responder → channels; stop in reverse."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from contextlib import AsyncExitStack
+
+from bot.admin.common import setup_logging
+from bot.config import Settings
+from bot.core.knowledge import KnowledgeError
+from bot.runtime import Runtime, open_runtime
+
+log = logging.getLogger(__name__)
+
+NO_CHANNEL_HINT = (
+    "No channel is configured, so the assistant runs in this terminal.\n"
+    "To run it on Telegram: create a bot with @BotFather, then\n"
+    "  TELEGRAM_BOT_TOKEN=123456:ABC... python run_bot.py\n"
+    "(or put TELEGRAM_BOT_TOKEN=... in a .env file). See README.md.\n"
+)
+
+
+async def _start_watcher(stack: AsyncExitStack, runtime: Runtime) -> None:
+    """Poll the knowledge version so staff changes go live without a restart."""
+    if runtime.storage is None:
+        return
+    from bot.storage.reload import KnowledgeWatcher
+
+    watcher = KnowledgeWatcher(
+        runtime.storage, runtime.settings.knowledge_poll_seconds, runtime.install
+    )
+    watcher.start()
+    stack.push_async_callback(watcher.stop)
+
+
+async def serve(settings: Settings) -> int:
+    async with AsyncExitStack() as stack:
+        runtime = await stack.enter_async_context(open_runtime(settings))
+        await _start_watcher(stack, runtime)
+        if settings.telegram_bot_token is not None:
+            from bot.channels.telegram.runner import run_telegram
+
+            await run_telegram(settings, runtime)
+            return 0
+        from bot.channels.console import ConsoleChannel
+
+        if sys.stdin.isatty():
+            sys.stderr.write(NO_CHANNEL_HINT + "\n")
+        return await ConsoleChannel(runtime.assistant.handle).run()
+
+
+def main() -> int:
+    """Run the assistant on whatever channels the settings configure."""
+    settings = Settings()
+    setup_logging(settings, quiet=settings.telegram_bot_token is None)
+    try:
+        return asyncio.run(serve(settings))
+    except KnowledgeError as exc:
+        print("The knowledge base has errors; refusing to start half-loaded:", file=sys.stderr)
+        for issue in exc.issues:
+            print(f"  {issue}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0

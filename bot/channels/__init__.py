@@ -1,0 +1,1 @@
+"""Channel adapters: translate platform updates into IncomingMessage and render Reply values."""

@@ -1,0 +1,82 @@
+"""Typed settings: environment variables and an optional .env file, built once, passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """All configuration. Every field maps to the upper-case environment variable."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    # --- knowledge and province
+    knowledge_dir: Path = PROJECT_ROOT / "knowledge"
+    province: str = "default"  # a file name under knowledge/provinces/ (without .yaml)
+
+    # --- matching policy (calibrated on tests/data/dev.jsonl; re-tune with `python -m bot eval`)
+    match_answer_threshold: float = 0.55
+    match_suggest_threshold: float = 0.30
+    match_margin: float = 0.08
+    max_input_chars: int = 1000  # longer input is cut for matching
+    max_message_chars: int = 4000  # longer messages get a polite "please shorten"
+
+    # --- storage
+    database_url: str = "sqlite:///data/assistant.db"
+    log_retention_days: int = 180
+    knowledge_poll_seconds: float = 2.0
+    # PostgreSQL schema to use (search_path); tests give each run its own schema.
+    database_schema: str | None = None
+    # Waiting for SQLite's single writer; generous so a burst never reaches a citizen as an error.
+    sqlite_busy_timeout_ms: int = 15000
+    database_pool_size: int = 5
+    # PgBouncer in transaction mode cannot keep asyncpg's prepared statements.
+    database_pgbouncer: bool = False
+    database_echo: bool = False
+
+    # --- telegram
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_base_url: str = "https://api.telegram.org/bot"
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_webhook_host: str = "0.0.0.0"
+    telegram_webhook_port: int = 8443
+    telegram_webhook_path: str = "/telegram"
+    telegram_admin_ids: str = ""  # comma-separated Telegram user ids
+    flood_max_messages: int = 8
+    flood_window_seconds: float = 10.0
+
+    # --- broadcast and schedule
+    timezone: str = "Asia/Ho_Chi_Minh"
+    telegram_broadcast_rate: float = 25.0
+    telegram_paid_broadcast: bool = False
+    tip_cron: str = "0 8 * * tue"
+    quiet_hours_start: str = "21:00"
+    quiet_hours_end: str = "07:00"
+
+    # --- zalo and web (later issues)
+    zalo_bot_token: SecretStr | None = None
+    zalo_api_base_url: str = "https://bot-api.zaloplatforms.com/bot"
+
+    log_level: str = "INFO"
+
+    @field_validator("telegram_api_base_url", "zalo_api_base_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @property
+    def admin_ids(self) -> frozenset[int]:
+        ids = {int(p) for p in self.telegram_admin_ids.replace(";", ",").split(",") if p.strip()}
+        return frozenset(ids)
+
+    @property
+    def province_file(self) -> Path:
+        return self.knowledge_dir / "provinces" / f"{self.province}.yaml"

@@ -1,0 +1,1 @@
+"""Channel-free core: pure Python, no SDK, database or scheduler imports."""

@@ -1,0 +1,215 @@
+"""The conversation service every channel calls: responder + feedback, subscriptions and logging."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, replace
+
+from bot.core import texts
+from bot.core.messages import (
+    QUESTION_OUTCOMES,
+    Choice,
+    IncomingMessage,
+    MessageKind,
+    Outcome,
+    Reply,
+    action,
+    parse_action,
+)
+from bot.core.ports import (
+    ConversationLog,
+    FeedbackStore,
+    LoggedExchange,
+    SubscriptionStore,
+    TipSource,
+    UserDirectory,
+)
+from bot.core.redact import redact
+from bot.core.responder import Responder, command_name
+
+log = logging.getLogger(__name__)
+
+
+class _ExpiringMap:
+    """Small per-user memory with a size cap and a time limit, so memory stays flat."""
+
+    def __init__(self, max_items: int = 10_000, ttl_seconds: float = 900.0) -> None:
+        self._items: OrderedDict[tuple[str, str], tuple[float, str]] = OrderedDict()
+        self.max_items = max_items
+        self.ttl = ttl_seconds
+
+    def put(self, key: tuple[str, str], value: str) -> None:
+        self._items.pop(key, None)
+        self._items[key] = (time.monotonic() + self.ttl, value)
+        while len(self._items) > self.max_items:
+            self._items.popitem(last=False)
+
+    def pop(self, key: tuple[str, str]) -> str | None:
+        item = self._items.pop(key, None)
+        if item is None or item[0] < time.monotonic():
+            return None
+        return item[1]
+
+    def get(self, key: tuple[str, str]) -> str | None:
+        item = self._items.get(key)
+        if item is None or item[0] < time.monotonic():
+            return None
+        return item[1]
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+@dataclass(slots=True)
+class Ports:
+    """Storage-backed collaborators; any may be missing (e.g. staff tools log nothing)."""
+
+    log: ConversationLog | None = None
+    feedback: FeedbackStore | None = None
+    subscriptions: SubscriptionStore | None = None
+    users: UserDirectory | None = None
+    tips: TipSource | None = None
+
+
+class Assistant:
+    """Channel-free entry point: ``await assistant.handle(message)`` → Reply."""
+
+    def __init__(self, responder: Responder, ports: Ports | None = None) -> None:
+        self.responder = responder
+        self.ports = ports or Ports()
+        self._last_question = _ExpiringMap()
+        self._awaiting_comment = _ExpiringMap()
+
+    async def handle(self, message: IncomingMessage) -> Reply:
+        key = (message.channel, message.user_id)
+        await self._touch(message)
+        if message.action:
+            special = await self._on_action(message, key)
+            if special is not None:
+                return special
+        elif message.kind is MessageKind.TEXT and message.text:
+            pending = self._awaiting_comment.pop(key)
+            if pending is not None and command_name(message.text) is None:
+                return await self._store_comment(message, pending)
+            command = command_name(message.text)
+            if command in ("subscribe", "unsubscribe", "tips"):
+                return await self._on_subscription(message, command)
+
+        reply = self.responder.respond(message)
+        if message.action and reply.outcome is Outcome.ANSWERED:
+            verb, _ = parse_action(message.action)
+            if verb == "pick":
+                question = self._last_question.get(key)
+                message = replace(message, reply_to_question=question)
+                await self._log(message, reply, question or "")
+            return reply
+        if reply.outcome in QUESTION_OUTCOMES:
+            text = message.text or ""
+            self._last_question.put(key, text)
+            await self._log(message, reply, text)
+        return reply
+
+    # ------------------------------------------------------------------ internals
+
+    async def _touch(self, message: IncomingMessage) -> None:
+        if self.ports.users is None:
+            return
+        try:
+            await self.ports.users.touch(
+                channel=message.channel, user_id=message.user_id, display_name=message.display_name
+            )
+        except Exception:
+            log.exception("could not record user %s/%s", message.channel, message.user_id)
+
+    async def _log(self, message: IncomingMessage, reply: Reply, text: str) -> None:
+        if self.ports.log is None:
+            return
+        try:
+            await self.ports.log.record(LoggedExchange(message, reply, redact(text)))
+        except Exception:
+            # Losing one log row is better than failing a citizen's answer.
+            log.exception("could not log an exchange on %s", message.channel)
+
+    async def _on_action(self, message: IncomingMessage, key: tuple[str, str]) -> Reply | None:
+        verb, args = parse_action(message.action or "")
+        if verb == "fb" and len(args) == 2 and args[0] in ("0", "1"):
+            helpful = args[0] == "1"
+            question = self._last_question.get(key)
+            await self._feedback(message, args[1], helpful, None, question)
+            if helpful:
+                choices: tuple[Choice, ...] = ()
+                if await self._can_offer_subscription(message):
+                    choices = (Choice(texts.OFFER_SUBSCRIBE, "sub"),)
+                return Reply(texts.FEEDBACK_THANKS, Outcome.FEEDBACK, choices=choices)
+            return Reply(
+                self.responder.format(texts.FEEDBACK_SORRY),
+                Outcome.FEEDBACK,
+                choices=(Choice(texts.LEAVE_COMMENT, action("cmt", args[1])),),
+                faq_id=args[1],
+            )
+        if verb == "cmt" and args:
+            self._awaiting_comment.put(key, args[0])
+            return Reply(texts.COMMENT_PROMPT, Outcome.FEEDBACK, faq_id=args[0])
+        if verb in ("sub", "unsub"):
+            return await self._on_subscription(
+                message, "subscribe" if verb == "sub" else "unsubscribe"
+            )
+        return None
+
+    async def _feedback(
+        self,
+        message: IncomingMessage,
+        faq_id: str,
+        helpful: bool,
+        comment: str | None,
+        question: str | None,
+    ) -> None:
+        if self.ports.feedback is None:
+            return
+        try:
+            await self.ports.feedback.record_feedback(
+                channel=message.channel,
+                user_id=message.user_id,
+                faq_id=faq_id,
+                helpful=helpful,
+                comment=redact(comment) if comment else None,
+                question=redact(question) if question else None,
+            )
+        except Exception:
+            log.exception("could not store feedback on %s", message.channel)
+
+    async def _store_comment(self, message: IncomingMessage, faq_id: str) -> Reply:
+        text = (message.text or "")[:2000]
+        question = self._last_question.get((message.channel, message.user_id))
+        await self._feedback(message, faq_id, False, text, question)
+        return Reply(texts.COMMENT_THANKS, Outcome.FEEDBACK, faq_id=faq_id)
+
+    async def _can_offer_subscription(self, message: IncomingMessage) -> bool:
+        subs = self.ports.subscriptions
+        if subs is None:
+            return False
+        try:
+            return not await subs.is_subscribed(channel=message.channel, user_id=message.user_id)
+        except Exception:
+            log.exception("could not read subscription state")
+            return False
+
+    async def _on_subscription(self, message: IncomingMessage, command: str) -> Reply:
+        if command == "tips":
+            tip = await self.ports.tips.latest_tip() if self.ports.tips is not None else None
+            if tip is None:
+                return Reply(texts.NO_TIPS, Outcome.COMMAND)
+            body = tip.body + (f"\n\n🔗 {tip.link}" if tip.link else "")
+            return Reply(texts.TIP.format(title=tip.title, body=body), Outcome.COMMAND)
+        subs = self.ports.subscriptions
+        if subs is None:
+            return Reply(texts.SUBSCRIPTION_UNAVAILABLE, Outcome.COMMAND)
+        if command == "subscribe":
+            created = await subs.subscribe(
+                channel=message.channel, user_id=message.user_id, chat_id=message.chat_id
+            )
+            return Reply(texts.SUBSCRIBED if created else texts.ALREADY_SUBSCRIBED, Outcome.COMMAND)
+        removed = await subs.unsubscribe(channel=message.channel, user_id=message.user_id)
+        return Reply(texts.UNSUBSCRIBED if removed else texts.NOT_SUBSCRIBED, Outcome.COMMAND)

@@ -1,0 +1,108 @@
+"""Neutral message values exchanged between channels and the core."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class MessageKind(StrEnum):
+    """What a citizen sent."""
+
+    TEXT = "text"
+    ACTION = "action"  # a tapped button / typed choice number resolved by the channel
+    VOICE = "voice"
+    PHOTO = "photo"
+    STICKER = "sticker"
+    DOCUMENT = "document"
+    LOCATION = "location"
+    OTHER = "other"
+
+
+class Outcome(StrEnum):
+    """How the responder dealt with a message."""
+
+    ANSWERED = "answered"
+    AMBIGUOUS = "ambiguous"
+    NO_MATCH = "no_match"
+    SMALLTALK = "smalltalk"
+    COMMAND = "command"
+    MENU = "menu"
+    NON_TEXT = "non_text"
+    EMPTY = "empty"
+    FEEDBACK = "feedback"
+    STALE = "stale"
+
+
+# Outcomes that count as a citizen question for logs and statistics.
+QUESTION_OUTCOMES = frozenset({Outcome.ANSWERED, Outcome.AMBIGUOUS, Outcome.NO_MATCH})
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingMessage:
+    """One message from a citizen, already stripped of every channel detail.
+
+    ``action`` carries a tapped choice (see :class:`Choice`); ``text`` carries typed text.
+    """
+
+    channel: str
+    user_id: str
+    chat_id: str
+    text: str | None = None
+    kind: MessageKind = MessageKind.TEXT
+    action: str | None = None
+    display_name: str | None = None
+    # The question text a tapped choice answered (for learning from "did you mean" picks).
+    reply_to_question: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """A button (or numbered line on text channels).
+
+    ``action`` is short ASCII, at most 64 bytes, e.g. ``faq:account.register``,
+    ``cat:account``, ``menu``, ``fb:1:account.register``, ``pick:account.register``.
+    """
+
+    label: str
+    action: str
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A ranked FAQ candidate with a bounded confidence."""
+
+    faq_id: str
+    confidence: float
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """Everything a channel needs to render an answer; channels degrade what they cannot show."""
+
+    text: str
+    outcome: Outcome
+    choices: tuple[Choice, ...] = ()
+    faq_id: str | None = None
+    confidence: float = 0.0
+    candidates: tuple[Candidate, ...] = ()
+    ask_feedback: bool = False
+    normalized: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+ACTION_MAX_BYTES = 64
+
+
+def action(verb: str, *args: str) -> str:
+    """Build a choice action and check it fits Telegram's callback_data limit."""
+    value = ":".join((verb, *args))
+    if len(value.encode("utf-8")) > ACTION_MAX_BYTES:
+        raise ValueError(f"action too long for a button: {value!r}")
+    return value
+
+
+def parse_action(value: str) -> tuple[str, list[str]]:
+    """Split an action into its verb and arguments."""
+    verb, *args = value.split(":")
+    return verb, args

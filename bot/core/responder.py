@@ -1,0 +1,214 @@
+"""Policy: turn one IncomingMessage into one Reply (answer, did-you-mean, fallback, small talk)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from bot.core import texts
+from bot.core.knowledge import FaqEntry, ProvinceProfile, fill_placeholders
+from bot.core.live import LiveKnowledge, Snapshot
+from bot.core.messages import (
+    Candidate,
+    Choice,
+    IncomingMessage,
+    MessageKind,
+    Outcome,
+    Reply,
+    action,
+    parse_action,
+)
+from bot.core.smalltalk import SmallTalk, classify, strip_greeting
+
+MAX_RELATED = 3
+# Commands the core understands on every channel; channels may add their own before this.
+CORE_COMMANDS = frozenset({"start", "help", "menu", "lienhe"})
+
+
+@dataclass(frozen=True, slots=True)
+class ResponderSettings:
+    max_message_chars: int = 4000
+
+
+def command_name(text: str) -> str | None:
+    """'/Start@MyBot arg' → 'start'; None when the text is not a command."""
+    stripped = text.strip()
+    if not stripped.startswith("/") or len(stripped) < 2:
+        return None
+    head = stripped[1:].split(maxsplit=1)[0]
+    return head.split("@", 1)[0].lower() or None
+
+
+class Responder:
+    """Stateless policy over the live knowledge; safe to share between tasks."""
+
+    def __init__(
+        self,
+        live: LiveKnowledge,
+        profile: ProvinceProfile,
+        settings: ResponderSettings | None = None,
+    ) -> None:
+        self.live = live
+        self.profile = profile
+        self.settings = settings or ResponderSettings()
+
+    # ------------------------------------------------------------------ public
+
+    def respond(self, message: IncomingMessage) -> Reply:
+        snapshot = self.live.current
+        if message.action:
+            return self.on_action(message.action, snapshot)
+        if message.kind not in (MessageKind.TEXT, MessageKind.ACTION):
+            return Reply(texts.NON_TEXT, Outcome.NON_TEXT)
+        text = (message.text or "").strip()
+        if not any(ch.isalnum() for ch in text):
+            return Reply(texts.EMPTY, Outcome.EMPTY, choices=(self.menu_choice(),))
+        command = command_name(text)
+        if command is not None:
+            return self.on_command(command, snapshot)
+        small = classify(text)
+        if small is not None:
+            return self.on_smalltalk(small, snapshot)
+        return self.answer_question(strip_greeting(text), snapshot)
+
+    def format(self, template: str) -> str:
+        return fill_placeholders(template, self.profile)
+
+    # ------------------------------------------------------------------ building blocks
+
+    def menu_choice(self) -> Choice:
+        return Choice(texts.MENU_BUTTON, "menu")
+
+    def category_choices(self, snapshot: Snapshot) -> tuple[Choice, ...]:
+        return tuple(
+            Choice(c.label, action("cat", c.id))
+            for c in snapshot.kb.categories
+            if snapshot.kb.in_category(c.id)
+        )
+
+    def menu(self, snapshot: Snapshot, text: str = texts.MENU) -> Reply:
+        return Reply(self.format(text), Outcome.MENU, choices=self.category_choices(snapshot))
+
+    def entry_text(self, entry: FaqEntry) -> str:
+        parts = [entry.question, fill_placeholders(entry.answer, self.profile)]
+        links = [
+            f"🔗 {link.title}: {fill_placeholders(link.url, self.profile)}" for link in entry.links
+        ]
+        if links:
+            parts.append("\n".join(links))
+        if entry.source:
+            reviewed = (
+                texts.REVIEWED.format(date=entry.reviewed.strftime("%d/%m/%Y"))
+                if entry.reviewed
+                else ""
+            )
+            parts.append(texts.ANSWER_FOOTER.format(source=entry.source, reviewed=reviewed))
+        return "\n\n".join(part.strip() for part in parts if part.strip())
+
+    def answer_entry(
+        self, entry: FaqEntry, snapshot: Snapshot, confidence: float = 1.0, normalized: str = ""
+    ) -> Reply:
+        related = [snapshot.kb.get(rid) for rid in entry.related]
+        choices = tuple(
+            Choice(rel.question, action("faq", rel.id))
+            for rel in related
+            if rel is not None and rel.status == "published"
+        )[:MAX_RELATED]
+        return Reply(
+            self.entry_text(entry),
+            Outcome.ANSWERED,
+            choices=choices,
+            faq_id=entry.id,
+            confidence=confidence,
+            candidates=(Candidate(entry.id, confidence),),
+            ask_feedback=True,
+            normalized=normalized,
+        )
+
+    def answer_question(self, text: str, snapshot: Snapshot) -> Reply:
+        result = snapshot.matcher.match(text)
+        note = texts.TOO_LONG_NOTE if len(text) > self.settings.max_message_chars else ""
+        if result.status == "answered" and result.candidates:
+            best = result.candidates[0]
+            entry = snapshot.kb.get(best.faq_id)
+            if entry is not None:
+                reply = self.answer_entry(entry, snapshot, best.confidence, result.normalized)
+                if note:
+                    reply = replace(reply, text=f"{note}\n\n{reply.text}")
+                return replace(reply, candidates=result.candidates)
+        if result.status == "ambiguous" and result.candidates:
+            choices = tuple(
+                Choice(entry.question, action("pick", entry.id))
+                for entry in (snapshot.kb.get(c.faq_id) for c in result.candidates[:3])
+                if entry is not None
+            )
+            body = f"{texts.DID_YOU_MEAN}"
+            if note:
+                body = f"{note}\n\n{body}"
+            return Reply(
+                body,
+                Outcome.AMBIGUOUS,
+                choices=(*choices, self.menu_choice()),
+                confidence=result.candidates[0].confidence,
+                candidates=result.candidates,
+                normalized=result.normalized,
+                extra={"hint": texts.DID_YOU_MEAN_HINT},
+            )
+        fallback = self.format(texts.FALLBACK)
+        if note:
+            fallback = f"{note}\n\n{fallback}"
+        return Reply(
+            fallback,
+            Outcome.NO_MATCH,
+            choices=self.category_choices(snapshot),
+            confidence=result.candidates[0].confidence if result.candidates else 0.0,
+            candidates=result.candidates,
+            normalized=result.normalized,
+        )
+
+    # ------------------------------------------------------------------ handlers
+
+    def on_command(self, command: str, snapshot: Snapshot) -> Reply:
+        if command == "start":
+            return self.menu(snapshot, texts.GREETING)
+        if command == "help":
+            return Reply(texts.HELP, Outcome.COMMAND, choices=(self.menu_choice(),))
+        if command == "menu":
+            return self.menu(snapshot)
+        if command == "lienhe":
+            return Reply(self.format(texts.CONTACTS), Outcome.COMMAND)
+        return Reply(texts.UNKNOWN_COMMAND, Outcome.COMMAND, choices=(self.menu_choice(),))
+
+    def on_smalltalk(self, kind: SmallTalk, snapshot: Snapshot) -> Reply:
+        if kind is SmallTalk.GREETING:
+            return self.menu(snapshot, texts.GREETING)
+        if kind is SmallTalk.WHO:
+            return Reply(self.format(texts.WHO_AM_I), Outcome.SMALLTALK, (self.menu_choice(),))
+        if kind is SmallTalk.GOODBYE:
+            return Reply(texts.GOODBYE, Outcome.SMALLTALK)
+        return Reply(texts.THANKS, Outcome.SMALLTALK)
+
+    def on_action(self, value: str, snapshot: Snapshot) -> Reply:
+        verb, args = parse_action(value)
+        if verb == "menu":
+            return self.menu(snapshot)
+        if verb == "cat" and args:
+            category = snapshot.kb.category(args[0])
+            if category is None:
+                return Reply(texts.STALE, Outcome.STALE, choices=(self.menu_choice(),))
+            entries = snapshot.kb.in_category(category.id)
+            if not entries:
+                return Reply(texts.CATEGORY_EMPTY, Outcome.MENU, choices=(self.menu_choice(),))
+            return Reply(
+                texts.CATEGORY.format(label=category.label),
+                Outcome.MENU,
+                choices=(
+                    *(Choice(e.question, action("faq", e.id)) for e in entries),
+                    self.menu_choice(),
+                ),
+            )
+        if verb in ("faq", "pick") and args:
+            entry = snapshot.kb.get(args[0])
+            if entry is None or entry.status != "published":
+                return Reply(texts.STALE, Outcome.STALE, choices=(self.menu_choice(),))
+            return self.answer_entry(entry, snapshot)
+        return Reply(texts.STALE, Outcome.STALE, choices=(self.menu_choice(),))

@@ -1,0 +1,150 @@
+"""Builds the assistant from settings: knowledge (database or YAML) → index → responder → ports."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bot.config import Settings
+from bot.core.assistant import Assistant, Ports
+from bot.core.knowledge import KnowledgeBase, ProvinceProfile, load_knowledge_dir, load_province
+from bot.core.live import LiveKnowledge, Snapshot, build_snapshot
+from bot.core.match import Thresholds
+from bot.core.normalize import Lexicon, Normalizer
+from bot.core.responder import Responder, ResponderSettings
+
+if TYPE_CHECKING:
+    from bot.storage import Storage
+
+log = logging.getLogger(__name__)
+
+
+def load_profile(settings: Settings) -> ProvinceProfile:
+    return load_province(settings.province_file)
+
+
+def load_normalizer(settings: Settings) -> Normalizer:
+    lexicon_file = settings.knowledge_dir / "lexicon.yaml"
+    lexicon = Lexicon.load(lexicon_file) if lexicon_file.exists() else Lexicon.empty()
+    return Normalizer(lexicon)
+
+
+def load_kb_source(path: Path) -> KnowledgeBase:
+    """A knowledge source given on the command line: a YAML directory/file or a .jsonl export."""
+    if path.suffix == ".jsonl":
+        from bot.core.jsonl import load_jsonl
+
+        return load_jsonl(path)
+    return load_knowledge_dir(path)
+
+
+@dataclass
+class Runtime:
+    """Everything a channel or a CLI command needs, built once."""
+
+    settings: Settings
+    profile: ProvinceProfile
+    normalizer: Normalizer
+    thresholds: Thresholds
+    live: LiveKnowledge
+    responder: Responder
+    assistant: Assistant
+    storage: Storage | None = None
+    _swap_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    @property
+    def snapshot(self) -> Snapshot:
+        return self.live.current
+
+    async def install(self, kb: KnowledgeBase, version: int) -> None:
+        """Build the new index beside the old one, off the event loop, then swap in one step."""
+        async with self._swap_lock:
+            if version and version <= self.live.current.version:
+                return
+            snapshot = await asyncio.to_thread(
+                build_snapshot, kb, self.normalizer, self.thresholds, version
+            )
+            self.live.swap(snapshot)
+            log.info("knowledge version %s live: %s entries", version, len(kb.published))
+
+    async def reload(self) -> int:
+        """Reload from the database now; return the live version."""
+        if self.storage is None:
+            return self.live.current.version
+        version = await self.storage.knowledge.version()
+        kb = await self.storage.knowledge.load()
+        await self.install(kb, version)
+        return self.live.current.version
+
+
+def make_runtime(
+    settings: Settings,
+    kb: KnowledgeBase,
+    *,
+    version: int = 0,
+    ports: Ports | None = None,
+    storage: Storage | None = None,
+) -> Runtime:
+    profile = load_profile(settings)
+    normalizer = load_normalizer(settings)
+    thresholds = Thresholds.from_settings(settings)
+    live = LiveKnowledge(build_snapshot(kb, normalizer, thresholds, version))
+    responder = Responder(live, profile, ResponderSettings(settings.max_message_chars))
+    return Runtime(
+        settings=settings,
+        profile=profile,
+        normalizer=normalizer,
+        thresholds=thresholds,
+        live=live,
+        responder=responder,
+        assistant=Assistant(responder, ports),
+        storage=storage,
+    )
+
+
+@asynccontextmanager
+async def open_runtime(
+    settings: Settings,
+    *,
+    kb_path: Path | None = None,
+    use_storage: bool = True,
+    log_conversations: bool = True,
+) -> AsyncIterator[Runtime]:
+    """Open storage (seeding an empty database from knowledge/), build the index, close on exit.
+
+    ``kb_path`` answers from another knowledge source instead of the live one;
+    ``log_conversations=False`` is for staff tools (ask, match) that must log nothing.
+    """
+    if kb_path is not None:
+        yield make_runtime(settings, load_kb_source(kb_path))
+        return
+    if not use_storage:
+        yield make_runtime(settings, load_knowledge_dir(settings.knowledge_dir))
+        return
+    from bot.storage import Storage
+
+    storage = await Storage.open(settings)
+    try:
+        if await storage.knowledge.version() == 0 or not await storage.knowledge.load():
+            await storage.knowledge.seed_if_empty(load_knowledge_dir(settings.knowledge_dir))
+        kb = await storage.knowledge.load()
+        version = await storage.knowledge.version()
+        ports = (
+            Ports(
+                log=storage.conversations,
+                feedback=storage.feedback,
+                subscriptions=storage.subscriptions,
+                users=storage.users,
+                tips=getattr(storage, "tips", None),
+            )
+            if log_conversations
+            else Ports()
+        )
+        yield make_runtime(settings, kb, version=version, ports=ports, storage=storage)
+    finally:
+        await storage.close()

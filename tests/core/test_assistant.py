@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+from bot.core.assistant import Assistant
+from bot.core.messages import IncomingMessage, MessageKind, Outcome
+from bot.core.ports import Tip
+from tests.core.conftest import MemoryPorts
+
+
+def text(value: str, user: str = "u1") -> IncomingMessage:
+    return IncomingMessage("test", user, "c-" + user, text=value)
+
+
+def tap(value: str, user: str = "u1") -> IncomingMessage:
+    return IncomingMessage("test", user, "c-" + user, kind=MessageKind.ACTION, action=value)
+
+
+async def test_questions_are_logged_redacted(
+    assistant: Assistant, memory_ports: MemoryPorts
+) -> None:
+    await assistant.handle(text("quên mật khẩu, sđt của tôi 0912345678 email a@b.vn"))
+    assert len(memory_ports.exchanges) == 1
+    stored = memory_ports.exchanges[0].redacted_text
+    assert "0912345678" not in stored and "a@b.vn" not in stored
+
+
+async def test_menu_taps_and_small_talk_are_not_logged_as_questions(
+    assistant: Assistant, memory_ports: MemoryPorts
+) -> None:
+    await assistant.handle(text("/start"))
+    await assistant.handle(tap("cat:account"))
+    await assistant.handle(text("cảm ơn"))
+    assert memory_ports.exchanges == []
+    assert memory_ports.seen == {("test", "u1")}
+
+
+async def test_a_logging_failure_does_not_cost_the_answer(
+    assistant: Assistant, memory_ports: MemoryPorts
+) -> None:
+    memory_ports.fail_logging = True
+    reply = await assistant.handle(text("quên mật khẩu dịch vụ công"))
+    assert reply.outcome is Outcome.ANSWERED
+
+
+async def test_thumbs_up_then_subscription_offer(
+    assistant: Assistant, memory_ports: MemoryPorts
+) -> None:
+    await assistant.handle(text("quên mật khẩu dịch vụ công"))
+    reply = await assistant.handle(tap("fb:1:account.forgot_password"))
+    assert memory_ports.feedback[0]["helpful"] is True
+    assert memory_ports.feedback[0]["faq_id"] == "account.forgot_password"
+    assert [c.action for c in reply.choices] == ["sub"]
+    await assistant.handle(tap("sub"))
+    assert ("test", "u1") in memory_ports.subscribers
+    again = await assistant.handle(tap("fb:1:account.forgot_password"))
+    assert again.choices == ()
+
+
+async def test_thumbs_down_then_comment(assistant: Assistant, memory_ports: MemoryPorts) -> None:
+    await assistant.handle(text("quên mật khẩu dịch vụ công"))
+    reply = await assistant.handle(tap("fb:0:account.forgot_password"))
+    assert reply.choices[0].action == "cmt:account.forgot_password"
+    await assistant.handle(tap(reply.choices[0].action))
+    done = await assistant.handle(text("thiếu hướng dẫn cho người già, gọi 0987654321"))
+    assert done.outcome is Outcome.FEEDBACK
+    comment = memory_ports.feedback[-1]
+    assert comment["helpful"] is False
+    assert "thiếu hướng dẫn" in str(comment["comment"])
+    assert "0987654321" not in str(comment["comment"])
+    # The next message is an ordinary question again.
+    after = await assistant.handle(text("quên mật khẩu dịch vụ công"))
+    assert after.outcome is Outcome.ANSWERED
+
+
+async def test_did_you_mean_pick_is_logged_with_the_original_wording(
+    assistant: Assistant, memory_ports: MemoryPorts
+) -> None:
+    first = await assistant.handle(text("tài khoản"))
+    if first.outcome is not Outcome.AMBIGUOUS:
+        return  # depends on the matcher; the policy itself is tested elsewhere
+    pick = next(c for c in first.choices if c.action.startswith("pick:"))
+    reply = await assistant.handle(tap(pick.action))
+    assert reply.outcome is Outcome.ANSWERED
+    assert memory_ports.exchanges[-1].message.reply_to_question == "tài khoản"
+
+
+async def test_subscribe_unsubscribe_commands(
+    assistant: Assistant, memory_ports: MemoryPorts
+) -> None:
+    assert "đã đăng ký" in (await assistant.handle(text("/subscribe"))).text
+    assert "rồi" in (await assistant.handle(text("/subscribe"))).text
+    assert "đã hủy" in (await assistant.handle(text("/unsubscribe"))).text
+    assert "chưa đăng ký" in (await assistant.handle(text("/unsubscribe"))).text
+
+
+async def test_tips_command(assistant: Assistant, memory_ports: MemoryPorts) -> None:
+    assert "chưa có mẹo" in (await assistant.handle(text("/tips"))).text
+    memory_ports.tips.append(Tip("t1", "Không chia sẻ OTP", "Mã OTP là của riêng bạn."))
+    assert "Không chia sẻ OTP" in (await assistant.handle(text("/tips"))).text
+
+
+async def test_per_user_memory_is_bounded(assistant: Assistant) -> None:
+    for user in range(12_000):
+        await assistant.handle(text("tài khoản", user=str(user)))
+    assert len(assistant._last_question) <= 10_000

@@ -1,0 +1,166 @@
+from __future__ import annotations
+
+import pytest
+
+from bot.core.messages import (
+    ACTION_MAX_BYTES,
+    IncomingMessage,
+    MessageKind,
+    Outcome,
+)
+from bot.runtime import Runtime
+
+
+def text(value: str) -> IncomingMessage:
+    return IncomingMessage("test", "u1", "c1", text=value)
+
+
+def tap(value: str) -> IncomingMessage:
+    return IncomingMessage("test", "u1", "c1", kind=MessageKind.ACTION, action=value)
+
+
+def test_start_greets_with_the_province_and_offers_every_category(runtime: Runtime) -> None:
+    reply = runtime.responder.respond(text("/start"))
+    assert runtime.profile.name in reply.text
+    assert [c.action for c in reply.choices] == [
+        f"cat:{c.id}" for c in runtime.snapshot.kb.categories
+    ]
+
+
+def test_menu_category_question_answer_path(runtime: Runtime) -> None:
+    menu = runtime.responder.respond(text("/menu"))
+    category = runtime.responder.respond(tap(menu.choices[0].action))
+    assert category.outcome is Outcome.MENU
+    first = category.choices[0]
+    assert first.action.startswith("faq:")
+    answer = runtime.responder.respond(tap(first.action))
+    assert answer.outcome is Outcome.ANSWERED
+    entry = runtime.snapshot.kb.get(first.action.split(":", 1)[1])
+    assert entry is not None
+    assert answer.faq_id == entry.id
+    assert answer.text.startswith(entry.question)
+    assert "Nguồn:" in answer.text
+    assert answer.ask_feedback
+
+
+def test_answers_fill_province_placeholders_and_offer_related(runtime: Runtime) -> None:
+    for entry in runtime.snapshot.kb.published:
+        reply = runtime.responder.respond(tap(f"faq:{entry.id}"))
+        assert "{" not in reply.text, entry.id
+        related = {c.action for c in reply.choices}
+        assert related <= {f"faq:{r}" for r in entry.related}
+
+
+def test_every_button_action_fits_callback_data(runtime: Runtime) -> None:
+    replies = [runtime.responder.respond(text("/menu"))]
+    replies += [runtime.responder.respond(tap(c.action)) for c in replies[0].choices]
+    for reply in replies:
+        for choice in reply.choices:
+            assert len(choice.action.encode()) <= ACTION_MAX_BYTES
+
+
+@pytest.mark.parametrize("action", ["faq:gone.entry", "cat:nope", "pick:", "zzz", "faq"])
+def test_stale_or_unknown_buttons_get_a_polite_answer(runtime: Runtime, action: str) -> None:
+    reply = runtime.responder.respond(tap(action))
+    assert reply.outcome is Outcome.STALE
+    assert reply.choices
+
+
+def test_a_clear_question_is_answered(runtime: Runtime) -> None:
+    reply = runtime.responder.respond(text("quên mật khẩu đăng nhập dịch vụ công thì làm sao"))
+    assert reply.outcome is Outcome.ANSWERED
+    assert reply.faq_id == "account.forgot_password"
+
+
+def test_out_of_scope_question_gets_the_honest_fallback(runtime: Runtime) -> None:
+    reply = runtime.responder.respond(text("giá xăng hôm nay bao nhiêu"))
+    assert reply.outcome is Outcome.NO_MATCH
+    assert runtime.profile.hotline in reply.text
+    assert {c.action for c in reply.choices} >= {"cat:account", "cat:proc"}
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("Xin chào", Outcome.MENU),
+        ("chao ban", Outcome.MENU),
+        ("cảm ơn bạn nhiều", Outcome.SMALLTALK),
+        ("thanks", Outcome.SMALLTALK),
+        ("bạn là ai", Outcome.SMALLTALK),
+        ("tạm biệt", Outcome.SMALLTALK),
+    ],
+)
+def test_small_talk(runtime: Runtime, message: str, expected: Outcome) -> None:
+    assert runtime.responder.respond(text(message)).outcome is expected
+
+
+def test_greeting_before_a_question_does_not_hide_it(runtime: Runtime) -> None:
+    reply = runtime.responder.respond(text("chào bạn, quên mật khẩu dịch vụ công phải làm sao"))
+    assert reply.outcome is Outcome.ANSWERED
+
+
+@pytest.mark.parametrize(
+    "kind", [MessageKind.VOICE, MessageKind.PHOTO, MessageKind.STICKER, MessageKind.LOCATION]
+)
+def test_non_text_asks_to_type(runtime: Runtime, kind: MessageKind) -> None:
+    reply = runtime.responder.respond(IncomingMessage("test", "u", "c", kind=kind))
+    assert reply.outcome is Outcome.NON_TEXT
+    assert "gõ" in reply.text
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "   ",
+        "😀😀😀",
+        "\x00\x01\x02",
+        "?!...",
+        "<b>xin</b> & <script>alert(1)</script>",
+        "'; DROP TABLE faq; --",
+        "a" * 10_000,
+        "quên mật khẩu " * 800,
+        "\u200b\ufeff\u00ad",
+        "ｑｕｅｎ ｍａｔ ｋｈａｕ",
+        "\ud7ff\U0010ffff\u0300\u0301",
+    ],
+)
+def test_odd_input_never_raises_and_gets_a_sensible_reply(runtime: Runtime, value: str) -> None:
+    reply = runtime.responder.respond(text(value))
+    assert reply.text
+    assert reply.outcome in {
+        Outcome.EMPTY,
+        Outcome.NO_MATCH,
+        Outcome.AMBIGUOUS,
+        Outcome.ANSWERED,
+    }
+
+
+def test_overlong_message_is_cut_and_says_so(runtime: Runtime) -> None:
+    reply = runtime.responder.respond(text("quên mật khẩu dịch vụ công. " + "x " * 5000))
+    assert "chỉ đọc phần đầu" in reply.text
+
+
+@pytest.mark.parametrize("command", ["/help", "/lienhe", "/nonsense", "/start@SomeBot"])
+def test_commands(runtime: Runtime, command: str) -> None:
+    reply = runtime.responder.respond(text(command))
+    assert reply.outcome in {Outcome.COMMAND, Outcome.MENU}
+    if command == "/lienhe":
+        assert runtime.profile.hotline in reply.text
+    if command == "/nonsense":
+        assert "/help" in reply.text
+
+
+def test_ambiguous_offers_at_most_three_questions(runtime: Runtime) -> None:
+    kb = runtime.snapshot.kb
+    seen = 0
+    for query in ("tài khoản", "hồ sơ", "thanh toán", "mật khẩu", "vneid"):
+        reply = runtime.responder.respond(text(query))
+        if reply.outcome is Outcome.AMBIGUOUS:
+            seen += 1
+            picks = [c for c in reply.choices if c.action.startswith("pick:")]
+            assert 1 <= len(picks) <= 3
+            for choice in picks:
+                entry = kb.get(choice.action.split(":", 1)[1])
+                assert entry is not None and choice.label == entry.question
+    assert seen, "keyword-only queries should produce at least one did-you-mean"
