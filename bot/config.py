@@ -22,9 +22,9 @@ class Settings(BaseSettings):
     province: str = "default"  # a file name under knowledge/provinces/ (without .yaml)
 
     # --- matching policy (calibrated on tests/data/dev.jsonl; re-tune with `python -m bot eval`)
-    match_answer_threshold: float = 0.55
-    match_suggest_threshold: float = 0.30
-    match_margin: float = 0.08
+    match_answer_threshold: float = 0.80  # one entry this likely right: answer it
+    match_suggest_threshold: float = 0.60  # candidates together this likely: offer choices
+    match_margin: float = 0.10  # and the answer must lead the runner-up by this much
     max_input_chars: int = 1000  # longer input is cut for matching
     max_message_chars: int = 4000  # longer messages get a polite "please shorten"
 
@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     telegram_admin_ids: str = ""  # comma-separated Telegram user ids
     flood_max_messages: int = 8
     flood_window_seconds: float = 10.0
+    # --- telegram channel (added by the Telegram channel, issue 4)
+    # "typing…" is shown once an answer has taken this long; 0 shows it before every answer.
+    telegram_typing_delay: float = 0.0
+    telegram_concurrent_updates: int = 4  # updates answered at once (in order within a chat)
 
     # --- broadcast and schedule
     timezone: str = "Asia/Ho_Chi_Minh"

@@ -106,6 +106,10 @@ class ProvinceProfile:
         }
 
 
+# An entry with where it was read from (file or sheet, line or row), for located errors.
+Located = tuple[FaqEntry, str, int | None]
+
+
 @dataclass(frozen=True, slots=True)
 class KnowledgeIssue:
     """One validation problem, located well enough for staff to fix it."""
@@ -333,7 +337,7 @@ def first_paragraph(answer: str) -> str:
 
 
 def check_entries(
-    entries: Sequence[tuple[FaqEntry, str, int | None]],
+    entries: Sequence[Located],
     categories: Iterable[str],
     *,
     strict_content: bool = True,
@@ -414,9 +418,7 @@ def load_categories(path: Path) -> list[Category]:
     return result
 
 
-def read_entry_file(
-    path: Path,
-) -> tuple[list[tuple[FaqEntry, str, int | None]], list[KnowledgeIssue]]:
+def read_entry_file(path: Path) -> tuple[list[Located], list[KnowledgeIssue]]:
     """Read one FAQ YAML file: a mapping with ``entries`` or a bare list of entries."""
     data = load_yaml_with_lines(path)
     if isinstance(data, dict) and "entries" in data:
@@ -429,7 +431,7 @@ def read_entry_file(
         return [], [KnowledgeIssue(str(path), None, None, None, "expected a list under 'entries'")]
     if not isinstance(raw_entries, list):
         return [], [KnowledgeIssue(str(path), None, None, "entries", "expected a list")]
-    found: list[tuple[FaqEntry, str, int | None]] = []
+    found: list[Located] = []
     issues: list[KnowledgeIssue] = []
     for raw in raw_entries:
         line = raw.get(LINE_KEY) if isinstance(raw, dict) else None
@@ -468,7 +470,7 @@ def load_knowledge_dir(
             [KnowledgeIssue(str(path), None, None, None, "no categories.yaml found")]
         )
     categories = load_categories(cat_file)
-    located: list[tuple[FaqEntry, str, int | None]] = []
+    located: list[Located] = []
     issues: list[KnowledgeIssue] = []
     files = [p for p in faq_files(path) if p.resolve() != cat_file.resolve()]
     for file in files:

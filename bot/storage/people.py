@@ -1,0 +1,177 @@
+"""Users per channel and tip subscriptions (consent is recorded with its time)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.storage.engine import READ_ONLY
+from bot.storage.models import SubscriptionRow, UserRow, utcnow
+
+# last_seen needs no second precision; skipping repeated writes keeps SQLite's one writer free.
+_TOUCH_EVERY_SECONDS = 60.0
+
+
+async def ensure_user(session: AsyncSession, channel: str, user_id: str, now: dt.datetime) -> int:
+    """Return the user's row id, creating the row if needed (safe against a concurrent insert)."""
+    found = await session.scalar(
+        select(UserRow.id).where(UserRow.channel == channel, UserRow.external_id == user_id)
+    )
+    if found is not None:
+        return int(found)
+    try:
+        async with session.begin_nested():
+            row = UserRow(channel=channel, external_id=user_id, first_seen=now, last_seen=now)
+            session.add(row)
+        return row.id
+    except IntegrityError:
+        found = await session.scalar(
+            select(UserRow.id).where(UserRow.channel == channel, UserRow.external_id == user_id)
+        )
+        assert found is not None
+        return int(found)
+
+
+class UserRepository:
+    """Implements bot.core.ports.UserDirectory."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        self._recent: dict[tuple[str, str], float] = {}
+
+    async def touch(self, *, channel: str, user_id: str, display_name: str | None) -> bool:
+        del display_name  # deliberately not stored
+        key = (channel, user_id)
+        clock = time.monotonic()
+        last = self._recent.get(key)
+        if last is not None and clock - last < _TOUCH_EVERY_SECONDS:
+            return False
+        if len(self._recent) > 100_000:
+            self._recent.clear()
+        now = utcnow()
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(UserRow)
+                .where(UserRow.channel == channel, UserRow.external_id == user_id)
+                .values(last_seen=now)
+                .execution_options(synchronize_session=False)
+            )
+            first = not result.rowcount  # type: ignore[attr-defined]
+            if first:
+                try:
+                    async with session.begin_nested():
+                        session.add(
+                            UserRow(
+                                channel=channel, external_id=user_id, first_seen=now, last_seen=now
+                            )
+                        )
+                except IntegrityError:
+                    first = False
+        self._recent[key] = clock
+        return first
+
+    async def count(self, channel: str | None = None) -> int:
+        async with self._sessions() as session:
+            await session.connection(execution_options={READ_ONLY: True})
+            query = select(func.count(UserRow.id))
+            if channel:
+                query = query.where(UserRow.channel == channel)
+            return int(await session.scalar(query) or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Subscriber:
+    channel: str
+    user_id: str
+    chat_id: str
+    topics: tuple[str, ...]
+    consent_at: dt.datetime
+
+
+class SubscriptionRepository:
+    """Implements bot.core.ports.SubscriptionStore."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def subscribe(
+        self, *, channel: str, user_id: str, chat_id: str, topics: Sequence[str] = ("tips",)
+    ) -> bool:
+        now = utcnow()
+        async with self._sessions.begin() as session:
+            user_pk = await ensure_user(session, channel, user_id, now)
+            row = await session.scalar(
+                select(SubscriptionRow).where(
+                    SubscriptionRow.channel == channel, SubscriptionRow.user_id == user_id
+                )
+            )
+            if row is not None and row.active:
+                row.chat_id = chat_id
+                row.topics = sorted(set(row.topics) | set(topics))
+                return False
+            if row is not None:
+                row.active, row.consent_at, row.withdrawn_at = True, now, None
+                row.chat_id, row.topics = chat_id, list(topics)
+                return True
+            try:
+                async with session.begin_nested():
+                    session.add(
+                        SubscriptionRow(
+                            user_pk=user_pk,
+                            channel=channel,
+                            user_id=user_id,
+                            chat_id=chat_id,
+                            topics=list(topics),
+                            active=True,
+                            consent_at=now,
+                        )
+                    )
+            except IntegrityError:
+                return False
+            return True
+
+    async def unsubscribe(self, *, channel: str, user_id: str) -> bool:
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(SubscriptionRow)
+                .where(
+                    SubscriptionRow.channel == channel,
+                    SubscriptionRow.user_id == user_id,
+                    SubscriptionRow.active.is_(True),
+                )
+                .values(active=False, withdrawn_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def is_subscribed(self, *, channel: str, user_id: str) -> bool:
+        async with self._sessions() as session:
+            await session.connection(execution_options={READ_ONLY: True})
+            active = await session.scalar(
+                select(SubscriptionRow.active).where(
+                    SubscriptionRow.channel == channel, SubscriptionRow.user_id == user_id
+                )
+            )
+            return bool(active)
+
+    async def active(
+        self, *, channel: str | None = None, topic: str | None = None
+    ) -> list[Subscriber]:
+        """Everyone who consented and has not withdrawn (for broadcasts)."""
+        async with self._sessions() as session:
+            await session.connection(execution_options={READ_ONLY: True})
+            query = select(SubscriptionRow).where(SubscriptionRow.active.is_(True))
+            if channel:
+                query = query.where(SubscriptionRow.channel == channel)
+            rows = (await session.scalars(query.order_by(SubscriptionRow.id))).all()
+        return [
+            Subscriber(r.channel, r.user_id, r.chat_id, tuple(r.topics), r.consent_at)
+            for r in rows
+            if topic is None or topic in r.topics
+        ]
