@@ -31,7 +31,7 @@ def load_profile(settings: Settings) -> ProvinceProfile:
 def load_normalizer(settings: Settings) -> Normalizer:
     lexicon_file = settings.knowledge_dir / "lexicon.yaml"
     lexicon = Lexicon.load(lexicon_file) if lexicon_file.exists() else Lexicon.empty()
-    return Normalizer(lexicon)
+    return Normalizer(lexicon, max_chars=settings.max_input_chars)
 
 
 def load_kb_source(path: Path) -> KnowledgeBase:
