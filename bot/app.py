@@ -29,7 +29,10 @@ async def _start_watcher(stack: AsyncExitStack, runtime: Runtime) -> None:
     from bot.storage.reload import KnowledgeWatcher
 
     watcher = KnowledgeWatcher(
-        runtime.storage, runtime.settings.knowledge_poll_seconds, runtime.install
+        runtime.storage,
+        runtime.settings.knowledge_poll_seconds,
+        runtime.install,
+        initial_version=runtime.snapshot.version,
     )
     watcher.start()
     stack.push_async_callback(watcher.stop)
@@ -46,8 +49,7 @@ async def serve(settings: Settings) -> int:
             return 0
         from bot.channels.console import ConsoleChannel
 
-        if sys.stdin.isatty():
-            sys.stderr.write(NO_CHANNEL_HINT + "\n")
+        sys.stderr.write(NO_CHANNEL_HINT + "\n")
         return await ConsoleChannel(runtime.assistant.handle).run()
 
 

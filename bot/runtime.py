@@ -130,7 +130,8 @@ async def open_runtime(
 
     storage = await Storage.open(settings)
     try:
-        if await storage.knowledge.version() == 0 or not await storage.knowledge.load():
+        if await storage.knowledge.count() == 0:
+            # Only an empty database reads the seed: later, staff edits in the database win.
             await storage.knowledge.seed_if_empty(load_knowledge_dir(settings.knowledge_dir))
         kb = await storage.knowledge.load()
         version = await storage.knowledge.version()
