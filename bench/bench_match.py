@@ -32,8 +32,9 @@ from rapidfuzz import fuzz, process  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.core.evaluation import evaluate, read_rows  # noqa: E402
 from bot.core.knowledge import FaqEntry, load_knowledge_dir  # noqa: E402
-from bot.core.match import Matcher, Thresholds, load_lexicon  # noqa: E402
-from bot.core.normalize import Normalizer, fold  # noqa: E402
+from bot.core.match import Matcher, Thresholds  # noqa: E402
+from bot.core.normalize import fold  # noqa: E402
+from bot.runtime import load_normalizer  # noqa: E402
 
 SEED = 20261127
 PHRASINGS_PER_ENTRY = 6
@@ -104,7 +105,7 @@ def run_size(size: int) -> dict[str, float | int | str]:
     rng = random.Random(SEED + size)
     real = real_entries(settings)
     entries = real if size == 0 else synthetic_entries(real, size, rng)
-    normalizer = Normalizer(load_lexicon(settings.knowledge_dir))
+    normalizer = load_normalizer(settings)
     thresholds = Thresholds.from_settings(settings)
     gc.collect()
     started, started_cpu = time.perf_counter(), time.process_time()
@@ -193,7 +194,7 @@ def print_dev() -> None:
     if not DEV_SET.exists():
         print(f"\nNo dev set at {DEV_SET}")
         return
-    from bot.core.match import build_matcher_from_dir
+    from bot.runtime import build_matcher_from_dir
 
     settings = Settings()
     matcher = build_matcher_from_dir(settings.knowledge_dir / "faq", settings)

@@ -23,8 +23,9 @@ sys.path.insert(0, str(ROOT))
 
 from bot.config import Settings  # noqa: E402
 from bot.core.evaluation import read_rows, sweep  # noqa: E402
-from bot.core.match import Matcher, build_matcher_from_dir  # noqa: E402
+from bot.core.match import Matcher  # noqa: E402
 from bot.core.scoring import FEATURES  # noqa: E402
+from bot.runtime import build_matcher_from_dir  # noqa: E402
 
 Vector = tuple[float, ...]
 Group = list[tuple[int, list[Vector]]]  # (label, feature vectors of the entry's phrasings)

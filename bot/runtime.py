@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING
 
 from bot.config import Settings
 from bot.core.assistant import Assistant, Ports
+from bot.core.jsonl import load_jsonl
 from bot.core.knowledge import KnowledgeBase, ProvinceProfile, load_knowledge_dir, load_province
 from bot.core.live import LiveKnowledge, Snapshot, build_snapshot
-from bot.core.match import Thresholds
+from bot.core.match import Matcher, Thresholds
 from bot.core.normalize import Lexicon, Normalizer
 from bot.core.responder import Responder, ResponderSettings
 
@@ -34,13 +35,20 @@ def load_normalizer(settings: Settings) -> Normalizer:
     return Normalizer(lexicon, max_chars=settings.max_input_chars)
 
 
-def load_kb_source(path: Path) -> KnowledgeBase:
+def load_kb_source(path: Path, settings: Settings) -> KnowledgeBase:
     """A knowledge source given on the command line: a YAML directory/file or a .jsonl export."""
     if path.suffix == ".jsonl":
-        from bot.core.jsonl import load_jsonl
-
-        return load_jsonl(path)
+        return load_jsonl(path, categories_path=settings.knowledge_dir / "categories.yaml")
     return load_knowledge_dir(path)
+
+
+def build_matcher_from_dir(path: Path, settings: Settings) -> Matcher:
+    """A matcher over a YAML directory or .jsonl export, with the settings' lexicon and policy."""
+    return Matcher.build(
+        load_kb_source(path, settings),
+        load_normalizer(settings),
+        Thresholds.from_settings(settings),
+    )
 
 
 @dataclass
@@ -121,7 +129,7 @@ async def open_runtime(
     ``log_conversations=False`` is for staff tools (ask, match) that must log nothing.
     """
     if kb_path is not None:
-        yield make_runtime(settings, load_kb_source(kb_path))
+        yield make_runtime(settings, load_kb_source(kb_path, settings))
         return
     if not use_storage:
         yield make_runtime(settings, load_knowledge_dir(settings.knowledge_dir))

@@ -32,8 +32,7 @@ def test_core_imports_only_core_stdlib_and_allowed_libraries() -> None:
         for name in imported_modules(path):
             root = name.split(".")[0]
             if root == "bot":
-                # bot.config is the one outside module the core may read (typed settings).
-                if not (name.startswith("bot.core") or name == "bot.config"):
+                if not name.startswith("bot.core"):
                     problems.append(f"{path.name}: {name}")
             elif root in FORBIDDEN_ROOTS or (
                 root not in stdlib and root not in ALLOWED_THIRD_PARTY and root != "__future__"

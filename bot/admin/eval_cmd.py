@@ -11,10 +11,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.admin.common import settings_from
+from bot.admin.common import run_async, settings_from, setup_logging
 from bot.core.evaluation import EvalReport, EvalRow, Tally, evaluate, read_rows, sweep
-from bot.core.knowledge import KnowledgeError
-from bot.core.match import Matcher, Thresholds, build_matcher_from_dir
+from bot.core.match import Matcher, Thresholds
+from bot.runtime import open_runtime
 
 __all__ = ["evaluate", "register"]
 
@@ -53,13 +53,18 @@ def cmd_eval(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         print(f"Không đọc được tệp đánh giá (cannot read the eval file): {exc}", file=sys.stderr)
         return 1
-    try:
-        matcher = build_matcher_from_dir(args.kb or settings.knowledge_dir / "faq", settings)
-    except KnowledgeError as exc:
-        print("Lỗi dữ liệu kiến thức (knowledge error):", file=sys.stderr)
-        for issue in exc.issues:
-            print(f"  {issue}", file=sys.stderr)
+    setup_logging(settings, quiet=True)
+    found: list[Matcher] = []
+
+    async def live_matcher() -> int:
+        # The live knowledge (the database) unless --kb names another source; logs nothing.
+        async with open_runtime(settings, kb_path=args.kb, log_conversations=False) as runtime:
+            found.append(runtime.snapshot.matcher)
+        return 0
+
+    if run_async(live_matcher) != 0:
         return 1
+    matcher = found[0]
     current = matcher.thresholds
     thresholds = Thresholds(
         answer=current.answer if args.answer is None else args.answer,

@@ -37,11 +37,10 @@ def load_jsonl(path: Path, *, categories_path: Path | None = None) -> KnowledgeB
         issues.extend(entry_issues)
         if entry is not None:
             located.append((entry, str(path), number))
-    cat_file = categories_path or find_categories_file(path.parent)
+    cat_file = find_categories_file(path.parent) or categories_path
     if cat_file is None:
-        from bot.config import PROJECT_ROOT
-
-        cat_file = PROJECT_ROOT / "knowledge" / "categories.yaml"
+        issues.append(KnowledgeIssue(str(path), None, None, None, "no categories.yaml found"))
+        raise KnowledgeError(issues)
     categories = load_categories(cat_file)
     issues.extend(check_entries(located, (c.id for c in categories), strict_content=False))
     if issues:

@@ -10,10 +10,9 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal, Protocol
 
-from bot.core.knowledge import FaqEntry, KnowledgeBase, load_knowledge_dir
+from bot.core.knowledge import FaqEntry, KnowledgeBase
 from bot.core.lexicon import Lexicon
 from bot.core.match_index import EntryScore, MatchIndex
 from bot.core.messages import Candidate
@@ -21,8 +20,14 @@ from bot.core.normalize import Normalizer, accent_token, canonical_token
 from bot.core.scoring import Scoring
 from bot.core.tones import fold
 
-if TYPE_CHECKING:
-    from bot.config import Settings
+
+class ThresholdSettings(Protocol):
+    """The part of the application settings the policy reads."""
+
+    match_answer_threshold: float
+    match_suggest_threshold: float
+    match_margin: float
+
 
 Status = Literal["answered", "ambiguous", "no_match"]
 MIN_CHOICE = 0.02  # a "did you mean" choice less likely than this is noise
@@ -38,7 +43,7 @@ class Thresholds:
     margin: float  # answering also needs the runner-up to trail by at least this
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Thresholds:
+    def from_settings(cls, settings: ThresholdSettings) -> Thresholds:
         return cls(
             answer=settings.match_answer_threshold,
             suggest=settings.match_suggest_threshold,
@@ -194,31 +199,11 @@ def answer_tokens(answer: str, cache: dict[str, str] | None = None) -> frozenset
     return frozenset(words)
 
 
-def load_lexicon(knowledge_dir: Path) -> Lexicon:
-    return Lexicon.load(knowledge_dir / "lexicon.yaml")
-
-
-def build_matcher_from_dir(path: Path, settings: Settings) -> Matcher:
-    """Matcher over a YAML knowledge directory (or a .jsonl export), with the lexicon and
-    thresholds of settings."""
-    if path.suffix == ".jsonl":
-        from bot.core.jsonl import load_jsonl
-
-        kb = load_jsonl(path)
-    else:
-        kb = load_knowledge_dir(path)
-    normalizer = Normalizer(
-        load_lexicon(settings.knowledge_dir), max_chars=settings.max_input_chars
-    )
-    return Matcher.build(kb, normalizer, Thresholds.from_settings(settings))
-
-
 __all__ = [
     "MatchResult",
     "Matcher",
     "Scoring",
     "Status",
     "Thresholds",
-    "build_matcher_from_dir",
     "decide",
 ]

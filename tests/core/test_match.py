@@ -11,9 +11,10 @@ from hypothesis import strategies as st
 from bot.config import PROJECT_ROOT, Settings
 from bot.core.knowledge import Category, FaqEntry, KnowledgeBase
 from bot.core.lexicon import Lexicon
-from bot.core.match import Matcher, MatchResult, Thresholds, build_matcher_from_dir
+from bot.core.match import Matcher, MatchResult, Thresholds
 from bot.core.normalize import Normalizer
 from bot.core.scoring import Scoring
+from bot.runtime import build_matcher_from_dir
 
 THRESHOLDS = Thresholds(answer=0.8, suggest=0.3, margin=0.1)
 
