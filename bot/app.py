@@ -8,6 +8,7 @@ import sys
 from contextlib import AsyncExitStack
 
 from bot.admin.common import setup_logging
+from bot.broadcast.options import BroadcastConfigError
 from bot.config import Settings
 from bot.core.knowledge import KnowledgeError
 from bot.runtime import Runtime, open_runtime
@@ -38,6 +39,21 @@ async def _start_watcher(stack: AsyncExitStack, runtime: Runtime) -> None:
     stack.push_async_callback(watcher.stop)
 
 
+async def _start_scheduler(stack: AsyncExitStack, runtime: Runtime) -> None:
+    """Scheduled tips, announcements and the daily log purge (one process holds the lease)."""
+    from bot.broadcast.scheduler import start_scheduler
+    from bot.broadcast.senders import ChannelError
+
+    try:
+        scheduler = await start_scheduler(runtime.settings, runtime)
+    except ChannelError as exc:
+        # Answering citizens matters more than tips: keep serving, say so loudly.
+        log.error("broadcasts disabled: %s", exc)
+        return
+    if scheduler is not None:
+        stack.push_async_callback(scheduler.stop)
+
+
 async def serve(settings: Settings) -> int:
     async with AsyncExitStack() as stack:
         runtime = await stack.enter_async_context(open_runtime(settings))
@@ -45,6 +61,7 @@ async def serve(settings: Settings) -> int:
         if settings.telegram_bot_token is not None:
             from bot.channels.telegram.runner import run_telegram
 
+            await _start_scheduler(stack, runtime)
             await run_telegram(settings, runtime)
             return 0
         from bot.channels.console import ConsoleChannel
@@ -63,6 +80,9 @@ def main() -> int:
         print("The knowledge base has errors; refusing to start half-loaded:", file=sys.stderr)
         for issue in exc.issues:
             print(f"  {issue}", file=sys.stderr)
+        return 1
+    except BroadcastConfigError as exc:
+        print(f"Invalid broadcast settings: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 0

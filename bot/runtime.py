@@ -134,6 +134,7 @@ async def open_runtime(
     if not use_storage:
         yield make_runtime(settings, load_knowledge_dir(settings.knowledge_dir))
         return
+    from bot.broadcast.tips_store import TipRepository
     from bot.storage import Storage
 
     storage = await Storage.open(settings)
@@ -149,7 +150,7 @@ async def open_runtime(
                 feedback=storage.feedback,
                 subscriptions=storage.subscriptions,
                 users=storage.users,
-                tips=getattr(storage, "tips", None),
+                tips=TipRepository(storage.session_factory),
             )
             if log_conversations
             else Ports()
