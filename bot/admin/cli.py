@@ -14,6 +14,11 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bot.admin.match_cmd",
     "bot.admin.kb_cmd",
     "bot.admin.eval_cmd",
+    "bot.admin.inbox_cmd",
+    "bot.admin.stats_cmd",
+    "bot.admin.db_cmd",
+    "bot.admin.broadcast_cmd",
+    "bot.admin.tips_cmd",
 )
 
 Handler = Callable[[argparse.Namespace], int]
