@@ -1,0 +1,371 @@
+"""Telegram channel benchmark against the fake Bot API server on loopback.
+
+    python bench/bench_telegram.py                 # throughput + latency, then memory
+    python bench/bench_telegram.py throughput --total 20000 --rounds 2
+    python bench/bench_telegram.py memory --total 100000 --users 10000
+
+Three processes: the fake server with a closed-loop load (one question outstanding per user),
+the bot under test (a bare python-telegram-bot echo bot, or ours), and this orchestrator, which
+also samples the bot's resident memory. Figures are printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SCRIPT = Path(__file__).resolve()
+PROJECT_ROOT = SCRIPT.parent.parent
+sys.path.insert(0, str(PROJECT_ROOT))
+
+TOKEN = "123:abc"
+FIRST_USER = 1_000_000
+# The echo reference, ours as shipped (settings defaults, SQLite storage), then what
+# concurrency, the typing indicator and storage cost.
+DEFAULT_VARIANTS = [
+    "echo",
+    "ours,storage=sqlite",
+    "ours,c=1,storage=sqlite",
+    "ours,c=16,storage=sqlite",
+    "ours,typing=0.3,storage=sqlite",
+    "ours,storage=none",
+]
+
+
+def questions() -> list[str]:
+    path = PROJECT_ROOT / "tests" / "data" / "dev.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    return [row["text"] for row in rows]
+
+
+# ---------------------------------------------------------------- the bots under test
+
+
+async def run_echo(base_url: str) -> None:
+    """The bare reference: default Application, one reply per text message."""
+    from telegram import Update
+    from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
+
+    async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.message is not None and update.message.text is not None
+        await update.message.reply_text(update.message.text)
+
+    app = ApplicationBuilder().token(TOKEN).base_url(base_url).build()
+    app.add_handler(MessageHandler(filters.TEXT, echo))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    async with app:
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling()
+        print("READY", flush=True)
+        await stop.wait()
+        await app.updater.stop()
+        await app.stop()
+
+
+async def run_ours(
+    base_url: str, concurrency: int | None, storage: str, workdir: str, typing_delay: float | None
+) -> None:
+    from bot.channels.telegram.runner import TelegramService, quiet_http_logs, stop_on_signals
+    from bot.config import Settings
+    from bot.core.knowledge import load_knowledge_dir
+    from bot.runtime import make_runtime, open_runtime
+
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
+    quiet_http_logs()
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        telegram_bot_token=TOKEN,
+        telegram_api_base_url=base_url,
+        database_url=f"sqlite:///{workdir}/bench.db",
+        # Simulated users ask every second or two, far above human pace: keep the guard
+        # evaluating every message without ever tripping it.
+        flood_max_messages=50,
+    )
+    if typing_delay is not None:
+        settings.telegram_typing_delay = typing_delay
+    if concurrency is not None:
+        settings.telegram_concurrent_updates = concurrency
+    stop = asyncio.Event()
+
+    async def serve(runtime: Any) -> None:
+        service = TelegramService(settings, runtime)
+        waiter = asyncio.create_task(service.ready.wait())
+        waiter.add_done_callback(lambda _: print("READY", flush=True))
+        with stop_on_signals(stop):
+            await service.run(stop)
+
+    if storage == "sqlite":
+        async with open_runtime(settings) as runtime:
+            await serve(runtime)
+    else:
+        await serve(make_runtime(settings, load_knowledge_dir(settings.knowledge_dir)))
+
+
+# ---------------------------------------------------------------- orchestration
+
+
+class Proc:
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+
+    @classmethod
+    async def spawn(cls, *args: str, cwd: str | None = None) -> Proc:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            str(SCRIPT),
+            *args,
+            stdout=asyncio.subprocess.PIPE,
+            stdin=asyncio.subprocess.DEVNULL,
+            cwd=cwd,
+            env={**os.environ, "LOG_LEVEL": "WARNING"},
+        )
+        return cls(process)
+
+    async def line(self, prefix: str) -> str:
+        assert self.process.stdout is not None
+        while True:
+            raw = await asyncio.wait_for(self.process.stdout.readline(), 120)
+            if not raw:
+                raise RuntimeError(f"process ended before printing {prefix}")
+            text = raw.decode().strip()
+            if text.startswith(prefix):
+                return text
+
+    async def stop(self) -> None:
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(self.process.wait(), 20)
+            except TimeoutError:
+                self.process.kill()
+                await self.process.wait()
+
+
+async def control(port: int, method: str, path: str, body: Any = None) -> Any:
+    import aiohttp
+
+    url = f"http://127.0.0.1:{port}/_load/{path}"
+    async with (
+        aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=3600)) as http,
+        http.request(method, url, json=body) as response,
+    ):
+        return await response.json()
+
+
+async def drive(
+    port: int,
+    users: int,
+    total: int,
+    texts: list[str],
+    rss_of: int | None = None,
+    burst: bool = False,
+) -> tuple[dict[str, Any], list[tuple[int, float]]]:
+    """Run one load; optionally sample a process's RSS at every tenth."""
+    import psutil
+
+    user_ids = list(range(FIRST_USER, FIRST_USER + users))
+    body = {"users": user_ids, "total": total, "questions": texts, "burst": burst}
+    await control(port, "POST", "start", body)
+    samples: list[tuple[int, float]] = []
+    if rss_of is not None:
+        process, step, mark = psutil.Process(rss_of), max(total // 10, 1), 0
+        while mark < total:
+            status = await control(port, "GET", "status")
+            if status["answered"] >= mark + step or status["answered"] >= total:
+                mark = status["answered"] - status["answered"] % step
+                samples.append((status["answered"], process.memory_info().rss / 2**20))
+            await asyncio.sleep(0.2)
+    return await control(port, "GET", "result"), samples
+
+
+@dataclass
+class Run:
+    result: dict[str, Any]
+    cpu_ms: float  # bot process CPU per answered update
+    fake_cpu_ms: float
+    rss_before: float
+    samples: list[tuple[int, float]]
+
+
+def variant_args(variant: str) -> list[str]:
+    """'echo' or 'ours,c=4,typing=0.3,storage=sqlite' → bot command-line arguments."""
+    kind, *options = variant.split(",")
+    args = ["--kind", kind]
+    names = {"c": "--concurrency", "typing": "--typing-delay", "storage": "--storage"}
+    for option in options:
+        key, value = option.split("=")
+        args += [names[key], value]
+    return args
+
+
+async def with_bot(
+    port: int,
+    fake_pid: int,
+    variant: str,
+    users: int,
+    total: int,
+    texts: list[str],
+    *,
+    burst: bool = False,
+    rss: bool = False,
+) -> Run:
+    import psutil
+
+    with tempfile.TemporaryDirectory() as workdir:
+        base_url = f"http://127.0.0.1:{port}/bot"
+        bot = await Proc.spawn(
+            "bot", "--base-url", base_url, *variant_args(variant), "--workdir", workdir, cwd=workdir
+        )
+        try:
+            await bot.line("READY")
+            await drive(port, min(users, 200), 1000, texts)  # warm-up: connections, caches
+            proc, fake = psutil.Process(bot.process.pid), psutil.Process(fake_pid)
+            before = proc.memory_info().rss / 2**20
+            cpu0, fake0 = sum(proc.cpu_times()[:2]), sum(fake.cpu_times()[:2])
+            result, samples = await drive(
+                port, users, total, texts, bot.process.pid if rss else None, burst=burst
+            )
+            cpu = (sum(proc.cpu_times()[:2]) - cpu0) * 1000 / total
+            fake_cpu = (sum(fake.cpu_times()[:2]) - fake0) * 1000 / total
+        finally:
+            await bot.stop()
+    return Run(result, cpu, fake_cpu, before, samples)
+
+
+def line(name: str, run: Run, echo: float | None) -> str:
+    r = run.result
+    ratio = f"{r['per_second'] / echo:5.2f}×" if echo else "   — "
+    return (
+        f"{name:<36} {r['per_second']:6.0f}/s {ratio}  bot CPU {run.cpu_ms:5.2f} ms/update"
+        f"  (fake {run.fake_cpu_ms:4.2f})  latency p50 {r['latency_p50'] * 1000:6.0f} ms"
+        f"  p90 {r['latency_p90'] * 1000:6.0f} ms"
+    )
+
+
+async def orchestrate(args: argparse.Namespace) -> None:
+    texts = questions()
+    fake = await Proc.spawn("fake", "--port", "0", "--rtt", str(args.rtt))
+    port = int((await fake.line("PORT")).split()[1])
+    print(
+        f"fake Bot API on 127.0.0.1:{port} (own process, {args.rtt * 1000:.0f} ms added per "
+        f"call); {len(texts)} real questions from tests/data/dev.jsonl; {os.cpu_count()} CPUs; "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
+    try:
+        if args.command in ("throughput", "all"):
+            await throughput(port, fake.process.pid, args, texts)
+        if args.command in ("memory", "all"):
+            await memory(port, fake.process.pid, args, texts)
+    finally:
+        await fake.stop()
+
+
+async def throughput(port: int, fake_pid: int, args: argparse.Namespace, texts: list[str]) -> None:
+    load = "burst (all queued at once)" if args.burst else "closed loop (one question each)"
+    print(
+        f"\nThroughput: {args.users} users, {args.total} text updates per run, polling, {load}; "
+        "ratio is against the echo bot of the same round"
+    )
+    runs: dict[str, list[Run]] = {v: [] for v in args.variants}
+    for round_no in range(1, args.rounds + 1):
+        print(f"-- round {round_no}", flush=True)
+        echo: float | None = None
+        for variant in args.variants:
+            run = await with_bot(
+                port, fake_pid, variant, args.users, args.total, texts, burst=args.burst
+            )
+            runs[variant].append(run)
+            if variant == "echo":
+                echo = run.result["per_second"]
+            print(line(variant, run, echo), flush=True)
+    if args.rounds > 1 and "echo" in runs:
+        echo_median = statistics.median(r.result["per_second"] for r in runs["echo"])
+        print("-- median over rounds")
+        for variant, done in runs.items():
+            rates = [r.result["per_second"] for r in done]
+            cpu = statistics.median(r.cpu_ms for r in done)
+            p50 = statistics.median(r.result["latency_p50"] for r in done) * 1000
+            print(
+                f"{variant:<36} {statistics.median(rates):6.0f}/s "
+                f"{statistics.median(rates) / echo_median:5.2f}×  bot CPU {cpu:5.2f} ms/update"
+                f"  latency p50 {p50:6.0f} ms"
+            )
+
+
+async def memory(port: int, fake_pid: int, args: argparse.Namespace, texts: list[str]) -> None:
+    print(
+        f"\nMemory: {args.memory_total} updates from {args.memory_users} distinct users "
+        f"({args.memory_variant})"
+    )
+    started = time.perf_counter()
+    run = await with_bot(
+        port, fake_pid, args.memory_variant, args.memory_users, args.memory_total, texts, rss=True
+    )
+    print(f"RSS after warm-up: {run.rss_before:6.1f} MiB")
+    for answered, rss in run.samples:
+        print(f"RSS after {answered:>7} updates: {rss:6.1f} MiB")
+    print(
+        f"({run.result['per_second']:.0f} updates/s, bot CPU {run.cpu_ms:.2f} ms/update, "
+        f"{time.perf_counter() - started:.0f} s in all)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command")
+    for name in ("all", "throughput", "memory"):
+        p = sub.add_parser(name)
+        p.add_argument("--users", type=int, default=1000)
+        p.add_argument("--total", type=int, default=20_000)
+        p.add_argument("--rounds", type=int, default=2)
+        p.add_argument("--burst", action="store_true", help="queue every update at once")
+        p.add_argument("--rtt", type=float, default=0.0, help="seconds added to each API call")
+        p.add_argument("--variants", nargs="+", default=DEFAULT_VARIANTS)
+        p.add_argument("--memory-users", type=int, default=10_000)
+        p.add_argument("--memory-total", type=int, default=100_000)
+        p.add_argument("--memory-variant", default="ours,storage=sqlite")
+    fake = sub.add_parser("fake")
+    fake.add_argument("--port", type=int, default=0)
+    fake.add_argument("--rtt", type=float, default=0.0)
+    bot = sub.add_parser("bot")
+    bot.add_argument("--kind", choices=("echo", "ours"), required=True)
+    bot.add_argument("--base-url", required=True)
+    bot.add_argument("--concurrency", type=int, default=None)
+    bot.add_argument("--storage", choices=("sqlite", "none"), default="sqlite")
+    bot.add_argument("--workdir", default=".")
+    bot.add_argument("--typing-delay", type=float, default=None)
+    args = parser.parse_args()
+    if args.command == "fake":
+        from bench.telegram_load import serve
+
+        asyncio.run(serve(args.port, args.rtt))
+    elif args.command == "bot":
+        if args.kind == "echo":
+            asyncio.run(run_echo(args.base_url))
+        else:
+            asyncio.run(
+                run_ours(
+                    args.base_url, args.concurrency, args.storage, args.workdir, args.typing_delay
+                )
+            )
+    else:
+        if args.command is None:
+            args = parser.parse_args(["all"])
+        asyncio.run(orchestrate(args))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,194 @@
+"""Reply → Telegram messages: escaped HTML chunks of at most 4,096 characters plus a keyboard."""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.core import texts
+from bot.core.messages import ACTION_MAX_BYTES, Choice, Outcome, Reply, action
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 4096  # Telegram's limit, counted in UTF-16 code units after entity parsing
+MAX_BUTTON_LABEL = 120  # clients cut long labels anyway; a cap keeps requests small
+MAX_BUTTONS = 90  # Telegram refuses keyboards of more than 100 buttons
+FEEDBACK_VERB = "fb"
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One sendMessage worth of content."""
+
+    html: str
+    keyboard: InlineKeyboardMarkup | None = None
+
+
+def visible_length(text: str) -> int:
+    """Length as Telegram counts it (UTF-16 code units)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def escape(text: str) -> str:
+    """Escape citizen or staff text for parse_mode=HTML (&, <, > only: quotes stay readable)."""
+    return html.escape(text, quote=False)
+
+
+def fits_callback(data: str) -> bool:
+    return 0 < len(data.encode("utf-8")) <= ACTION_MAX_BYTES
+
+
+# ---------------------------------------------------------------- splitting
+
+
+def _hard_split(text: str, limit: int) -> list[str]:
+    """Split one over-long piece at spaces, or anywhere as a last resort."""
+    pieces: list[str] = []
+    rest = text
+    while visible_length(rest) > limit:
+        cut = _cut_index(rest, limit)
+        space = rest.rfind(" ", 0, cut)
+        if space > cut // 2:
+            cut = space
+        pieces.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest:
+        pieces.append(rest)
+    return pieces
+
+
+def _cut_index(text: str, limit: int) -> int:
+    """The largest prefix length whose visible length is at most ``limit``."""
+    units = 0
+    for index, char in enumerate(text):
+        units += 2 if ord(char) > 0xFFFF else 1
+        if units > limit:
+            return index
+    return len(text)
+
+
+def _pieces(paragraph: str, limit: int) -> list[str]:
+    """A paragraph as pieces that each fit: whole lines when possible."""
+    if visible_length(paragraph) <= limit:
+        return [paragraph]
+    out: list[str] = []
+    for line in paragraph.split("\n"):
+        out.extend(_hard_split(line, limit) if visible_length(line) > limit else [line])
+    return out
+
+
+def split_paragraphs(
+    paragraphs: Sequence[tuple[str, bool]], limit: int = MAX_TEXT
+) -> list[list[tuple[str, bool]]]:
+    """Pack (text, bold) paragraphs into chunks whose visible length stays within ``limit``.
+
+    Paragraphs are joined by a blank line; one that is too long on its own is cut at line
+    breaks, then at spaces.
+    """
+    chunks: list[list[tuple[str, bool]]] = []
+    current: list[tuple[str, bool]] = []
+    size = 0
+    for text, bold in paragraphs:
+        for piece in _pieces(text, limit):
+            extra = visible_length(piece) + (2 if current else 0)
+            if current and size + extra > limit:
+                chunks.append(current)
+                current, size = [], 0
+                extra = visible_length(piece)
+            current.append((piece, bold))
+            size += extra
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def _paragraphs(reply: Reply) -> list[tuple[str, bool]]:
+    paragraphs = [p.strip("\n") for p in reply.text.split("\n\n")]
+    marked = [(p, False) for p in paragraphs if p.strip()]
+    if reply.outcome is Outcome.ANSWERED and reply.faq_id and len(marked) > 1:
+        # The first paragraph of an answer is its question: a bold title reads well on phones.
+        marked[0] = (marked[0][0], True)
+    hint = reply.extra.get("hint")
+    if hint:
+        marked.append((hint, False))
+    if reply.outcome is Outcome.ANSWERED and reply.choices:
+        marked.append((texts.RELATED, False))  # a label for the buttons below
+    return marked or [(texts.EMPTY, False)]
+
+
+def _html(chunk: Iterable[tuple[str, bool]]) -> str:
+    return "\n\n".join(f"<b>{escape(t)}</b>" if bold else escape(t) for t, bold in chunk)
+
+
+# ---------------------------------------------------------------- keyboard
+
+
+def _label(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= MAX_BUTTON_LABEL else text[: MAX_BUTTON_LABEL - 1] + "…"
+
+
+def feedback_choices(reply: Reply) -> tuple[Choice, ...]:
+    if not (reply.ask_feedback and reply.faq_id):
+        return ()
+    try:
+        return (
+            Choice(texts.FEEDBACK_UP, action(FEEDBACK_VERB, "1", reply.faq_id)),
+            Choice(texts.FEEDBACK_DOWN, action(FEEDBACK_VERB, "0", reply.faq_id)),
+        )
+    except ValueError:
+        log.warning("feedback buttons dropped: id %r too long for callback_data", reply.faq_id)
+        return ()
+
+
+def keyboard(
+    choices: Sequence[Choice], feedback: Sequence[Choice] = ()
+) -> InlineKeyboardMarkup | None:
+    """One choice per row (labels are whole questions), feedback buttons side by side last."""
+    rows: list[list[InlineKeyboardButton]] = []
+    for choice in choices[:MAX_BUTTONS]:
+        if not fits_callback(choice.action):
+            log.warning("button dropped: callback_data over 64 bytes: %r", choice.action)
+            continue
+        rows.append([InlineKeyboardButton(_label(choice.label), callback_data=choice.action)])
+    pair = [
+        InlineKeyboardButton(c.label, callback_data=c.action)
+        for c in feedback
+        if fits_callback(c.action)
+    ]
+    if pair:
+        rows.append(pair)
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def without_feedback(markup: InlineKeyboardMarkup | None) -> InlineKeyboardMarkup | None:
+    """The same keyboard minus 👍/👎 (after a vote), or None when nothing is left."""
+    if markup is None:
+        return None
+    rows = [
+        [b for b in row if not str(b.callback_data or "").startswith(FEEDBACK_VERB + ":")]
+        for row in markup.inline_keyboard
+    ]
+    kept = [row for row in rows if row]
+    return InlineKeyboardMarkup(kept) if kept else None
+
+
+# ---------------------------------------------------------------- public
+
+
+def render(reply: Reply, limit: int = MAX_TEXT) -> list[Outgoing]:
+    """Render a Reply as one or more HTML messages; the keyboard goes on the last one."""
+    chunks = split_paragraphs(_paragraphs(reply), limit)
+    markup = keyboard(reply.choices, feedback_choices(reply))
+    messages = [Outgoing(_html(chunk)) for chunk in chunks]
+    messages[-1] = Outgoing(messages[-1].html, markup)
+    return messages
+
+
+def render_plain(text: str) -> list[Outgoing]:
+    """A channel-only sentence (or staff text) as escaped HTML chunks."""
+    return [Outgoing(_html(chunk)) for chunk in split_paragraphs([(text, False)])]

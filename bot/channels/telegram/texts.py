@@ -1,0 +1,60 @@
+"""Sentences only the Telegram channel shows, in Vietnamese (NFC)."""
+
+from __future__ import annotations
+
+# Command list registered with setMyCommands (descriptions: 1-256 characters).
+COMMANDS: tuple[tuple[str, str], ...] = (
+    ("start", "Bắt đầu và xem các chủ đề"),
+    ("menu", "Xem câu hỏi theo chủ đề"),
+    ("help", "Hướng dẫn sử dụng trợ lý"),
+    ("lienhe", "Số tổng đài và nơi hỗ trợ trực tiếp"),
+    ("subscribe", "Nhận mẹo kỹ năng số hằng tuần"),
+    ("unsubscribe", "Hủy nhận mẹo kỹ năng số"),
+    ("tips", "Xem mẹo mới nhất"),
+)
+ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
+    ("stats", "Cán bộ: thống kê hôm nay và 7 ngày"),
+    ("inbox", "Cán bộ: câu hỏi chưa trả lời được"),
+    ("reload", "Cán bộ: tải lại kho câu hỏi"),
+)
+
+APOLOGY = (
+    "Xin lỗi, trợ lý vừa gặp sự cố khi xử lý tin nhắn của bạn. Bạn vui lòng thử lại sau ít phút."
+)
+SLOW_DOWN = (
+    "Bạn đang gửi tin nhắn hơi nhanh. Vui lòng chờ một chút rồi gửi lại câu hỏi, "
+    "tôi sẽ trả lời từng câu một."
+)
+CALLBACK_OK = ""
+CALLBACK_STALE = "Nút này không còn dùng được."
+CALLBACK_SLOW_DOWN = "Vui lòng chờ một chút."
+
+# Staff commands
+STATS_HEADER = "📊 Thống kê"
+STATS_PERIOD = (
+    "{label}: {questions} câu hỏi\n"
+    "• trả lời được: {answered}\n"
+    "• cần chọn lại: {ambiguous}\n"
+    "• chưa có câu trả lời: {no_match}\n"
+    "• đánh giá: 👍 {helpful} · 👎 {not_helpful}"
+)
+STATS_TODAY = "Hôm nay"
+STATS_WEEK = "7 ngày"
+STATS_UNAVAILABLE = "Chưa bật lưu trữ nên chưa có thống kê."
+INBOX_HEADER = "📥 Hộp câu hỏi cần xử lý ({count} mục, hiển thị {shown}):"
+INBOX_EMPTY = "📥 Hộp câu hỏi trống. Không có gì cần xử lý."
+INBOX_ITEM = "{index}. [{kind}] ×{count}: {text}"
+INBOX_SUGGESTION = "   → gợi ý: {faq_id}"
+INBOX_KINDS = {
+    "no_match": "chưa có câu trả lời",
+    "ambiguous": "chưa chắc",
+    "negative_feedback": "👎",
+}
+INBOX_PROMOTE = "✅ {index}. Thêm vào {faq_id}"
+INBOX_DISMISS = "🗑 {index}. Bỏ qua"
+INBOX_PROMOTED = "Đã thêm cách hỏi này vào {faq_id} và cập nhật kho câu hỏi."
+INBOX_DISMISSED = "Đã bỏ qua mục này."
+INBOX_GONE = "Mục này đã được xử lý hoặc không còn trong hộp."
+INBOX_UNAVAILABLE = "Chưa bật lưu trữ nên chưa có hộp câu hỏi."
+RELOADED = "Đã tải lại kho câu hỏi: phiên bản {version}, {entries} câu hỏi đang dùng."
+RELOAD_FAILED = "Không tải lại được kho câu hỏi. Chi tiết đã được ghi vào nhật ký."

@@ -1,0 +1,81 @@
+"""In-memory stand-ins for the storage ports and the staff backend, recording every call."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from bot.channels.telegram.admin import InboxView, PeriodStats
+from bot.core.assistant import Ports
+from bot.core.ports import LoggedExchange, Tip
+
+
+@dataclass
+class MemoryPorts:
+    exchanges: list[LoggedExchange] = field(default_factory=list)
+    feedback: list[dict[str, object]] = field(default_factory=list)
+    subscribers: dict[tuple[str, str], str] = field(default_factory=dict)
+    inactive: set[tuple[str, str]] = field(default_factory=set)
+    seen: set[tuple[str, str]] = field(default_factory=set)
+    tips: list[Tip] = field(default_factory=list)
+
+    async def record(self, exchange: LoggedExchange) -> None:
+        self.exchanges.append(exchange)
+
+    async def record_feedback(self, **kwargs: object) -> None:
+        self.feedback.append(kwargs)
+
+    async def subscribe(
+        self, *, channel: str, user_id: str, chat_id: str, topics: Sequence[str] = ("tips",)
+    ) -> bool:
+        if (channel, user_id) in self.subscribers:
+            return False
+        self.subscribers[(channel, user_id)] = chat_id
+        return True
+
+    async def unsubscribe(self, *, channel: str, user_id: str) -> bool:
+        return self.subscribers.pop((channel, user_id), None) is not None
+
+    async def is_subscribed(self, *, channel: str, user_id: str) -> bool:
+        return (channel, user_id) in self.subscribers
+
+    async def touch(self, *, channel: str, user_id: str, display_name: str | None) -> bool:
+        new = (channel, user_id) not in self.seen
+        self.seen.add((channel, user_id))
+        return new
+
+    async def latest_tip(self) -> Tip | None:
+        return self.tips[-1] if self.tips else None
+
+    def as_ports(self) -> Ports:
+        return Ports(log=self, feedback=self, subscriptions=self, users=self, tips=self)
+
+
+@dataclass
+class MemoryStaffBackend:
+    """The staff backend the Telegram admin commands use, without a database."""
+
+    items: list[InboxView] = field(default_factory=list)
+    promoted: list[tuple[int, str, str]] = field(default_factory=list)
+    dismissed: list[tuple[int, str]] = field(default_factory=list)
+    periods: dict[int, PeriodStats] = field(default_factory=dict)
+
+    async def stats(self, days: int) -> PeriodStats:
+        return self.periods.get(days, PeriodStats())
+
+    async def inbox(self, limit: int) -> tuple[int, Sequence[InboxView]]:
+        return len(self.items), self.items[:limit]
+
+    async def promote(self, item_id: int, faq_id: str, actor: str) -> bool:
+        if not any(item.id == item_id for item in self.items):
+            return False
+        self.items = [item for item in self.items if item.id != item_id]
+        self.promoted.append((item_id, faq_id, actor))
+        return True
+
+    async def dismiss(self, item_id: int, actor: str) -> bool:
+        if not any(item.id == item_id for item in self.items):
+            return False
+        self.items = [item for item in self.items if item.id != item_id]
+        self.dismissed.append((item_id, actor))
+        return True
