@@ -52,6 +52,7 @@ async def _start_scheduler(stack: AsyncExitStack, runtime: Runtime) -> None:
         return
     if scheduler is not None:
         stack.push_async_callback(scheduler.stop)
+        runtime.broadcast = scheduler.service
 
 
 async def serve(settings: Settings) -> int:

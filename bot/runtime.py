@@ -20,6 +20,7 @@ from bot.core.normalize import Lexicon, Normalizer
 from bot.core.responder import Responder, ResponderSettings
 
 if TYPE_CHECKING:
+    from bot.broadcast.service import BroadcastService
     from bot.storage import Storage
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,7 @@ class Runtime:
     responder: Responder
     assistant: Assistant
     storage: Storage | None = None
+    broadcast: BroadcastService | None = None  # set when the scheduler runs (Telegram admins)
     _swap_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property

@@ -57,10 +57,21 @@ class StaffBackend(Protocol):
     async def dismiss(self, item_id: int, actor: str) -> bool: ...
 
 
+class Announcer(Protocol):
+    """What /broadcast needs from the broadcast service (bot.broadcast.service)."""
+
+    def preview(self, text: str) -> str:
+        """Exactly what subscribers will read; raises ValueError with a reason."""
+
+    async def create_announcement(self, text: str, by: str) -> int: ...
+
+    def deliver_in_background(self, run_id: int) -> object: ...
+
+
 class StaffCommands:
     """Runs staff commands; ``backend`` is None when the bot runs without storage."""
 
-    commands = frozenset({"stats", "inbox", "reload"})
+    commands = frozenset({"stats", "inbox", "reload", "broadcast"})
 
     def __init__(
         self,
@@ -73,15 +84,30 @@ class StaffCommands:
         self.admin_ids = admin_ids
         self.sender = sender
         self.backend = backend if backend is not None else storage_backend(runtime)
+        # One pending announcement per staff member, waiting for the confirmation button.
+        self._pending: dict[int, str] = {}
+
+    @property
+    def announcer(self) -> Announcer | None:
+        return self.runtime.broadcast
 
     def allowed(self, user_id: int) -> bool:
         return user_id in self.admin_ids
 
     async def run_command(
-        self, command: str, bot: Bot, chat_id: int, reply_to: int | None = None
+        self,
+        command: str,
+        bot: Bot,
+        chat_id: int,
+        reply_to: int | None = None,
+        *,
+        user_id: int | None = None,
+        argument: str = "",
     ) -> None:
         log.info("staff command /%s in chat %s", command, chat_id)
-        if command == "stats":
+        if command == "broadcast":
+            messages = self._broadcast_preview(user_id or chat_id, argument)
+        elif command == "stats":
             messages = await self._stats()
         elif command == "inbox":
             messages = await self._inbox()
@@ -95,6 +121,10 @@ class StaffCommands:
             log.warning("user %s is not staff and pressed %r", user_id, data)
             return tg_texts.CALLBACK_STALE
         _, args = parse_action(data)
+        if args[:1] == ["bc"]:
+            text = await self._broadcast_decision(user_id, args[1:])
+            await self.sender.send(bot, chat_id, render_plain(text))
+            return None
         if self.backend is None or len(args) < 2 or not args[1].isdigit():
             return tg_texts.CALLBACK_STALE
         item_id, actor = int(args[1]), f"telegram:{user_id}"
@@ -154,6 +184,38 @@ class StaffCommands:
             choices.extend(_item_buttons(index, item))
         body = "\n".join(escape(line) for line in lines)
         return [Outgoing(body, keyboard(choices))]
+
+    def _broadcast_preview(self, user_id: int, argument: str) -> list[Outgoing]:
+        if self.announcer is None:
+            return render_plain(tg_texts.BROADCAST_UNAVAILABLE)
+        if not argument.strip():
+            return render_plain(tg_texts.BROADCAST_USAGE)
+        try:
+            preview = self.announcer.preview(argument.strip())
+        except ValueError as exc:
+            return render_plain(tg_texts.BROADCAST_INVALID.format(reason=exc))
+        self._pending[user_id] = argument.strip()
+        buttons = [
+            Choice(tg_texts.BROADCAST_CONFIRM, action(ADMIN_ACTION, "bc", "ok")),
+            Choice(tg_texts.BROADCAST_CANCEL, action(ADMIN_ACTION, "bc", "no")),
+        ]
+        body = escape(tg_texts.BROADCAST_PREVIEW.format(preview=preview))
+        return [Outgoing(body, keyboard(buttons))]
+
+    async def _broadcast_decision(self, user_id: int, args: list[str]) -> str:
+        # pop first: a double tap on "send" must not create two runs.
+        text = self._pending.pop(user_id, None)
+        if args != ["ok"] or text is None:
+            return tg_texts.BROADCAST_CANCELLED if args == ["no"] else tg_texts.CALLBACK_STALE
+        if self.announcer is None:
+            return tg_texts.BROADCAST_UNAVAILABLE
+        try:
+            run_id = await self.announcer.create_announcement(text, by=f"telegram:{user_id}")
+        except ValueError as exc:
+            return tg_texts.BROADCAST_INVALID.format(reason=exc)
+        self.announcer.deliver_in_background(run_id)
+        log.info("staff %s started announcement run %s", user_id, run_id)
+        return tg_texts.BROADCAST_STARTED.format(run_id=run_id)
 
     async def _reload(self) -> str:
         try:

@@ -99,7 +99,10 @@ class TelegramHandlers:
         command = command_name(incoming.text or "")
         if command in self.staff.commands:
             if self.staff.allowed(user.id) and not group:
-                await self.staff.run_command(command, bot, message.chat_id)
+                argument = (incoming.text or "").strip().partition(" ")[2]
+                await self.staff.run_command(
+                    command, bot, message.chat_id, user_id=user.id, argument=argument
+                )
                 return
             if self.staff.allowed(user.id):
                 # Inbox items quote citizens: staff tools stay in the private chat.

@@ -16,6 +16,7 @@ ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
     ("stats", "Cán bộ: thống kê hôm nay và 7 ngày"),
     ("inbox", "Cán bộ: câu hỏi chưa trả lời được"),
     ("reload", "Cán bộ: tải lại kho câu hỏi"),
+    ("broadcast", "Cán bộ: gửi thông báo tới người đăng ký"),
 )
 
 APOLOGY = (
@@ -58,3 +59,17 @@ INBOX_GONE = "Mục này đã được xử lý hoặc không còn trong hộp."
 INBOX_UNAVAILABLE = "Chưa bật lưu trữ nên chưa có hộp câu hỏi."
 RELOADED = "Đã tải lại kho câu hỏi: phiên bản {version}, {entries} câu hỏi đang dùng."
 RELOAD_FAILED = "Không tải lại được kho câu hỏi. Chi tiết đã được ghi vào nhật ký."
+
+BROADCAST_USAGE = (
+    "Gõ /broadcast rồi nội dung thông báo trong cùng tin nhắn, ví dụ:\n"
+    "/broadcast Cổng dịch vụ công tạm dừng bảo trì từ 22h tối nay."
+)
+BROADCAST_PREVIEW = "Xem trước thông báo sẽ gửi tới người đăng ký:\n\n{preview}"
+BROADCAST_CONFIRM = "✅ Gửi ngay"
+BROADCAST_CANCEL = "✖️ Hủy"
+BROADCAST_STARTED = (
+    "Đã tạo đợt gửi #{run_id}; đang gửi. Xem tiến độ: python -m bot broadcast status"
+)
+BROADCAST_CANCELLED = "Đã hủy, không gửi gì."
+BROADCAST_INVALID = "Không gửi được thông báo này: {reason}"
+BROADCAST_UNAVAILABLE = "Chức năng gửi thông báo chưa bật (cần cơ sở dữ liệu và token Telegram)."

@@ -335,3 +335,59 @@ async def test_staff_commands_stay_out_of_groups(offline: Offline) -> None:
     assert offline.request.called("sendMessage") == []  # a group is not addressed by /stats
     await offline.text(f"/stats@{BOT_USERNAME}", user_id=ADMIN_ID, chat=group_chat(-5))
     assert offline.sent_texts() == [texts.UNKNOWN_COMMAND]
+
+
+class FakeAnnouncer:
+    """Stands in for the broadcast service: records runs instead of sending."""
+
+    def __init__(self) -> None:
+        self.created: list[tuple[str, str]] = []
+        self.delivering: list[int] = []
+
+    def preview(self, text: str) -> str:
+        if len(text) > 100:
+            raise ValueError("quá dài")
+        return f"📢 {text}"
+
+    async def create_announcement(self, text: str, by: str) -> int:
+        self.created.append((text, by))
+        return len(self.created)
+
+    def deliver_in_background(self, run_id: int) -> object:
+        self.delivering.append(run_id)
+        return None
+
+
+async def test_staff_broadcast_needs_a_preview_and_one_confirmation(
+    offline: Offline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    announcer = FakeAnnouncer()
+    monkeypatch.setattr(offline.handlers.staff.runtime, "broadcast", announcer)
+    await offline.text("/broadcast", user_id=ADMIN_ID)
+    assert offline.sent_texts()[-1] == tg_texts.BROADCAST_USAGE
+    await offline.text("/broadcast " + "x" * 200, user_id=ADMIN_ID)
+    assert "quá dài" in offline.sent_texts()[-1]
+    await offline.text("/broadcast Cổng <b>bảo trì</b> tối nay", user_id=ADMIN_ID)
+    preview = offline.request.called("sendMessage")[-1]
+    assert "📢 Cổng &lt;b&gt;bảo trì&lt;/b&gt; tối nay" in preview["text"]
+    datas = [b["callback_data"] for row in preview["reply_markup"]["inline_keyboard"] for b in row]
+    assert datas == ["adm:bc:ok", "adm:bc:no"]
+    assert announcer.created == []  # nothing is sent before the confirmation
+    await offline.press("adm:bc:ok", user_id=CITIZEN)  # a citizen cannot confirm
+    assert announcer.created == []
+    await offline.press("adm:bc:ok", user_id=ADMIN_ID)
+    await offline.press("adm:bc:ok", user_id=ADMIN_ID)  # a double tap sends once
+    assert announcer.created == [("Cổng <b>bảo trì</b> tối nay", f"telegram:{ADMIN_ID}")]
+    assert announcer.delivering == [1]
+    await offline.text("/broadcast Hủy thử", user_id=ADMIN_ID)
+    await offline.press("adm:bc:no", user_id=ADMIN_ID)
+    assert offline.sent_texts()[-1] == tg_texts.BROADCAST_CANCELLED
+    assert len(announcer.created) == 1
+
+
+async def test_citizens_cannot_broadcast(offline: Offline, monkeypatch: pytest.MonkeyPatch) -> None:
+    announcer = FakeAnnouncer()
+    monkeypatch.setattr(offline.handlers.staff.runtime, "broadcast", announcer)
+    await offline.text("/broadcast lừa đảo", user_id=CITIZEN)
+    assert offline.sent_texts()[-1] == texts.UNKNOWN_COMMAND
+    assert announcer.created == []
