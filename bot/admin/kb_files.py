@@ -10,6 +10,7 @@ from typing import Any, TextIO
 import yaml
 
 from bot.admin import sheets
+from bot.core.jsonl import read_jsonl_entries
 from bot.core.knowledge import (
     Category,
     FaqEntry,
@@ -19,7 +20,6 @@ from bot.core.knowledge import (
     faq_files,
     find_categories_file,
     load_categories,
-    parse_entry,
     read_entry_file,
 )
 
@@ -65,24 +65,7 @@ def _read_yaml(path: Path) -> Loaded:
 
 
 def _read_jsonl(path: Path) -> Loaded:
-    located: list[Located] = []
-    issues: list[KnowledgeIssue] = []
-    try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
-    except UnicodeDecodeError as exc:
-        return [], [KnowledgeIssue(str(path), None, None, None, f"không phải UTF-8: {exc})")], []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            raw = json.loads(line)
-        except json.JSONDecodeError as exc:
-            issues.append(KnowledgeIssue(str(path), number, None, None, f"JSON sai: {exc.msg}"))
-            continue
-        entry, entry_issues = parse_entry(raw, str(path), number)
-        issues.extend(entry_issues)
-        if entry is not None:
-            located.append((entry, str(path), number))
+    located, issues = read_jsonl_entries(path)
     return located, issues, []
 
 

@@ -17,14 +17,14 @@ from bot.core.knowledge import (
 )
 
 
-def load_jsonl(path: Path, *, categories_path: Path | None = None) -> KnowledgeBase:
-    """Parse every line; report every bad line with its number."""
+def read_jsonl_entries(path: Path) -> tuple[list[Located], list[KnowledgeIssue]]:
+    """Parse every line; every bad line is reported with its number, none stops the others."""
     issues: list[KnowledgeIssue] = []
     located: list[Located] = []
     try:
         lines = path.read_text(encoding="utf-8-sig").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
-        raise KnowledgeError([KnowledgeIssue(str(path), None, None, None, str(exc))]) from exc
+        return [], [KnowledgeIssue(str(path), None, None, None, f"cannot read: {exc}")]
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -37,6 +37,12 @@ def load_jsonl(path: Path, *, categories_path: Path | None = None) -> KnowledgeB
         issues.extend(entry_issues)
         if entry is not None:
             located.append((entry, str(path), number))
+    return located, issues
+
+
+def load_jsonl(path: Path, *, categories_path: Path | None = None) -> KnowledgeBase:
+    """A validated knowledge base from an export file; raise KnowledgeError listing every issue."""
+    located, issues = read_jsonl_entries(path)
     cat_file = find_categories_file(path.parent) or categories_path
     if cat_file is None:
         issues.append(KnowledgeIssue(str(path), None, None, None, "no categories.yaml found"))

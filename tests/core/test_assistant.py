@@ -3,7 +3,7 @@ from __future__ import annotations
 from bot.core.assistant import Assistant
 from bot.core.messages import IncomingMessage, MessageKind, Outcome
 from bot.core.ports import Tip
-from tests.core.conftest import MemoryPorts
+from tests.fakes.ports import MemoryPorts
 
 
 def text(value: str, user: str = "u1") -> IncomingMessage:

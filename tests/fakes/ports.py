@@ -18,8 +18,11 @@ class MemoryPorts:
     inactive: set[tuple[str, str]] = field(default_factory=set)
     seen: set[tuple[str, str]] = field(default_factory=set)
     tips: list[Tip] = field(default_factory=list)
+    fail_logging: bool = False  # simulate a database outage while logging
 
     async def record(self, exchange: LoggedExchange) -> None:
+        if self.fail_logging:
+            raise RuntimeError("database down")
         self.exchanges.append(exchange)
 
     async def record_feedback(self, **kwargs: object) -> None:
