@@ -12,8 +12,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.admin.common import dump_json, settings_from, setup_logging
 from bot.broadcast import texts
-from bot.broadcast.tipfile import dump_tips, load_tips_file
+from bot.broadcast.tipfile import TipEntry, dump_tips, load_tips_file
 from bot.broadcast.tips_store import TipPlan, TipRepository
+from bot.config import Settings
 from bot.core.knowledge import KnowledgeError, load_knowledge_dir
 
 
@@ -83,20 +84,25 @@ def cmd_import(args: argparse.Namespace) -> int:
     return _guard(body)
 
 
+async def _active_tips(settings: Settings) -> list[TipEntry]:
+    """The tips in rotation, seeding an empty database from knowledge/tips.yaml first."""
+    from bot.storage import Storage
+
+    storage = await Storage.open(settings)
+    try:
+        repo = TipRepository(storage.session_factory)
+        await repo.seed_if_empty(settings.knowledge_dir / "tips.yaml")
+        return await repo.active()
+    finally:
+        await storage.close()
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     setup_logging(settings, quiet=True)
 
     async def body() -> int:
-        from bot.storage import Storage
-
-        storage = await Storage.open(settings)
-        try:
-            repo = TipRepository(storage.session_factory)
-            await repo.seed_if_empty(settings.knowledge_dir / "tips.yaml")
-            tips = await repo.active()
-        finally:
-            await storage.close()
+        tips = await _active_tips(settings)
         text = dump_tips(tips)
         if args.output is None:
             sys.stdout.write(text)
@@ -113,15 +119,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     setup_logging(settings, quiet=True)
 
     async def body() -> int:
-        from bot.storage import Storage
-
-        storage = await Storage.open(settings)
-        try:
-            repo = TipRepository(storage.session_factory)
-            await repo.seed_if_empty(settings.knowledge_dir / "tips.yaml")
-            tips = await repo.active()
-        finally:
-            await storage.close()
+        tips = await _active_tips(settings)
         if args.json:
             print(dump_json([t.to_dict() for t in tips]))
         else:
