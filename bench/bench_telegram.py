@@ -1,8 +1,9 @@
 """Telegram channel benchmark against the fake Bot API server on loopback.
 
-    python bench/bench_telegram.py                 # throughput + latency, then memory
+    python bench/bench_telegram.py                 # throughput, latency, then memory
     python bench/bench_telegram.py throughput --total 20000 --rounds 2
-    python bench/bench_telegram.py memory --total 100000 --users 10000
+    python bench/bench_telegram.py latency --rate 100
+    python bench/bench_telegram.py memory --memory-total 100000 --memory-users 10000
 
 Three processes: the fake server with a closed-loop load (one question outstanding per user),
 the bot under test (a bare python-telegram-bot echo bot, or ours), and this orchestrator, which
@@ -36,7 +37,7 @@ DEFAULT_VARIANTS = [
     "echo",
     "ours,storage=sqlite",
     "ours,c=1,storage=sqlite",
-    "ours,c=16,storage=sqlite",
+    "ours,c=32,storage=sqlite",
     "ours,typing=0.3,storage=sqlite",
     "ours,storage=none",
 ]
@@ -172,12 +173,13 @@ async def drive(
     texts: list[str],
     rss_of: int | None = None,
     burst: bool = False,
+    rate: float = 0.0,
 ) -> tuple[dict[str, Any], list[tuple[int, float]]]:
     """Run one load; optionally sample a process's RSS at every tenth."""
     import psutil
 
     user_ids = list(range(FIRST_USER, FIRST_USER + users))
-    body = {"users": user_ids, "total": total, "questions": texts, "burst": burst}
+    body = {"users": user_ids, "total": total, "questions": texts, "burst": burst, "rate": rate}
     await control(port, "POST", "start", body)
     samples: list[tuple[int, float]] = []
     if rss_of is not None:
@@ -220,6 +222,7 @@ async def with_bot(
     texts: list[str],
     *,
     burst: bool = False,
+    rate: float = 0.0,
     rss: bool = False,
 ) -> Run:
     import psutil
@@ -236,7 +239,7 @@ async def with_bot(
             before = proc.memory_info().rss / 2**20
             cpu0, fake0 = sum(proc.cpu_times()[:2]), sum(fake.cpu_times()[:2])
             result, samples = await drive(
-                port, users, total, texts, bot.process.pid if rss else None, burst=burst
+                port, users, total, texts, bot.process.pid if rss else None, burst, rate
             )
             cpu = (sum(proc.cpu_times()[:2]) - cpu0) * 1000 / total
             fake_cpu = (sum(fake.cpu_times()[:2]) - fake0) * 1000 / total
@@ -251,7 +254,8 @@ def line(name: str, run: Run, echo: float | None) -> str:
     return (
         f"{name:<36} {r['per_second']:6.0f}/s {ratio}  bot CPU {run.cpu_ms:5.2f} ms/update"
         f"  (fake {run.fake_cpu_ms:4.2f})  latency p50 {r['latency_p50'] * 1000:6.0f} ms"
-        f"  p90 {r['latency_p90'] * 1000:6.0f} ms"
+        f"  p90 {r['latency_p90'] * 1000:6.0f} ms  (fetched → answered p50 "
+        f"{r['service_p50'] * 1000:4.0f} ms)"
     )
 
 
@@ -267,6 +271,8 @@ async def orchestrate(args: argparse.Namespace) -> None:
     try:
         if args.command in ("throughput", "all"):
             await throughput(port, fake.process.pid, args, texts)
+        if args.command in ("latency", "all"):
+            await latency(port, fake.process.pid, args, texts)
         if args.command in ("memory", "all"):
             await memory(port, fake.process.pid, args, texts)
     finally:
@@ -305,6 +311,23 @@ async def throughput(port: int, fake_pid: int, args: argparse.Namespace, texts: 
             )
 
 
+async def latency(port: int, fake_pid: int, args: argparse.Namespace, texts: list[str]) -> None:
+    total = int(args.rate * args.latency_seconds)
+    print(
+        f"\nLatency: {args.rate:.0f} questions/s arriving at a steady pace (open loop) from "
+        f"{args.users} users for {args.latency_seconds:.0f} s; question sent → answer received"
+    )
+    for variant in args.latency_variants:
+        run = await with_bot(port, fake_pid, variant, args.users, total, texts, rate=args.rate)
+        r = run.result
+        print(
+            f"{variant:<36} p50 {r['latency_p50'] * 1000:6.1f} ms  p90 "
+            f"{r['latency_p90'] * 1000:6.1f} ms  ({r['per_second']:.0f}/s answered, bot CPU "
+            f"{run.cpu_ms:.2f} ms/update)",
+            flush=True,
+        )
+
+
 async def memory(port: int, fake_pid: int, args: argparse.Namespace, texts: list[str]) -> None:
     print(
         f"\nMemory: {args.memory_total} updates from {args.memory_users} distinct users "
@@ -326,7 +349,7 @@ async def memory(port: int, fake_pid: int, args: argparse.Namespace, texts: list
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command")
-    for name in ("all", "throughput", "memory"):
+    for name in ("all", "throughput", "latency", "memory"):
         p = sub.add_parser(name)
         p.add_argument("--users", type=int, default=1000)
         p.add_argument("--total", type=int, default=20_000)
@@ -334,6 +357,9 @@ def main() -> None:
         p.add_argument("--burst", action="store_true", help="queue every update at once")
         p.add_argument("--rtt", type=float, default=0.0, help="seconds added to each API call")
         p.add_argument("--variants", nargs="+", default=DEFAULT_VARIANTS)
+        p.add_argument("--rate", type=float, default=100.0, help="latency: questions/s")
+        p.add_argument("--latency-seconds", type=float, default=30.0)
+        p.add_argument("--latency-variants", nargs="+", default=["echo", "ours,storage=sqlite"])
         p.add_argument("--memory-users", type=int, default=10_000)
         p.add_argument("--memory-total", type=int, default=100_000)
         p.add_argument("--memory-variant", default="ours,storage=sqlite")

@@ -1,8 +1,9 @@
 """Closed-loop citizen load on the fake Bot API server, driven over HTTP control endpoints.
 
 Each simulated user has one question outstanding; the moment the bot's answer (its first
-sendMessage to that chat) arrives, that user asks the next one. Run in its own process so the
-server's CPU does not compete with the bot under test.
+sendMessage to that chat) arrives, that user asks the next one. Or paced (open loop): questions
+arrive at a fixed rate whatever the bot does, which shows the latency a citizen sees at that
+load. Run in its own process so the server's CPU does not compete with the bot under test.
 """
 
 from __future__ import annotations
@@ -23,14 +24,19 @@ class LoadFake(FakeTelegram):
         super().__post_init__()
         self.record_calls = False
         self.keep_messages = False
+        self.pacer: asyncio.Task[None] | None = None
         self.reset()
 
     def reset(self) -> None:
+        if self.pacer is not None:
+            self.pacer.cancel()
         self.questions: list[str] = ["xin chào"]
         self.total = 0
         self.issued = 0
         self.answered = 0
         self.burst = False
+        self.rate = 0.0
+        self.pacer = None
         self.outstanding: dict[int, deque[tuple[float, int]]] = {}
         self.delivered: dict[int, float] = {}
         self.latencies: list[float] = []
@@ -43,13 +49,21 @@ class LoadFake(FakeTelegram):
     # ------------------------------------------------------------------ the loop
 
     def start_load(
-        self, users: list[int], total: int, questions: list[str], burst: bool = False
+        self,
+        users: list[int],
+        total: int,
+        questions: list[str],
+        burst: bool = False,
+        rate: float = 0.0,
     ) -> None:
-        """Closed loop (each user asks again once answered), or a burst: everything queued now."""
+        """Closed loop (each user asks again once answered), a burst (everything queued now),
+        or paced at ``rate`` questions per second."""
         self.reset()
-        self.questions, self.total, self.burst = questions, total, burst
+        self.questions, self.total, self.burst, self.rate = questions, total, burst, rate
         self.started = time.perf_counter()
-        if burst:
+        if rate > 0:
+            self.pacer = asyncio.get_running_loop().create_task(self._pace(users))
+        elif burst:
             for index in range(total):
                 self._ask(users[index % len(users)])
         else:
@@ -63,6 +77,15 @@ class LoadFake(FakeTelegram):
         self.issued += 1
         update_id = self.text(user_id, question)
         self.outstanding.setdefault(user_id, deque()).append((time.perf_counter(), update_id))
+
+    async def _pace(self, users: list[int]) -> None:
+        index = 0
+        while self.issued < self.total:
+            due = int((time.perf_counter() - self.started) * self.rate) + 1
+            while self.issued < min(due, self.total):
+                self._ask(users[index % len(users)])
+                index += 1
+            await asyncio.sleep(0.005)
 
     def on_message_sent(self, message: SentMessage) -> None:
         queue = self.outstanding.get(message.chat_id)
@@ -80,7 +103,7 @@ class LoadFake(FakeTelegram):
         if self.answered >= self.total:
             self.finished = now
             self.done.set()
-        elif not self.burst:
+        elif not self.burst and not self.rate:
             self._ask(message.chat_id)
 
     async def api_getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -101,7 +124,13 @@ class LoadFake(FakeTelegram):
     async def _start(self, request: web.Request) -> web.Response:
         body = await request.json()
         users, questions = list(body["users"]), list(body["questions"])
-        self.start_load(users, int(body["total"]), questions, bool(body.get("burst")))
+        self.start_load(
+            users,
+            int(body["total"]),
+            questions,
+            bool(body.get("burst")),
+            float(body.get("rate") or 0.0),
+        )
         return web.json_response({"ok": True})
 
     async def _status(self, request: web.Request) -> web.Response:

@@ -55,7 +55,7 @@ class Settings(BaseSettings):
     # --- telegram channel (added by the Telegram channel, issue 4)
     # "typing…" is shown once an answer has taken this long; 0 shows it before every answer.
     telegram_typing_delay: float = 0.0
-    telegram_concurrent_updates: int = 4  # updates answered at once (in order within a chat)
+    telegram_concurrent_updates: int = 16  # updates answered at once (in order within a chat)
 
     # --- broadcast and schedule
     timezone: str = "Asia/Ho_Chi_Minh"

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.config import Settings
 from bot.storage import migrate as migrations
 from bot.storage.audit import AuditRepository, current_actor
+from bot.storage.batch import GroupCommit
 from bot.storage.conversations import ConversationRepository, FeedbackRepository
 from bot.storage.engine import DatabaseUrlError, create_engine, session_factory
 from bot.storage.inbox import InboxError, InboxItem, InboxRepository, Suggestion
@@ -35,9 +36,13 @@ class Storage:
         sessions = self.session_factory
         self.audit = AuditRepository(sessions)
         self.knowledge = KnowledgeRepository(sessions, settings.knowledge_dir, self.audit)
-        self.conversations = ConversationRepository(sessions, settings.log_retention_days)
+        # Conversation rows and user touches of concurrent answers share transactions.
+        self.writer = GroupCommit(sessions)
+        self.conversations = ConversationRepository(
+            sessions, settings.log_retention_days, self.writer
+        )
         self.feedback = FeedbackRepository(sessions)
-        self.users = UserRepository(sessions)
+        self.users = UserRepository(sessions, self.writer)
         self.subscriptions = SubscriptionRepository(sessions)
         self.inbox = InboxRepository(sessions, self.knowledge)
         self.stats = StatsRepository(sessions, settings.timezone)
@@ -59,6 +64,7 @@ class Storage:
         return cls(settings, engine)
 
     async def close(self) -> None:
+        await self.writer.drain()
         await self.engine.dispose()
 
     async def purge_old_logs(self, now: dt.datetime | None = None) -> int:

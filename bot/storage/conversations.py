@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.messages import Outcome, parse_action
 from bot.core.ports import LoggedExchange
 from bot.core.redact import redact
+from bot.storage.batch import GroupCommit
+from bot.storage.engine import dialect_insert
 from bot.storage.models import ConversationRow, FeedbackRow, InboxRow, utcnow
 from bot.storage.textkey import fold_key
 
 TEXT_MAX = 2000
+# Core tables for the hot write path: no ORM unit of work for rows nobody reads back.
+CONVERSATIONS = cast(Table, ConversationRow.__table__)
+INBOX = cast(Table, InboxRow.__table__)
 INBOX_OUTCOMES = {Outcome.NO_MATCH: "no_match", Outcome.AMBIGUOUS: "ambiguous"}
 NEGATIVE = "negative_feedback"
 # The assistant stores a 👎 at once and the optional comment a little later.
@@ -36,66 +43,74 @@ async def feed_inbox(
     now: dt.datetime | None = None,
 ) -> None:
     """Count one more occurrence of an open inbox item, creating it the first time."""
+    await feed_inbox_many(session, [InboxHit(kind, key, text, faq_id)], now=now)
+
+
+@dataclass(frozen=True, slots=True)
+class InboxHit:
+    kind: str
+    key: str
+    text: str
+    faq_id: str | None = None
+
+
+async def feed_inbox_many(
+    session: AsyncSession, hits: Sequence[InboxHit], *, now: dt.datetime | None = None
+) -> None:
+    """Count occurrences of open inbox items, creating the missing ones.
+
+    One upsert on the (kind, key, open_slot) constraint, executed for every distinct key: safe
+    when two processes see the same new question at once.
+    """
     now = now or utcnow()
-    open_item = (InboxRow.kind == kind, InboxRow.key == key, InboxRow.open_slot == 0)
-    bump = (
-        update(InboxRow)
-        .where(*open_item)
-        .values(count=InboxRow.count + 1, last_seen=now, text=text)
-        .execution_options(synchronize_session=False)
-    )
-    if (await session.execute(bump)).rowcount:  # type: ignore[attr-defined]
+    grouped: dict[tuple[str, str], dict[str, Any]] = {}
+    for hit in hits:
+        row = grouped.get((hit.kind, hit.key))
+        if row is None:
+            grouped[(hit.kind, hit.key)] = {
+                "kind": hit.kind,
+                "key": hit.key,
+                "text": hit.text,
+                "faq_id": hit.faq_id,
+                "count": 1,
+                "first_seen": now,
+                "last_seen": now,
+                "status": "open",
+                "open_slot": 0,
+            }
+        else:
+            row["count"] += 1
+            row["text"] = hit.text  # the latest wording is shown
+    if not grouped:
         return
-    try:
-        async with session.begin_nested():
-            session.add(
-                InboxRow(
-                    kind=kind,
-                    key=key,
-                    text=text,
-                    faq_id=faq_id,
-                    count=1,
-                    first_seen=now,
-                    last_seen=now,
-                    status="open",
-                    open_slot=0,
-                )
-            )
-    except IntegrityError:
-        # Another process created the same item between our UPDATE and INSERT.
-        await session.execute(bump)
+    await session.execute(_inbox_upsert(session), list(grouped.values()))
+
+
+def _inbox_upsert(session: AsyncSession) -> Any:
+    statement = dialect_insert(session, INBOX)
+    return statement.on_conflict_do_update(
+        index_elements=["kind", "key", "open_slot"],
+        set_={
+            "count": INBOX.c.count + statement.excluded["count"],
+            "last_seen": statement.excluded.last_seen,
+            "text": statement.excluded.text,
+        },
+    )
 
 
 class ConversationRepository:
     """Implements bot.core.ports.ConversationLog."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], retention_days: int) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], retention_days: int, writer: GroupCommit
+    ) -> None:
         self._sessions = sessions
         self._retention = dt.timedelta(days=retention_days)
+        self._writer = writer
 
     async def record(self, exchange: LoggedExchange) -> None:
-        message, reply = exchange.message, exchange.reply
-        text = clean(exchange.redacted_text)
-        picked = bool(message.action) and parse_action(message.action or "")[0] == "pick"
-        key = fold_key(text) if picked else (reply.normalized or fold_key(text))
-        now = utcnow()
-        async with self._sessions.begin() as session:
-            session.add(
-                ConversationRow(
-                    channel=message.channel,
-                    user_id=message.user_id,
-                    text=text,
-                    normalized=key[:TEXT_MAX],
-                    outcome=str(reply.outcome),
-                    matched_id=reply.faq_id,
-                    confidence=float(reply.confidence),
-                    picked=picked,
-                    created_at=now,
-                )
-            )
-            kind = INBOX_OUTCOMES.get(reply.outcome)
-            if kind and not picked and key:
-                await feed_inbox(session, kind=kind, key=key[:TEXT_MAX], text=text, now=now)
+        """Log one exchange; concurrent calls are committed together (see storage.batch)."""
+        await self._writer.submit(_write_exchanges, exchange)
 
     async def purge_old_logs(self, now: dt.datetime | None = None) -> int:
         """Delete conversations, feedback and inbox items last seen before the retention period."""
@@ -108,6 +123,38 @@ class ConversationRepository:
             # Inbox items quote citizens too; one nobody asked again within retention goes.
             await session.execute(delete(InboxRow).where(InboxRow.last_seen < cutoff))
             return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def _write_exchanges(
+    session: AsyncSession, exchanges: Sequence[LoggedExchange]
+) -> list[None]:
+    now = utcnow()
+    rows: list[dict[str, object]] = []
+    misses: list[InboxHit] = []
+    for exchange in exchanges:
+        message, reply = exchange.message, exchange.reply
+        text = clean(exchange.redacted_text)
+        picked = bool(message.action) and parse_action(message.action or "")[0] == "pick"
+        key = fold_key(text) if picked else (reply.normalized or fold_key(text))
+        rows.append(
+            {
+                "channel": message.channel,
+                "user_id": message.user_id,
+                "text": text,
+                "normalized": key[:TEXT_MAX],
+                "outcome": str(reply.outcome),
+                "matched_id": reply.faq_id,
+                "confidence": float(reply.confidence),
+                "picked": picked,
+                "created_at": now,
+            }
+        )
+        kind = INBOX_OUTCOMES.get(reply.outcome)
+        if kind and not picked and key:
+            misses.append(InboxHit(kind, key[:TEXT_MAX], text))
+    await session.execute(insert(CONVERSATIONS), rows)
+    await feed_inbox_many(session, misses, now=now)
+    return [None] * len(exchanges)
 
 
 class FeedbackRepository:

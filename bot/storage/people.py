@@ -6,16 +6,19 @@ import datetime as dt
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.storage.engine import READ_ONLY
+from bot.storage.batch import GroupCommit
+from bot.storage.engine import READ_ONLY, dialect_insert
 from bot.storage.models import SubscriptionRow, UserRow, utcnow
 
 # last_seen needs no second precision; skipping repeated writes keeps SQLite's one writer free.
 _TOUCH_EVERY_SECONDS = 60.0
+USERS = cast(Table, UserRow.__table__)
 
 
 async def ensure_user(session: AsyncSession, channel: str, user_id: str, now: dt.datetime) -> int:
@@ -38,12 +41,35 @@ async def ensure_user(session: AsyncSession, channel: str, user_id: str, now: dt
         return int(found)
 
 
+async def _touch_users(session: AsyncSession, keys: Sequence[tuple[str, str]]) -> list[bool]:
+    """Mark users seen now, creating the missing ones; True for each user seen the first time."""
+    now = utcnow()
+    rows = [
+        {"channel": channel, "external_id": user_id, "first_seen": now, "last_seen": now}
+        for channel, user_id in dict.fromkeys(keys)
+    ]
+    # One upsert for the batch; a row whose first_seen is ours was created just now (by us, not
+    # by another process: theirs would carry their own clock reading).
+    statement = dialect_insert(session, USERS)
+    statement = statement.on_conflict_do_update(
+        index_elements=["channel", "external_id"], set_={"last_seen": statement.excluded.last_seen}
+    ).returning(USERS.c.channel, USERS.c.external_id, USERS.c.first_seen)
+    result = await session.execute(statement, rows)
+    new = {(row.channel, row.external_id) for row in result if row.first_seen == now}
+    results = []
+    for key in keys:
+        results.append(key in new)
+        new.discard(key)  # the same user twice in one batch: only the first is new
+    return results
+
+
 class UserRepository:
     """Implements bot.core.ports.UserDirectory."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], writer: GroupCommit) -> None:
         self._sessions = sessions
         self._recent: dict[tuple[str, str], float] = {}
+        self._writer = writer
 
     async def touch(self, *, channel: str, user_id: str, display_name: str | None) -> bool:
         del display_name  # deliberately not stored
@@ -54,25 +80,7 @@ class UserRepository:
             return False
         if len(self._recent) > 100_000:
             self._recent.clear()
-        now = utcnow()
-        async with self._sessions.begin() as session:
-            result = await session.execute(
-                update(UserRow)
-                .where(UserRow.channel == channel, UserRow.external_id == user_id)
-                .values(last_seen=now)
-                .execution_options(synchronize_session=False)
-            )
-            first = not result.rowcount  # type: ignore[attr-defined]
-            if first:
-                try:
-                    async with session.begin_nested():
-                        session.add(
-                            UserRow(
-                                channel=channel, external_id=user_id, first_seen=now, last_seen=now
-                            )
-                        )
-                except IntegrityError:
-                    first = False
+        first: bool = await self._writer.submit(_touch_users, key)
         self._recent[key] = clock
         return first
 

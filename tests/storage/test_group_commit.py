@@ -1,0 +1,94 @@
+"""Concurrent log and user writes share transactions and still fail or succeed one by one."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.messages import Outcome
+from bot.storage import Storage
+from bot.storage.models import ConversationRow
+from tests.storage.backends import Backend
+from tests.storage.test_storage_contract import exchange
+
+
+async def conversation_count(storage: Storage) -> int:
+    async with storage.session_factory() as session:
+        return int(await session.scalar(select(func.count(ConversationRow.id))) or 0)
+
+
+async def test_concurrent_answers_share_transactions(storage: Storage) -> None:
+    record, touch = storage.conversations.record, storage.users.touch
+    writes = [record(exchange(f"câu {i}", Outcome.ANSWERED, user=f"u{i}")) for i in range(30)]
+    writes += [record(exchange("không rõ", Outcome.NO_MATCH, user=f"m{i}")) for i in range(10)]
+    # The same new citizen twice in one batch (two channels' messages at once): one is "first".
+    writes += [touch(channel="telegram", user_id=u, display_name=None) for u in ("a", "b", "a")]
+    before = storage.writer.batches
+    results = await asyncio.gather(*writes)
+    assert sorted(results[-3:]) == [False, True, True]
+    assert storage.writer.batches - before < len(writes)
+    assert await conversation_count(storage) == 40
+    [item] = await storage.inbox.items()
+    assert (item.kind, item.count) == ("no_match", 10)
+    assert await storage.users.count() == 2
+
+
+async def test_one_failing_write_fails_alone(storage: Storage) -> None:
+    async def broken(session: AsyncSession, items: Sequence[int]) -> list[None]:
+        await session.execute(text("INSERT INTO no_such_table VALUES (1)"))
+        return [None] * len(items)
+
+    record = storage.conversations.record
+    results = await asyncio.gather(
+        record(exchange("một", Outcome.ANSWERED, user="x1")),
+        storage.writer.submit(broken, 1),
+        record(exchange("hai", Outcome.NO_MATCH, user="x2")),
+        return_exceptions=True,
+    )
+    assert results[0] is None and results[2] is None
+    assert isinstance(results[1], Exception)
+    assert await conversation_count(storage) == 2
+    [item] = await storage.inbox.items()
+    assert item.count == 1
+
+
+async def test_two_processes_see_one_new_user_and_one_inbox_item(
+    db: Backend, storage: Storage
+) -> None:
+    other = await Storage.open(db.settings())
+    try:
+        firsts = await asyncio.gather(
+            *(
+                s.users.touch(channel="zalo", user_id="42", display_name=None)
+                for s in (storage, other, storage, other)
+            )
+        )
+        await asyncio.gather(
+            *(
+                s.conversations.record(exchange("hỏi lạ", Outcome.NO_MATCH, user=f"p{i}"))
+                for i, s in enumerate((storage, other) * 5)
+            )
+        )
+    finally:
+        await other.close()
+    # Each process remembers its own recent touches, so each asks the database once.
+    assert firsts.count(True) == 1
+    assert await storage.users.count("zalo") == 1
+    [item] = await storage.inbox.items()
+    assert item.count == 10
+
+
+@pytest.mark.parametrize("size", [1, 7])
+async def test_drain_waits_for_every_write(storage: Storage, size: int) -> None:
+    tasks = [
+        asyncio.create_task(storage.conversations.record(exchange("x", Outcome.ANSWERED)))
+        for _ in range(size)
+    ]
+    await asyncio.sleep(0)
+    await storage.writer.drain()
+    assert all(task.done() for task in tasks)
+    assert await conversation_count(storage) == size
