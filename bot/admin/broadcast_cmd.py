@@ -83,6 +83,8 @@ def _run(settings: Settings, body: Callable[[], Awaitable[int]]) -> int:
     except (BroadcastInputError, BroadcastConfigError, ChannelError) as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_INPUT
+    except BrokenPipeError:
+        raise  # the reader stopped (`| head`): not a database problem
     except (SQLAlchemyError, OSError) as exc:
         print(texts.DB_UNAVAILABLE.format(error=_short(exc)), file=sys.stderr)
         return EXIT_FAILED

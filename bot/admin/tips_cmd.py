@@ -137,6 +137,8 @@ def _guard(body: Callable[[], Awaitable[int]]) -> int:
         for issue in exc.issues:
             print(f"  {issue}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        raise  # the reader stopped (`| head`): not a database problem
     except (SQLAlchemyError, OSError) as exc:
         print(texts.DB_UNAVAILABLE.format(error=str(exc).splitlines()[0][:200]), file=sys.stderr)
         return 1

@@ -56,20 +56,21 @@ class GroupCommit:
             await asyncio.wait([self._flusher])
 
     async def _flush_all(self) -> None:
-        for _ in range(_GATHER_TURNS):
-            await asyncio.sleep(0)
-        while self._pending:
-            batch = self._pending[: self._max_batch]
-            del self._pending[: self._max_batch]
-            try:
+        batch: list[tuple[BatchWork[Any, Any], Any, asyncio.Future[Any]]] = []
+        try:
+            for _ in range(_GATHER_TURNS):
+                await asyncio.sleep(0)
+            while self._pending:
+                batch = self._pending[: self._max_batch]
+                del self._pending[: self._max_batch]
                 await self._write(batch)
-            except BaseException:
-                # Cancelled while writing (shutdown): nobody may wait forever.
-                for _, _, future in batch + self._pending:
-                    if not future.done():
-                        future.set_exception(RuntimeError("storage closed before this write"))
-                self._pending.clear()
-                raise
+        except BaseException:
+            # Cancelled (shutdown) or a bug: nobody may wait forever.
+            for _, _, future in batch + self._pending:
+                if not future.done():
+                    future.set_exception(RuntimeError("storage closed before this write"))
+            self._pending.clear()
+            raise
 
     async def _write(
         self, batch: list[tuple[BatchWork[Any, Any], Any, asyncio.Future[Any]]]

@@ -92,3 +92,26 @@ async def test_drain_waits_for_every_write(storage: Storage, size: int) -> None:
     await storage.writer.drain()
     assert all(task.done() for task in tasks)
     assert await conversation_count(storage) == size
+
+
+async def test_a_cancelled_writer_leaves_nobody_waiting(storage: Storage) -> None:
+    entered = asyncio.Event()
+
+    async def stuck(session: AsyncSession, items: Sequence[int]) -> list[None]:
+        entered.set()
+        await asyncio.Event().wait()
+        return [None] * len(items)
+
+    first = asyncio.create_task(storage.writer.submit(stuck, 1))
+    await entered.wait()
+    queued = asyncio.create_task(storage.conversations.record(exchange("x", Outcome.ANSWERED)))
+    await asyncio.sleep(0)
+    flusher = storage.writer._flusher
+    assert flusher is not None
+    flusher.cancel()
+    for task in (first, queued):
+        with pytest.raises(RuntimeError, match="storage closed"):
+            await task
+    # The next write starts a new writer.
+    await storage.conversations.record(exchange("y", Outcome.ANSWERED))
+    assert await conversation_count(storage) == 1
