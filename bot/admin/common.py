@@ -25,6 +25,8 @@ def setup_logging(settings: Settings, *, quiet: bool = False) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # httpx logs every request URL, which contains the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # APScheduler logs each run of the 5-second broadcast tick at INFO; failures stay visible.
+    logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
 
 
 def run_async(func: Callable[[], Awaitable[int]]) -> int:

@@ -81,6 +81,8 @@ class Assistant:
         self.ports = ports or Ports()
         self._last_question = _ExpiringMap()
         self._awaiting_comment = _ExpiringMap()
+        # After a 👎, many citizens just type what was wrong instead of tapping the button.
+        self._may_comment = _ExpiringMap(ttl_seconds=600.0)
 
     async def handle(self, message: IncomingMessage) -> Reply:
         key = (message.channel, message.user_id)
@@ -89,8 +91,10 @@ class Assistant:
             special = await self._on_action(message, key)
             if special is not None:
                 return special
-        elif message.kind is MessageKind.TEXT and message.text:
+        may_comment: str | None = None
+        if not message.action and message.kind is MessageKind.TEXT and message.text:
             pending = self._awaiting_comment.pop(key)
+            may_comment = self._may_comment.pop(key)
             if pending is not None and command_name(message.text) is None:
                 return await self._store_comment(message, pending)
             command = command_name(message.text)
@@ -98,6 +102,14 @@ class Assistant:
                 return await self._on_subscription(message, command)
 
         reply = self.responder.respond(message)
+        if may_comment is not None and reply.outcome is Outcome.NO_MATCH:
+            # Not a question we know: most likely what the citizen found wrong in the answer.
+            await self._store_comment(message, may_comment)
+            return Reply(
+                self.responder.format(texts.COMMENT_THANKS_UNPROMPTED),
+                Outcome.FEEDBACK,
+                faq_id=may_comment,
+            )
         if message.action and reply.outcome is Outcome.ANSWERED:
             verb, _ = parse_action(message.action)
             if verb == "pick":
@@ -143,6 +155,7 @@ class Assistant:
                 if await self._can_offer_subscription(message):
                     choices = (Choice(texts.OFFER_SUBSCRIBE, "sub"),)
                 return Reply(texts.FEEDBACK_THANKS, Outcome.FEEDBACK, choices=choices)
+            self._may_comment.put(key, args[1])
             return Reply(
                 self.responder.format(texts.FEEDBACK_SORRY),
                 Outcome.FEEDBACK,
@@ -150,6 +163,7 @@ class Assistant:
                 faq_id=args[1],
             )
         if verb == "cmt" and args:
+            self._may_comment.pop(key)
             self._awaiting_comment.put(key, args[0])
             return Reply(texts.COMMENT_PROMPT, Outcome.FEEDBACK, faq_id=args[0])
         if verb in ("sub", "unsub"):

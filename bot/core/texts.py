@@ -62,11 +62,16 @@ FEEDBACK_DOWN = "👎 Chưa đúng ý"
 FEEDBACK_THANKS = "Cảm ơn bạn đã đánh giá!"
 FEEDBACK_SORRY = (
     "Cảm ơn bạn đã cho biết. Câu trả lời sẽ được cán bộ xem lại. "
-    "Bạn có thể để lại góp ý (điều còn thiếu hoặc chưa đúng) hoặc gọi {hotline}."
+    "Bạn có thể gõ ngay điều còn thiếu hoặc chưa đúng, hoặc gọi {hotline}."
 )
 LEAVE_COMMENT = "✍️ Để lại góp ý"
 COMMENT_PROMPT = "Bạn hãy gõ góp ý trong một tin nhắn. Góp ý sẽ được chuyển tới cán bộ."
 COMMENT_THANKS = "Đã ghi nhận góp ý của bạn. Cảm ơn bạn!"
+# Text typed right after 👎 without tapping "leave a comment", that matches no question.
+COMMENT_THANKS_UNPROMPTED = (
+    "Đã ghi nhận ý kiến của bạn, cán bộ sẽ xem lại câu trả lời. Nếu bạn đang hỏi một điều khác "
+    "mà tôi chưa trả lời được, hãy gọi {hotline} để được hỗ trợ trực tiếp."
+)
 OFFER_SUBSCRIBE = "🔔 Nhận mẹo kỹ năng số hằng tuần"
 SUBSCRIBED = "Bạn đã đăng ký nhận mẹo kỹ năng số hằng tuần. Gõ /unsubscribe bất cứ lúc nào để hủy."
 ALREADY_SUBSCRIBED = "Bạn đang nhận mẹo kỹ năng số rồi. Gõ /unsubscribe nếu muốn hủy."
