@@ -62,7 +62,7 @@ FEEDBACK_DOWN = "👎 Chưa đúng ý"
 FEEDBACK_THANKS = "Cảm ơn bạn đã đánh giá!"
 FEEDBACK_SORRY = (
     "Cảm ơn bạn đã cho biết. Câu trả lời sẽ được cán bộ xem lại. "
-    "Bạn có thể gõ ngay điều còn thiếu hoặc chưa đúng, hoặc gọi {hotline}."
+    "Bạn có thể gõ ngay góp ý (điều còn thiếu hoặc chưa đúng) hoặc gọi {hotline}."
 )
 LEAVE_COMMENT = "✍️ Để lại góp ý"
 COMMENT_PROMPT = "Bạn hãy gõ góp ý trong một tin nhắn. Góp ý sẽ được chuyển tới cán bộ."
