@@ -90,9 +90,15 @@ class Responder:
 
     def entry_text(self, entry: FaqEntry) -> str:
         parts = [entry.question, fill_placeholders(entry.answer, self.profile)]
-        links = [
-            f"🔗 {link.title}: {fill_placeholders(link.url, self.profile)}" for link in entry.links
-        ]
+        # Where a profile's portal is the national one, "{portal_url}" would repeat a link under
+        # a province's title: each address is shown once, under its first title.
+        links: list[str] = []
+        shown: set[str] = set()
+        for link in entry.links:
+            url = fill_placeholders(link.url, self.profile)
+            if url not in shown:
+                shown.add(url)
+                links.append(f"🔗 {link.title}: {url}")
         if links:
             parts.append("\n".join(links))
         if entry.source:

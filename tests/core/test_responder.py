@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from bot.core.messages import (
@@ -8,6 +10,7 @@ from bot.core.messages import (
     MessageKind,
     Outcome,
 )
+from bot.core.responder import Responder, ResponderSettings
 from bot.runtime import Runtime
 
 
@@ -24,6 +27,24 @@ def test_start_greets_with_the_province_and_offers_every_category(runtime: Runti
     assert runtime.profile.name in reply.text
     assert [c.action for c in reply.choices] == [
         f"cat:{c.id}" for c in runtime.snapshot.kb.categories
+    ]
+
+
+def test_a_link_is_shown_once_when_the_province_portal_is_the_national_one(
+    runtime: Runtime,
+) -> None:
+    national = "https://dichvucong.gov.vn"
+    assert runtime.profile.portal_url == national  # the neutral default profile
+    reply = runtime.responder.respond(tap("faq:track.status"))
+    links = [line for line in reply.text.splitlines() if line.startswith("🔗")]
+    assert links == [f"🔗 Cổng Dịch vụ công quốc gia: {national}"]
+    own = dataclasses.replace(runtime.profile, portal_url="https://dichvucong.example.gov.vn")
+    responder = Responder(runtime.live, own, ResponderSettings(2000))
+    reply = responder.respond(tap("faq:track.status"))
+    links = [line for line in reply.text.splitlines() if line.startswith("🔗")]
+    assert links == [
+        f"🔗 Cổng Dịch vụ công quốc gia: {national}",
+        "🔗 Cổng Dịch vụ công của tỉnh, thành phố: https://dichvucong.example.gov.vn",
     ]
 
 
