@@ -14,13 +14,12 @@ from bot.core.jsonl import read_jsonl_entries
 from bot.core.knowledge import (
     Category,
     FaqEntry,
-    KnowledgeError,
     KnowledgeIssue,
     check_entries,
     faq_files,
     find_categories_file,
     load_categories,
-    read_entry_file,
+    read_entry_files,
 )
 
 Located = tuple[FaqEntry, str, int | None]
@@ -48,19 +47,10 @@ def read_source(path: Path) -> Loaded:
 
 
 def _read_yaml(path: Path) -> Loaded:
-    located: list[Located] = []
-    issues: list[KnowledgeIssue] = []
     files = [p for p in faq_files(path) if p.name != "categories.yaml"]
+    located, issues = read_entry_files(files)
     if not files:
         issues.append(KnowledgeIssue(str(path), None, None, None, "không có tệp YAML nào"))
-    for file in files:
-        try:
-            found, file_issues = read_entry_file(file)
-        except KnowledgeError as exc:
-            issues.extend(exc.issues)
-            continue
-        located.extend(found)
-        issues.extend(file_issues)
     return located, issues, []
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.broadcast.models import DeliveryRow, TipDeliveryRow
-from bot.storage.engine import READ_ONLY
+from bot.storage.engine import reading
 from bot.storage.models import SubscriptionRow
 
 EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
@@ -184,8 +184,7 @@ class Ledger:
 
     async def state(self, run_id: int, channel: str, worker: str, now: dt.datetime) -> OpenState:
         del now
-        async with self._sessions() as session:
-            await session.connection(execution_options={READ_ONLY: True})
+        async with reading(self._sessions) as session:
             rows = (
                 await session.execute(
                     select(
@@ -268,8 +267,7 @@ class Ledger:
         return int(result.rowcount), sorted(runs)  # type: ignore[attr-defined]
 
     async def counts(self, run_ids: Collection[int]) -> dict[int, dict[str, int]]:
-        async with self._sessions() as session:
-            await session.connection(execution_options={READ_ONLY: True})
+        async with reading(self._sessions) as session:
             rows = (
                 await session.execute(
                     select(DeliveryRow.run_id, DeliveryRow.status, func.count())
@@ -285,8 +283,7 @@ class Ledger:
     async def sent_span(
         self, run_ids: Collection[int]
     ) -> dict[int, tuple[dt.datetime, dt.datetime]]:
-        async with self._sessions() as session:
-            await session.connection(execution_options={READ_ONLY: True})
+        async with reading(self._sessions) as session:
             rows = (
                 await session.execute(
                     select(

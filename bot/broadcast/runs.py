@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.broadcast.ledger import Ledger
 from bot.broadcast.models import OPEN_RUN_STATUSES, BroadcastRunRow, DeliveryRow, TipDeliveryRow
-from bot.storage.engine import READ_ONLY
+from bot.storage.engine import reading
 from bot.storage.models import SubscriptionRow
 
 TIPS_TOPIC = "tips"
@@ -192,8 +192,7 @@ class Runs:
 
     async def open_runs(self, now: dt.datetime) -> list[BroadcastRunRow]:
         """Unfinished runs whose time has come, oldest first."""
-        async with self._sessions() as session:
-            await session.connection(execution_options={READ_ONLY: True})
+        async with reading(self._sessions) as session:
             rows = await session.scalars(
                 select(BroadcastRunRow)
                 .where(
@@ -216,8 +215,7 @@ class Runs:
     async def reports(
         self, now: dt.datetime, *, run_ids: Collection[int] | None = None, limit: int = 20
     ) -> list[RunReport]:
-        async with self._sessions() as session:
-            await session.connection(execution_options={READ_ONLY: True})
+        async with reading(self._sessions) as session:
             query = select(BroadcastRunRow).order_by(BroadcastRunRow.id.desc())
             if run_ids is not None:
                 query = query.where(BroadcastRunRow.id.in_(list(run_ids)))

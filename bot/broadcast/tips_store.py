@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.broadcast.models import TipDeliveryRow, TipRow
 from bot.broadcast.tipfile import TipEntry, load_tips_file
 from bot.core.ports import Tip
-from bot.storage.engine import READ_ONLY
+from bot.storage.engine import reading
 from bot.storage.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -45,14 +45,9 @@ class TipRepository:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
 
-    async def _read(self) -> AsyncSession:
-        session = self._sessions()
-        await session.connection(execution_options={READ_ONLY: True})
-        return session
-
     async def active(self) -> list[TipEntry]:
         """Tips in rotation order."""
-        async with await self._read() as session:
+        async with reading(self._sessions) as session:
             rows = await session.scalars(
                 select(TipRow).where(TipRow.active.is_(True)).order_by(TipRow.position, TipRow.id)
             )
@@ -60,23 +55,23 @@ class TipRepository:
 
     async def everything(self) -> list[TipEntry]:
         """Active and retired tips (a run may still carry a tip removed since)."""
-        async with await self._read() as session:
+        async with reading(self._sessions) as session:
             rows = await session.scalars(select(TipRow).order_by(TipRow.position, TipRow.id))
             return [_entry(r) for r in rows]
 
     async def get(self, tip_id: str) -> TipEntry | None:
-        async with await self._read() as session:
+        async with reading(self._sessions) as session:
             row = await session.get(TipRow, tip_id)
             return _entry(row) if row is not None else None
 
     async def by_ids(self, tip_ids: Sequence[str]) -> dict[str, Tip]:
-        async with await self._read() as session:
+        async with reading(self._sessions) as session:
             rows = await session.scalars(select(TipRow).where(TipRow.id.in_(list(tip_ids))))
             return {r.id: _entry(r).to_tip() for r in rows}
 
     async def latest_tip(self) -> Tip | None:
         """The tip most recently delivered to anyone, else the first in rotation."""
-        async with await self._read() as session:
+        async with reading(self._sessions) as session:
             latest = await session.scalar(
                 select(TipRow)
                 .join(TipDeliveryRow, TipDeliveryRow.tip_id == TipRow.id)
@@ -94,7 +89,7 @@ class TipRepository:
             return _entry(latest).to_tip() if latest is not None else None
 
     async def count(self) -> int:
-        async with await self._read() as session:
+        async with reading(self._sessions) as session:
             value = await session.scalar(
                 select(func.count()).select_from(TipRow).where(TipRow.active.is_(True))
             )
@@ -144,7 +139,7 @@ class TipRepository:
 
     async def seed_if_empty(self, path: Path) -> int:
         """First start: load knowledge/tips.yaml into an empty table; return tips added."""
-        async with await self._read() as session:
+        async with reading(self._sessions) as session:
             if await session.scalar(select(func.count()).select_from(TipRow)):
                 return 0
         if not await asyncio.to_thread(path.exists):

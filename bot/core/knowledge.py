@@ -442,6 +442,21 @@ def read_entry_file(path: Path) -> tuple[list[Located], list[KnowledgeIssue]]:
     return found, issues
 
 
+def read_entry_files(files: Iterable[Path]) -> tuple[list[Located], list[KnowledgeIssue]]:
+    """Read several FAQ YAML files; a file that cannot be read adds its issues, not an error."""
+    located: list[Located] = []
+    issues: list[KnowledgeIssue] = []
+    for file in files:
+        try:
+            found, file_issues = read_entry_file(file)
+        except KnowledgeError as exc:
+            issues.extend(exc.issues)
+            continue
+        located.extend(found)
+        issues.extend(file_issues)
+    return located, issues
+
+
 def faq_files(path: Path) -> list[Path]:
     """YAML files holding FAQ entries under a knowledge directory or FAQ directory."""
     if path.is_file():
@@ -470,17 +485,8 @@ def load_knowledge_dir(
             [KnowledgeIssue(str(path), None, None, None, "no categories.yaml found")]
         )
     categories = load_categories(cat_file)
-    located: list[Located] = []
-    issues: list[KnowledgeIssue] = []
     files = [p for p in faq_files(path) if p.resolve() != cat_file.resolve()]
-    for file in files:
-        try:
-            found, file_issues = read_entry_file(file)
-        except KnowledgeError as exc:
-            issues.extend(exc.issues)
-            continue
-        located.extend(found)
-        issues.extend(file_issues)
+    located, issues = read_entry_files(files)
     issues.extend(check_entries(located, (c.id for c in categories), strict_content=strict_content))
     if not located and not issues:
         issues.append(KnowledgeIssue(str(path), None, None, None, "no FAQ entries found"))

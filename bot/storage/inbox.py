@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.storage.audit import add_audit
-from bot.storage.engine import READ_ONLY
+from bot.storage.engine import reading
 from bot.storage.knowledge_repo import KnowledgeRepository, entry_from_row
 from bot.storage.models import ConversationRow, InboxRow, KnowledgeEntryRow, utcnow
 from bot.storage.textkey import fold_key
@@ -79,8 +79,7 @@ class InboxRepository:
 
     async def items(self, *, status: str = "open", limit: int = 200) -> list[InboxItem]:
         """Items newest first (by the last time the question was asked)."""
-        async with self._sessions() as session:
-            await session.connection(execution_options={READ_ONLY: True})
+        async with reading(self._sessions) as session:
             rows = await session.scalars(
                 select(InboxRow)
                 .where(InboxRow.status == status)
@@ -90,16 +89,14 @@ class InboxRepository:
             return [_item(r) for r in rows]
 
     async def count_open(self) -> int:
-        async with self._sessions() as session:
-            await session.connection(execution_options={READ_ONLY: True})
+        async with reading(self._sessions) as session:
             total = await session.scalar(
                 select(func.count(InboxRow.id)).where(InboxRow.status == "open")
             )
             return int(total or 0)
 
     async def get(self, item_id: int) -> InboxItem | None:
-        async with self._sessions() as session:
-            await session.connection(execution_options={READ_ONLY: True})
+        async with reading(self._sessions) as session:
             row = await session.get(InboxRow, item_id)
             return _item(row) if row else None
 
@@ -141,8 +138,7 @@ class InboxRepository:
 
     async def suggestions(self, *, min_count: int = 2, limit: int = 50) -> list[Suggestion]:
         """Wordings repeatedly resolved through the same "did you mean" choice."""
-        async with self._sessions() as session:
-            await session.connection(execution_options={READ_ONLY: True})
+        async with reading(self._sessions) as session:
             picks = (
                 await session.execute(
                     select(ConversationRow.text, ConversationRow.matched_id).where(

@@ -23,7 +23,7 @@ from bot.core.knowledge import (
     nfc,
 )
 from bot.storage.audit import AuditRecord, AuditRepository, add_audit, audit_row
-from bot.storage.engine import READ_ONLY
+from bot.storage.engine import reading
 from bot.storage.models import AuditRow, KnowledgeEntryRow, KnowledgeState, utcnow
 
 Located = tuple[FaqEntry, str, int | None]
@@ -95,8 +95,7 @@ class KnowledgeRepository:
     async def entries(self) -> list[FaqEntry]:
         """Every entry whatever its status, in category order then staff order."""
         order = {c.id: i for i, c in enumerate(self.categories())}
-        async with self._sessions() as session:
-            await session.connection(execution_options={READ_ONLY: True})
+        async with reading(self._sessions) as session:
             rows = await session.scalars(select(KnowledgeEntryRow))
             ranked = sorted(rows, key=lambda r: (order.get(r.category, len(order)), r.position))
             return [entry_from_row(r) for r in ranked]
@@ -105,22 +104,19 @@ class KnowledgeRepository:
         return KnowledgeBase.build(self.categories(), await self.entries())
 
     async def get(self, faq_id: str) -> FaqEntry | None:
-        async with self._sessions() as session:
-            await session.connection(execution_options={READ_ONLY: True})
+        async with reading(self._sessions) as session:
             row = await session.get(KnowledgeEntryRow, faq_id)
             return entry_from_row(row) if row else None
 
     async def version(self) -> int:
-        async with self._sessions() as session:
-            await session.connection(execution_options={READ_ONLY: True})
+        async with reading(self._sessions) as session:
             value = await session.scalar(
                 select(KnowledgeState.version).where(KnowledgeState.id == 1)
             )
             return int(value or 0)
 
     async def count(self) -> int:
-        async with self._sessions() as session:
-            await session.connection(execution_options={READ_ONLY: True})
+        async with reading(self._sessions) as session:
             return int(await session.scalar(select(func.count(KnowledgeEntryRow.id))) or 0)
 
     async def history(self, faq_id: str) -> list[AuditRecord]:
@@ -227,8 +223,7 @@ class KnowledgeRepository:
 
     async def check(self, located: Sequence[Located]) -> list[KnowledgeIssue]:
         """Every issue importing ``located`` would hit, without writing anything."""
-        async with self._sessions() as session:
-            await session.connection(execution_options={READ_ONLY: True})
+        async with reading(self._sessions) as session:
             current = await _current(session)
         try:
             self._validate(located, current)

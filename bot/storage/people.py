@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.storage.batch import GroupCommit
-from bot.storage.engine import READ_ONLY, dialect_insert
+from bot.storage.engine import dialect_insert, reading
 from bot.storage.models import SubscriptionRow, UserRow, utcnow
 
 # last_seen needs no second precision; skipping repeated writes keeps SQLite's one writer free.
@@ -85,8 +85,7 @@ class UserRepository:
         return first
 
     async def count(self, channel: str | None = None) -> int:
-        async with self._sessions() as session:
-            await session.connection(execution_options={READ_ONLY: True})
+        async with reading(self._sessions) as session:
             query = select(func.count(UserRow.id))
             if channel:
                 query = query.where(UserRow.channel == channel)
@@ -159,8 +158,7 @@ class SubscriptionRepository:
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def is_subscribed(self, *, channel: str, user_id: str) -> bool:
-        async with self._sessions() as session:
-            await session.connection(execution_options={READ_ONLY: True})
+        async with reading(self._sessions) as session:
             active = await session.scalar(
                 select(SubscriptionRow.active).where(
                     SubscriptionRow.channel == channel, SubscriptionRow.user_id == user_id
@@ -172,8 +170,7 @@ class SubscriptionRepository:
         self, *, channel: str | None = None, topic: str | None = None
     ) -> list[Subscriber]:
         """Everyone who consented and has not withdrawn (for broadcasts)."""
-        async with self._sessions() as session:
-            await session.connection(execution_options={READ_ONLY: True})
+        async with reading(self._sessions) as session:
             query = select(SubscriptionRow).where(SubscriptionRow.active.is_(True))
             if channel:
                 query = query.where(SubscriptionRow.channel == channel)

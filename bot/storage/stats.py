@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.storage.engine import READ_ONLY
+from bot.storage.engine import reading
 from bot.storage.models import ConversationRow, FeedbackRow, utcnow
 
 QUESTION_OUTCOMES = ("answered", "ambiguous", "no_match")
@@ -82,8 +82,7 @@ class StatsRepository:
         until = until or utcnow()
         result = StatsReport(since, until)
         in_range = (ConversationRow.created_at >= since, ConversationRow.created_at < until)
-        async with self._sessions() as session:
-            await session.connection(execution_options={READ_ONLY: True})
+        async with reading(self._sessions) as session:
             rows = await session.execute(
                 select(
                     ConversationRow.channel,

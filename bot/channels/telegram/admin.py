@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from telegram import Bot
@@ -150,17 +150,7 @@ class StaffCommands:
         lines = [tg_texts.STATS_HEADER]
         for label, days in ((tg_texts.STATS_TODAY, 1), (tg_texts.STATS_WEEK, 7)):
             s = await self.backend.stats(days)
-            lines.append(
-                tg_texts.STATS_PERIOD.format(
-                    label=label,
-                    questions=s.questions,
-                    answered=s.answered,
-                    ambiguous=s.ambiguous,
-                    no_match=s.no_match,
-                    helpful=s.helpful,
-                    not_helpful=s.not_helpful,
-                )
-            )
+            lines.append(tg_texts.STATS_PERIOD.format(label=label, **asdict(s)))
         return render_plain("\n\n".join(lines))
 
     async def _inbox(self) -> list[Outgoing]:
