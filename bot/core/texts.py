@@ -56,6 +56,9 @@ WHO_AM_I = (
 GOODBYE = "Chúc bạn một ngày tốt lành! Khi cần, bạn cứ nhắn lại cho tôi."
 ANSWER_FOOTER = "Nguồn: {source}{reviewed}"
 REVIEWED = " · cập nhật {date}"
+# Shown under an answer not re-checked within KNOWLEDGE_STALE_DAYS; {place} is "title: address".
+OUTDATED_NOTICE = "⚠️ Thông tin có thể đã thay đổi, hãy kiểm tra tại {place}"
+PORTAL_PLACE = "Cổng Dịch vụ công"
 RELATED = "Câu hỏi liên quan:"
 FEEDBACK_UP = "👍 Hữu ích"
 FEEDBACK_DOWN = "👎 Chưa đúng ý"
