@@ -26,7 +26,7 @@ DID_YOU_MEAN_HINT = "Nếu không đúng, bạn hãy gõ lại câu hỏi cụ t
 FALLBACK = (
     "Xin lỗi, tôi chưa có câu trả lời cho câu hỏi này. Câu hỏi đã được ghi lại để cán bộ "
     "bổ sung.\n\n"
-    "Bạn có thể gọi tổng đài {hotline} để được hỗ trợ trực tiếp, hoặc chọn một chủ đề dưới đây."
+    "Bạn có thể gọi {hotline} để được hỗ trợ trực tiếp, hoặc chọn một chủ đề dưới đây."
 )
 CONTACTS = (
     "Liên hệ hỗ trợ dịch vụ công — {province_name}\n\n"
