@@ -1,0 +1,412 @@
+"""Old address → the commune/ward and province it belongs to since 1 July 2025.
+
+Every name in the text is looked up at every level (old commune, district, province; current
+ward, province), then the readings whose parts fit together (this commune lies in that district
+of that province) are scored. A type word before a name ("xã", "h.", "tp") confirms its level.
+The best reading wins only when it is alone: equal readings become choices, never a guess, and
+a commune split between several new ones is answered with all of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from bot.core.address_book import (
+    AddressBook,
+    AnyUnit,
+    Entry,
+    Level,
+    OldDistrict,
+    OldProvince,
+    OldWard,
+    Province,
+    Ward,
+    canonical_key,
+    name_key,
+)
+from bot.core.address_text import AddressText, Mark, parse_text
+
+MAX_NAME_TOKENS = 6
+MAX_RESULTS = 50
+_MAX_FUZZY_SEGMENTS = 8
+_MAX_WIDE_SEARCHES = 12  # country-wide fuzzy searches per text: bounded time for any input
+_TIE = 0.01
+# Equal evidence: a name shared by a province and a commune ("Vĩnh Long") means the province.
+_BASE = {Level.WARD: 2.0, Level.DISTRICT: 2.1, Level.PROVINCE: 2.2}
+_CONFIRMED = 1.5  # a type word of the right level before the name
+_CONTRADICTED = -1.0  # a type word of another level
+_FUZZY = -1.5
+_ALIAS = -0.2
+_ACCENT = 0.3
+# A reading in current units must beat the old-address readings outright: the citizen most
+# likely typed an old address, and "Bến Tre" is both an old province and a current ward.
+_CURRENT = -1.0
+_ADMIN_MARKS = {Mark.WARD, Mark.DISTRICT, Mark.CITY, Mark.PROVINCE}
+_MARK_LEVELS = {
+    Mark.WARD: (Level.WARD, Level.NEW_WARD),
+    Mark.DISTRICT: (Level.DISTRICT,),
+    Mark.CITY: (Level.DISTRICT, Level.PROVINCE, Level.NEW_PROVINCE),
+    Mark.PROVINCE: (Level.PROVINCE, Level.NEW_PROVINCE),
+}
+_ALL_LEVELS = tuple(Level)
+_CITY_KINDS = ("Thành phố", "Thị xã")
+
+
+class Status(StrEnum):
+    FOUND = "found"
+    AMBIGUOUS = "ambiguous"
+    NOT_FOUND = "not_found"
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """One reading of the text and where it belongs now.
+
+    ``level`` is the finest level the text named: "ward" (then ``ward`` is set), or "district" /
+    "province" (only the new province is known: the commune is still needed). ``current`` is
+    true when the text named a unit that exists since 1 July 2025 rather than an old one.
+    """
+
+    level: str
+    province: Province
+    ward: Ward | None = None
+    old_ward: OldWard | None = None
+    old_district: OldDistrict | None = None
+    old_province: OldProvince | None = None
+    current: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ward": self.ward.full if self.ward else "",
+            "province": self.province.full,
+            "old_ward": self.old_ward.full if self.old_ward else "",
+            "old_district": self.old_district.full if self.old_district else "",
+            "old_province": self.old_province.full if self.old_province else "",
+            "ward_code": self.ward.code if self.ward else "",
+            "province_code": self.province.code,
+            "level": self.level,
+            "current": self.current,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class AddressResult:
+    status: Status
+    results: tuple[Resolution, ...] = ()
+    # What the text may mean (one unit when found or split; several when a name is shared).
+    subjects: tuple[AnyUnit, ...] = ()
+    split: bool = False  # one old commune now lies in several new ones
+    total: int = 0  # readings before the list was cut to MAX_RESULTS
+    hamlet: str = ""
+    unmatched: str = ""  # a typed name found nowhere ("xã phu tucc"), for the reply
+    typed_unit: bool = False  # the text has a type word followed by a name ("xã …")
+    coverage: float = 0.0  # share of the words that are address words
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "status": self.status.value,
+            "results": [r.to_json() for r in self.results],
+            "total": self.total,
+            "hamlet": self.hamlet,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class _Hit:
+    entry: Entry
+    start: int
+    end: int
+    score: float
+    weak: bool  # one untyped word: believed only with a parent unit beside it
+
+    def overlaps(self, other: _Hit | None) -> bool:
+        return other is not None and self.start < other.end and other.start < self.end
+
+
+@dataclass(slots=True)
+class _Reading:
+    subject: AnyUnit
+    level: Level
+    score: float
+    hits: list[_Hit] = field(default_factory=list)
+
+
+class AddressFinder:
+    """Stateless lookups over one AddressBook; safe to share between tasks."""
+
+    def __init__(self, book: AddressBook) -> None:
+        self.book = book
+        self._keys: dict[Level, list[str]] = {
+            level: list(keys) for level, keys in book.level_keys.items()
+        }
+        self._name_keys: dict[str, str] = {}
+
+    # ------------------------------------------------------------------ public
+
+    def find(self, text: str) -> AddressResult:
+        parsed = parse_text(text)
+        hits = self._exact_hits(parsed)
+        self._fuzzy_hits(parsed, hits)
+        readings = self._readings(hits)
+        return self._result(readings, parsed)
+
+    def resolve(self, level: Level, code: str) -> AddressResult:
+        """The answer for one unit picked from a list of choices (``level`` + official code)."""
+        unit = self.book.unit(level, code)
+        if unit is None:
+            return AddressResult(Status.NOT_FOUND)
+        return self._result([_Reading(unit, level, 0.0)], None)
+
+    # ------------------------------------------------------------------ hits
+
+    def _exact_hits(self, parsed: AddressText) -> list[_Hit]:
+        hits: list[_Hit] = []
+        tokens = parsed.tokens
+        for start in range(len(tokens)):
+            if parsed.excluded(start):
+                continue
+            joined = ""
+            for end in range(start + 1, min(start + MAX_NAME_TOKENS, len(tokens)) + 1):
+                if end - 1 > start and tokens[end - 1].boundary:
+                    break
+                joined += tokens[end - 1].key
+                for entry in self.book.lookup(canonical_key(joined)):
+                    hit = self._hit(parsed, entry, start, end, fuzzy=False)
+                    if hit is not None:
+                        hits.append(hit)
+        return hits
+
+    def _hit(
+        self, parsed: AddressText, entry: Entry, start: int, end: int, *, fuzzy: bool
+    ) -> _Hit | None:
+        rank = entry.level.rank
+        mark = parsed.mark_before(start)
+        bonus = _mark_bonus(mark, rank, entry.unit.kind)
+        if entry.numeric and bonus <= 0:
+            return None  # "1" means "Phường 1" only after "phường", "p." or "q."
+        score = _BASE[Level(rank)] + bonus + (_FUZZY if fuzzy else 0.0)
+        score += _ALIAS if entry.alias else 0.0
+        span = parsed.tokens[start:end]
+        if not fuzzy and not entry.alias and any(t.marked for t in span):
+            typed = "".join(t.accented for t in span)
+            score += _ACCENT if typed == entry.accent else -_ACCENT
+        weak = bonus <= 0 and end - start == 1 and rank != "province"
+        return _Hit(entry, start, end, score, weak)
+
+    def _fuzzy_hits(self, parsed: AddressText, hits: list[_Hit]) -> None:
+        """Add hits for misspelt names of the parts no name was found for."""
+        parents = [h.entry.unit for h in hits if h.entry.level is not Level.WARD]
+        wide_left = _MAX_WIDE_SEARCHES
+        segments = [
+            s for s in parsed.segments if s.mark in _ADMIN_MARKS or (s.mark is None and parents)
+        ]
+        for segment in segments[:_MAX_FUZZY_SEGMENTS]:
+            levels = _MARK_LEVELS.get(segment.mark, _ALL_LEVELS)  # type: ignore[arg-type]
+            if parsed.excluded(segment.start) or any(
+                h.start == segment.start and not h.weak and h.entry.level in levels for h in hits
+            ):
+                continue
+            found = False
+            last = min(segment.end, segment.start + MAX_NAME_TOKENS - 1)
+            for end in range(last, segment.start, -1):
+                key = canonical_key("".join(t.key for t in parsed.tokens[segment.start : end]))
+                if len(key) < 4 or key.isdigit():
+                    continue
+                entries = self._near(key, levels, parents)
+                if not entries and segment.mark is not None and wide_left > 0:
+                    wide_left -= 1
+                    entries = self._near_anywhere(key, levels)
+                for entry in entries:
+                    hit = self._hit(parsed, entry, segment.start, end, fuzzy=True)
+                    if hit is not None:
+                        hits.append(hit)
+                        found = True
+                if found:
+                    break
+
+    def _near(self, key: str, levels: Sequence[Level], parents: list[AnyUnit]) -> list[Entry]:
+        """Misspelt names among the units inside the units already recognised."""
+        candidates: dict[str, list[Entry]] = {}
+        for unit in _descendants(self.book, parents):
+            level = unit.level
+            if level in levels:
+                unit_key = self._name_keys.get(unit.name)
+                if unit_key is None:
+                    unit_key = self._name_keys[unit.name] = name_key(unit.name)
+                candidates.setdefault(unit_key, []).append(Entry(level, unit, False, False))
+        matches = process.extract(
+            key, list(candidates), scorer=OSA.distance, score_cutoff=_max_edits(key), limit=None
+        )
+        return [entry for match, _, _ in matches for entry in candidates[match]]
+
+    def _near_anywhere(self, key: str, levels: Sequence[Level]) -> list[Entry]:
+        found: list[Entry] = []
+        cutoff = 1 if len(key) < 12 else 2  # strict: the whole country has many near names
+        for level in levels:
+            matches = process.extract(
+                key, self._keys.get(level, []), scorer=OSA.distance, score_cutoff=cutoff, limit=20
+            )
+            for match, _, _ in matches:
+                found += [e for e in self.book.lookup(match) if e.level is level]
+        return found
+
+    # ------------------------------------------------------------------ readings
+
+    def _readings(self, hits: list[_Hit]) -> list[_Reading]:
+        by_unit: dict[tuple[Level, int], list[_Hit]] = {}
+        for hit in sorted(hits, key=lambda h: -h.score):
+            by_unit.setdefault((hit.entry.level, id(hit.entry.unit)), []).append(hit)
+
+        def best(level: Level, unit: AnyUnit, *used: _Hit | None) -> _Hit | None:
+            for hit in by_unit.get((level, id(unit)), ()):
+                if not any(hit.overlaps(u) for u in used):
+                    return hit
+            return None
+
+        readings: dict[tuple[Level, int], _Reading] = {}
+        for (level, _), unit_hits in by_unit.items():
+            for hit in unit_hits:
+                unit = hit.entry.unit
+                parts: list[_Hit | None] = [hit]
+                if isinstance(unit, OldWard):
+                    parts.append(best(Level.DISTRICT, unit.district, hit))
+                    parts.append(best(Level.PROVINCE, unit.province, *parts))
+                elif isinstance(unit, OldDistrict):
+                    parts.append(best(Level.PROVINCE, unit.province, hit))
+                elif isinstance(unit, Ward):
+                    parts.append(best(Level.NEW_PROVINCE, unit.province, hit))
+                found = [p for p in parts if p is not None]
+                if hit.weak and len(found) == 1:
+                    continue
+                score = sum(p.score for p in found)
+                if level in (Level.NEW_WARD, Level.NEW_PROVINCE):
+                    score += _CURRENT
+                key = (level, id(unit))
+                if key not in readings or readings[key].score < score:
+                    readings[key] = _Reading(unit, level, score, found)
+        return list(readings.values())
+
+    def _result(self, readings: list[_Reading], parsed: AddressText | None) -> AddressResult:
+        winners: list[_Reading] = []
+        if readings:
+            top = max(r.score for r in readings)
+            winners = [r for r in readings if r.score >= top - _TIE]
+            old = [r for r in winners if r.level not in (Level.NEW_WARD, Level.NEW_PROVINCE)]
+            winners = sorted(old or winners, key=_order)
+        resolutions = [res for r in winners for res in _resolve(r.subject)]
+        subjects = tuple(r.subject for r in winners)
+        split = len(subjects) == 1 and len(resolutions) > 1
+        # Two readings that lead to the same place ("Hương Vân" or "Hương Văn", typed without
+        # accents, both now in Phường Hương Trà) still give one certain answer.
+        places = {(r.level, id(r.ward), id(r.province)) for r in resolutions}
+        status = (
+            Status.NOT_FOUND
+            if not resolutions
+            else Status.FOUND
+            if len(places) == 1
+            else Status.AMBIGUOUS
+        )
+        extra = _text_facts(parsed, winners) if parsed is not None else {}
+        return AddressResult(
+            status,
+            tuple(resolutions[:MAX_RESULTS]),
+            subjects[:MAX_RESULTS],
+            split,
+            len(resolutions) if split else len(subjects),
+            **extra,
+        )
+
+
+# Words that follow a type word in a question, not a name: "giờ là xã nào", "phường mới".
+_QUESTION_WORDS = frozenset(
+    {"nao", "gi", "moi", "cu", "do", "nay", "kia", "dau", "a", "ay", "nhe", "vay", "the", "thi",
+     "la", "o", "cua", "minh", "em", "toi", "nhi", "chua"}
+)  # fmt: skip
+
+
+def _text_facts(parsed: AddressText, winners: list[_Reading]) -> dict[str, Any]:
+    """What the reply needs to know about the text beyond the readings."""
+    used = {i for r in winners for h in r.hits for i in range(h.start, h.end)}
+    covered = used | {i for t in parsed.type_words for i in range(t.start, t.end)}
+    named: list[tuple[int, int, int]] = []  # type word start, name start, name end
+    for segment in parsed.segments:
+        if segment.mark in (Mark.HAMLET, Mark.STREET):
+            covered |= set(range(segment.start, segment.end))
+        elif (
+            segment.mark in _ADMIN_MARKS and parsed.tokens[segment.start].key not in _QUESTION_WORDS
+        ):
+            word = next(t.start for t in parsed.type_words if t.end == segment.start)
+            named.append((word, segment.start, segment.end))
+    unmatched = next((parsed.words(w, b) for w, a, b in named if not used & set(range(a, b))), "")
+    return {
+        "hamlet": parsed.hamlet(),
+        "unmatched": unmatched,
+        "typed_unit": bool(named),
+        "coverage": len(covered) / len(parsed.tokens) if parsed.tokens else 0.0,
+    }
+
+
+def _mark_bonus(mark: Mark | None, rank: str, kind: str) -> float:
+    if mark is None or mark not in _ADMIN_MARKS:
+        return 0.0
+    if mark is Mark.CITY:
+        if rank == "province":
+            return _CONFIRMED if kind == "Thành phố" else 0.5
+        if rank == "district":
+            return _CONFIRMED if kind in _CITY_KINDS else 0.5
+        return _CONTRADICTED
+    return _CONFIRMED if mark.value == rank else _CONTRADICTED
+
+
+def _max_edits(key: str) -> int:
+    return 1 if len(key) <= 8 else 2
+
+
+def _descendants(book: AddressBook, parents: Iterable[AnyUnit]) -> list[AnyUnit]:
+    """Units below the given ones (districts and communes of a province…), each once."""
+    seen: dict[int, AnyUnit] = {}
+    queue = list(parents)
+    while queue:
+        unit = queue.pop()
+        for child in book.children(unit):
+            if id(child) not in seen:
+                seen[id(child)] = child
+                queue.append(child)
+    return list(seen.values())
+
+
+def _order(reading: _Reading) -> tuple[str, ...]:
+    """Stable order for choices: by province, district, then name."""
+    unit = reading.subject
+    if isinstance(unit, OldWard):
+        return (unit.province.code, unit.district.code, unit.code)
+    if isinstance(unit, OldDistrict):
+        return (unit.province.code, unit.code, "")
+    if isinstance(unit, Ward):
+        return (unit.province.code, unit.code, "")
+    return (unit.code, "", "")
+
+
+def _resolve(unit: AnyUnit) -> list[Resolution]:
+    if isinstance(unit, OldWard):
+        return [
+            Resolution("ward", w.province, w, unit, unit.district, unit.province) for w in unit.new
+        ]
+    if isinstance(unit, OldDistrict):
+        if unit.special_zone:
+            return [
+                Resolution("ward", w.province, w, None, unit, unit.province)
+                for w in unit.special_zone
+            ]
+        return [Resolution("district", unit.province.new, None, None, unit, unit.province)]
+    if isinstance(unit, OldProvince):
+        return [Resolution("province", unit.new, old_province=unit)]
+    if isinstance(unit, Ward):
+        return [Resolution("ward", unit.province, unit, current=True)]
+    return [Resolution("province", unit, current=True)]
