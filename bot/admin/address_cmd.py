@@ -27,13 +27,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def cmd_address(args: argparse.Namespace) -> int:
     settings = settings_from(args)
+    if not settings.address_file.is_file():
+        print(f"Không có dữ liệu địa chỉ: {settings.address_file}", file=sys.stderr)
+        return 1
     try:
         book = load_address_book(settings)
     except KnowledgeError as exc:
         print(f"Lỗi dữ liệu địa chỉ: {exc}", file=sys.stderr)
         return 1
-    if book is None:
-        print(f"Không có dữ liệu địa chỉ: {settings.address_file}", file=sys.stderr)
+    if book is None:  # removed between the check and the load
         return 1
     found = AddressFinder(book).find(args.address)
     if args.json:

@@ -10,7 +10,7 @@ a commune split between several new ones is answered with all of them.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -41,9 +41,11 @@ _TIE = 0.01
 _BASE = {Level.WARD: 2.0, Level.DISTRICT: 2.1, Level.PROVINCE: 2.2}
 _CONFIRMED = 1.5  # a type word of the right level before the name
 _CONTRADICTED = -1.0  # a type word of another level
-_FUZZY = -1.5
+_FUZZY = -0.8
+_LEFTOVER = -1.0  # a typed name followed by words no name explains ("khanh binh don")
 _ALIAS = -0.2
 _ACCENT = 0.3
+_LENGTH = 0.05
 # A reading in current units must beat the old-address readings outright: the citizen most
 # likely typed an old address, and "Bến Tre" is both an old province and a current ward.
 _CURRENT = -1.0
@@ -124,6 +126,8 @@ class _Hit:
     end: int
     score: float
     weak: bool  # one untyped word: believed only with a parent unit beside it
+    typed: bool = False  # a type word of its level stands before it
+    kind: bool = False  # … and names its exact type ("thị trấn" before a Thị trấn)
 
     def overlaps(self, other: _Hit | None) -> bool:
         return other is not None and self.start < other.end and other.start < self.end
@@ -136,6 +140,10 @@ class _Reading:
     score: float
     hits: list[_Hit] = field(default_factory=list)
 
+    @property
+    def kinds(self) -> int:
+        return sum(h.kind for h in self.hits)
+
 
 class AddressFinder:
     """Stateless lookups over one AddressBook; safe to share between tasks."""
@@ -146,14 +154,15 @@ class AddressFinder:
             level: list(keys) for level, keys in book.level_keys.items()
         }
         self._name_keys: dict[str, str] = {}
+        self._syllables = frozenset(book.syllables)
 
     # ------------------------------------------------------------------ public
 
     def find(self, text: str) -> AddressResult:
-        parsed = parse_text(text)
+        parsed = parse_text(text, self._syllables)
         hits = self._exact_hits(parsed)
         self._fuzzy_hits(parsed, hits)
-        readings = self._readings(hits)
+        readings = self._readings(_penalise_leftovers(parsed, hits))
         return self._result(readings, parsed)
 
     def resolve(self, level: Level, code: str) -> AddressResult:
@@ -173,7 +182,7 @@ class AddressFinder:
                 continue
             joined = ""
             for end in range(start + 1, min(start + MAX_NAME_TOKENS, len(tokens)) + 1):
-                if end - 1 > start and tokens[end - 1].boundary:
+                if end - 1 > start and tokens[end - 1].strong:
                     break
                 joined += tokens[end - 1].key
                 for entry in self.book.lookup(canonical_key(joined)):
@@ -186,64 +195,64 @@ class AddressFinder:
         self, parsed: AddressText, entry: Entry, start: int, end: int, *, fuzzy: bool
     ) -> _Hit | None:
         rank = entry.level.rank
-        mark = parsed.mark_before(start)
-        bonus = _mark_bonus(mark, rank, entry.unit.kind)
-        if entry.numeric and bonus <= 0:
-            return None  # "1" means "Phường 1" only after "phường", "p." or "q."
+        before = parsed.type_before(start)
+        unit = entry.unit
+        bonus = _mark_bonus(before.mark if before else None, rank, unit.kind)
+        if entry.numeric and bonus < 0:
+            return None  # "quận 5" is not "Phường 5"
         score = _BASE[Level(rank)] + bonus + (_FUZZY if fuzzy else 0.0)
         score += _ALIAS if entry.alias else 0.0
-        span = parsed.tokens[start:end]
-        if not fuzzy and not entry.alias and any(t.marked for t in span):
-            typed = "".join(t.accented for t in span)
+        kind = before is not None and before.kind == unit.kind
+        # The longer name wins where one contains another ("Dịch Vọng Hậu", "Dịch Vọng").
+        score += _LENGTH * (end - start)
+        if not fuzzy and not entry.alias and parsed.marked:
+            typed = "".join(t.accented for t in parsed.tokens[start:end])
             score += _ACCENT if typed == entry.accent else -_ACCENT
-        weak = bonus <= 0 and end - start == 1 and rank != "province"
-        return _Hit(entry, start, end, score, weak)
+        # One untyped word ("Tân", "12") is believed only beside its district or province.
+        weak = bonus <= 0 and (end - start == 1 or entry.numeric) and rank != "province"
+        return _Hit(entry, start, end, score, weak, bonus > 0, kind)
 
     def _fuzzy_hits(self, parsed: AddressText, hits: list[_Hit]) -> None:
-        """Add hits for misspelt names of the parts no name was found for."""
+        """Add hits for misspelt names: first among the units inside those already recognised
+        (a district's communes), then, for a part with a type word, anywhere in the country."""
         parents = [h.entry.unit for h in hits if h.entry.level is not Level.WARD]
+        local = self._inside(parents)
         wide_left = _MAX_WIDE_SEARCHES
         segments = [
             s for s in parsed.segments if s.mark in _ADMIN_MARKS or (s.mark is None and parents)
         ]
         for segment in segments[:_MAX_FUZZY_SEGMENTS]:
-            levels = _MARK_LEVELS.get(segment.mark, _ALL_LEVELS)  # type: ignore[arg-type]
-            if parsed.excluded(segment.start) or any(
-                h.start == segment.start and not h.weak and h.entry.level in levels for h in hits
-            ):
+            if parsed.excluded(segment.start):
                 continue
-            found = False
-            last = min(segment.end, segment.start + MAX_NAME_TOKENS - 1)
-            for end in range(last, segment.start, -1):
+            levels = _MARK_LEVELS.get(segment.mark, _ALL_LEVELS)  # type: ignore[arg-type]
+            stop = _name_end(parsed, segment.start, min(segment.end, segment.start + 5))
+            # A name already found at the start needs no search far away (it may still be a
+            # shorter name inside a misspelt one: the units nearby are searched all the same).
+            known = any(
+                h.start == segment.start and h.entry.level in levels and not h.weak for h in hits
+            )
+            for end in range(stop, segment.start, -1):
                 key = canonical_key("".join(t.key for t in parsed.tokens[segment.start : end]))
                 if len(key) < 4 or key.isdigit():
                     continue
-                entries = self._near(key, levels, parents)
-                if not entries and segment.mark is not None and wide_left > 0:
+                entries = _near(key, local, levels)
+                if not entries and not known and segment.mark is not None and wide_left > 0:
                     wide_left -= 1
                     entries = self._near_anywhere(key, levels)
-                for entry in entries:
-                    hit = self._hit(parsed, entry, segment.start, end, fuzzy=True)
-                    if hit is not None:
-                        hits.append(hit)
-                        found = True
-                if found:
+                new = [self._hit(parsed, e, segment.start, end, fuzzy=True) for e in entries]
+                hits.extend(h for h in new if h is not None)
+                if entries:
                     break
 
-    def _near(self, key: str, levels: Sequence[Level], parents: list[AnyUnit]) -> list[Entry]:
-        """Misspelt names among the units inside the units already recognised."""
+    def _inside(self, parents: list[AnyUnit]) -> dict[str, list[Entry]]:
+        """Name keys of every unit inside ``parents`` (their districts, communes…)."""
         candidates: dict[str, list[Entry]] = {}
         for unit in _descendants(self.book, parents):
-            level = unit.level
-            if level in levels:
-                unit_key = self._name_keys.get(unit.name)
-                if unit_key is None:
-                    unit_key = self._name_keys[unit.name] = name_key(unit.name)
-                candidates.setdefault(unit_key, []).append(Entry(level, unit, False, False))
-        matches = process.extract(
-            key, list(candidates), scorer=OSA.distance, score_cutoff=_max_edits(key), limit=None
-        )
-        return [entry for match, _, _ in matches for entry in candidates[match]]
+            key = self._name_keys.get(unit.name)
+            if key is None:
+                key = self._name_keys[unit.name] = name_key(unit.name)
+            candidates.setdefault(key, []).append(Entry(unit.level, unit, False, False))
+        return candidates
 
     def _near_anywhere(self, key: str, levels: Sequence[Level]) -> list[Entry]:
         found: list[Entry] = []
@@ -298,7 +307,7 @@ class AddressFinder:
             top = max(r.score for r in readings)
             winners = [r for r in readings if r.score >= top - _TIE]
             old = [r for r in winners if r.level not in (Level.NEW_WARD, Level.NEW_PROVINCE)]
-            winners = sorted(old or winners, key=_order)
+            winners = sorted(_by_kind(old or winners), key=_order)
         resolutions = [res for r in winners for res in _resolve(r.subject)]
         subjects = tuple(r.subject for r in winners)
         split = len(subjects) == 1 and len(resolutions) > 1
@@ -323,33 +332,70 @@ class AddressFinder:
         )
 
 
-# Words that follow a type word in a question, not a name: "giờ là xã nào", "phường mới".
-_QUESTION_WORDS = frozenset(
-    {"nao", "gi", "moi", "cu", "do", "nay", "kia", "dau", "a", "ay", "nhe", "vay", "the", "thi",
-     "la", "o", "cua", "minh", "em", "toi", "nhi", "chua"}
-)  # fmt: skip
+def _penalise_leftovers(parsed: AddressText, hits: list[_Hit]) -> list[_Hit]:
+    """A typed name that leaves unexplained words in its part loses to one that does not."""
+    starts = {h.start for h in hits if not h.weak}
+    adjusted: list[_Hit] = []
+    for hit in hits:
+        segment = next((s for s in parsed.segments if s.start <= hit.start < s.end), None)
+        if (
+            hit.typed
+            and segment is not None
+            and hit.end < segment.end
+            and not parsed.filler(hit.end)
+            and hit.end not in starts
+        ):
+            hit = replace(hit, score=hit.score + _LEFTOVER)
+        adjusted.append(hit)
+    return adjusted
 
 
 def _text_facts(parsed: AddressText, winners: list[_Reading]) -> dict[str, Any]:
-    """What the reply needs to know about the text beyond the readings."""
+    """What the reply needs to know about the text beyond the readings.
+
+    ``coverage`` counts the words that belong to the address: type words, recognised names,
+    hamlets and streets, and up to four words typed after a type word even when no unit has
+    that name ("xã Abcxyz"), so that an address nobody knows is still seen as an address.
+    """
     used = {i for r in winners for h in r.hits for i in range(h.start, h.end)}
     covered = used | {i for t in parsed.type_words for i in range(t.start, t.end)}
     named: list[tuple[int, int, int]] = []  # type word start, name start, name end
     for segment in parsed.segments:
         if segment.mark in (Mark.HAMLET, Mark.STREET):
             covered |= set(range(segment.start, segment.end))
-        elif (
-            segment.mark in _ADMIN_MARKS and parsed.tokens[segment.start].key not in _QUESTION_WORDS
-        ):
+        elif segment.mark in _ADMIN_MARKS and not parsed.question(segment.start):
             word = next(t.start for t in parsed.type_words if t.end == segment.start)
-            named.append((word, segment.start, segment.end))
-    unmatched = next((parsed.words(w, b) for w, a, b in named if not used & set(range(a, b))), "")
+            end = _name_end(parsed, segment.start, min(segment.end, segment.start + 4))
+            named.append((word, segment.start, end))
+    unmatched = ""
+    for word, start, end in named:
+        if not used & set(range(start, end)):
+            covered |= set(range(start, end))
+            unmatched = unmatched or parsed.words(word, end)
     return {
         "hamlet": parsed.hamlet(),
         "unmatched": unmatched,
         "typed_unit": bool(named),
         "coverage": len(covered) / len(parsed.tokens) if parsed.tokens else 0.0,
     }
+
+
+def _name_end(parsed: AddressText, start: int, limit: int) -> int:
+    """Where a name typed from ``start`` ends: before the first question or filler word."""
+    end = start + 1
+    while end < limit and not parsed.filler(end):
+        end += 1
+    return end
+
+
+def _by_kind(readings: list[_Reading]) -> list[_Reading]:
+    """Between two equal readings in one district, the exact type word decides ("thị trấn
+    Yên Viên", not "xã Yên Viên"); across districts it does not: citizens mix them up."""
+    best: dict[int, int] = {}
+    for reading in readings:
+        parent = id(reading.subject.parent)
+        best[parent] = max(best.get(parent, 0), reading.kinds)
+    return [r for r in readings if r.kinds == best[id(r.subject.parent)]]
 
 
 def _mark_bonus(mark: Mark | None, rank: str, kind: str) -> float:
@@ -366,6 +412,15 @@ def _mark_bonus(mark: Mark | None, rank: str, kind: str) -> float:
 
 def _max_edits(key: str) -> int:
     return 1 if len(key) <= 8 else 2
+
+
+def _near(key: str, candidates: dict[str, list[Entry]], levels: Sequence[Level]) -> list[Entry]:
+    if not candidates:
+        return []
+    matches = process.extract(
+        key, list(candidates), scorer=OSA.distance, score_cutoff=_max_edits(key), limit=None
+    )
+    return [e for match, _, _ in matches for e in candidates[match] if e.level in levels]
 
 
 def _descendants(book: AddressBook, parents: Iterable[AnyUnit]) -> list[AnyUnit]:

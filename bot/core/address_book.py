@@ -163,6 +163,7 @@ class AddressBook:
     index: dict[str, list[Entry]] = field(default_factory=dict)
     # Name keys per level, in insertion order (a dict used as an ordered set), for fuzzy search.
     level_keys: dict[Level, dict[str, None]] = field(default_factory=dict)
+    syllables: set[str] = field(default_factory=set)  # folded words of every name
     _codes: dict[tuple[Level, str], AnyUnit] = field(default_factory=dict)
     _children: dict[AnyUnit, list[AnyUnit]] = field(default_factory=dict)
 
@@ -225,27 +226,29 @@ class AddressBook:
             (Level.NEW_WARD, self.wards),
         ]
         keys: dict[str, str] = {}  # many units share a name ("Tân Thành" 32 times)
-        seen: set[tuple[str, int]] = set()
+        index = self.index
         for level, units in levels:
+            level_keys = self.level_keys.setdefault(level, {})
             for unit in units:
                 self._codes[level, unit.code] = unit
                 key = keys.get(unit.name)
                 if key is None:
-                    key = keys[unit.name] = name_key(unit.name)
-                self._add(key, Entry(level, unit, False, key.isdigit()), seen)
+                    words = _WORD_RE.findall(fold(unit.name).lower())
+                    self.syllables.update(words)
+                    key = keys[unit.name] = canonical_key("".join(words))
+                own = {key}
+                index.setdefault(key, []).append(Entry(level, unit, False, key.isdigit()))
+                level_keys[key] = None
                 for alias in aliases.get(unit, ()):
                     alias_key = canonical_key(alias)
-                    self._add(alias_key, Entry(level, unit, True, alias_key.isdigit()), seen)
+                    if alias_key and alias_key not in own:
+                        own.add(alias_key)
+                        entry = Entry(level, unit, True, alias_key.isdigit())
+                        index.setdefault(alias_key, []).append(entry)
+                        level_keys[alias_key] = None
                 parent = unit.parent
                 if parent is not None:
                     self._children.setdefault(parent, []).append(unit)
-
-    def _add(self, key: str, entry: Entry, seen: set[tuple[str, int]]) -> None:
-        marker = (key, id(entry.unit))
-        if key and marker not in seen:
-            seen.add(marker)
-            self.index.setdefault(key, []).append(entry)
-            self.level_keys.setdefault(entry.level, {}).setdefault(key, None)
 
     # ------------------------------------------------------------------ queries
 

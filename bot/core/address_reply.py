@@ -57,6 +57,11 @@ SPLIT = (
     "nơi bạn ở. Chọn một xã/phường để xem thêm."
 )
 SAME_NAME = "Trước 01/7/2025 có {count} nơi tên “{name}”. Bạn ở nơi nào?"
+NEAR_NAMES = "Tôi chưa thấy đúng tên bạn gõ. Có phải bạn ở một trong những nơi này?"
+NEAR_MANY = (
+    "Tôi chưa thấy đúng tên bạn gõ; có nhiều nơi tên gần giống. Bạn gõ thêm huyện và tỉnh cũ, "
+    "ví dụ: “xã …, huyện …, tỉnh …”."
+)
 SAME_NAME_MANY = (
     "Trước 01/7/2025 có {count} nơi tên “{name}”. Bạn gõ thêm huyện và tỉnh cũ, ví dụ: "
     "“{kind} {name}, huyện …, tỉnh …”."
@@ -182,13 +187,18 @@ class AddressReplies:
 
     def _same_name(self, found: AddressResult, kb: KnowledgeBase) -> Reply:
         subject = found.subjects[0]
+        same = len({u.name for u in found.subjects}) == 1
         if found.total > MAX_CHOICES:
-            text = SAME_NAME_MANY.format(
-                count=found.total, name=subject.name, kind=subject.kind.lower()
+            text = (
+                SAME_NAME_MANY.format(
+                    count=found.total, name=subject.name, kind=subject.kind.lower()
+                )
+                if same
+                else NEAR_MANY
             )
             return self._reply(text, Outcome.AMBIGUOUS, kb)
         choices = tuple(Choice(_label(u), _choice_action(u)) for u in found.subjects)
-        text = SAME_NAME.format(count=found.total, name=subject.name)
+        text = SAME_NAME.format(count=found.total, name=subject.name) if same else NEAR_NAMES
         return self._reply(text, Outcome.AMBIGUOUS, kb, choices)
 
     def _not_found(self, found: AddressResult, kb: KnowledgeBase) -> Reply:

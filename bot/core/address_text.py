@@ -19,8 +19,10 @@ MAX_CHARS = 1000  # an address is short; anything longer is cut (bounded time fo
 MAX_TOKENS = 200
 _TOKEN_RE = re.compile(r"[^\W_]+")
 _RUN_RE = re.compile(r"[^\W\d_]+|\d+")
-# Between two tokens, these separate parts of an address ("ấp 3, xã …", "Phú Túc - Châu Thành").
-_BOUNDARY_RE = re.compile(r"[,;|/()\[\]\n]|\s-|-\s|\s–|–\s")
+# Between two tokens, these separate parts of an address ("ấp 3, xã …"); a spaced dash does
+# too ("Phú Túc - Châu Thành") but may also stand inside a name ("Bà Rịa - Vũng Tàu").
+_SEPARATOR_RE = re.compile(r"[,;|/()\[\]\n]")
+_DASH_RE = re.compile(r"\s[-–]|[-–]\s")
 
 
 class Mark(StrEnum):
@@ -32,27 +34,63 @@ class Mark(StrEnum):
     STREET = "street"  # đường, số nhà, ngõ, hẻm…
 
 
-# Type words as written; matched on folded tokens, and on the accented form when the citizen
-# typed accents ("Phương Trung" is a name, "phường Trung" a ward). Abbreviations of one letter
-# count only before a dot or a number ("x.", "p12"), so a lone "h" (giờ) is not "huyện".
-_TYPE_WORDS: dict[Mark, tuple[str, ...]] = {
-    Mark.WARD: ("xã", "phường", "thị trấn", "đặc khu", "tt", "x.", "p.", "f.", "ph."),
-    Mark.DISTRICT: ("huyện", "quận", "thị xã", "tx", "h.", "q."),
-    Mark.CITY: ("thành phố", "tp", "t.p.", "tp."),
-    Mark.PROVINCE: ("tỉnh", "t."),
-    Mark.HAMLET: (
+# Type words as written, each with the unit type it names (None: several or none). Matched on
+# folded tokens, and on the accented form when the citizen typed accents ("Phương Trung" is a
+# name, "phường Trung" a ward). Abbreviations of one letter count only before a dot or a number
+# ("x.", "p12"), so a lone "h" (giờ) is not "huyện".
+_TYPE_WORDS: dict[Mark, tuple[tuple[str, str | None], ...]] = {
+    Mark.WARD: (
+        ("xã", "Xã"), ("phường", "Phường"), ("thị trấn", "Thị trấn"), ("đặc khu", "Đặc khu"),
+        ("tt", "Thị trấn"), ("x.", "Xã"), ("p.", "Phường"), ("f.", "Phường"),
+        ("ph.", "Phường"),
+    ),
+    Mark.DISTRICT: (
+        ("huyện", "Huyện"), ("quận", "Quận"), ("thị xã", "Thị xã"), ("tx", "Thị xã"),
+        ("h.", "Huyện"), ("q.", "Quận"),
+    ),
+    Mark.CITY: (("thành phố", "Thành phố"), ("tp", "Thành phố"), ("t.p.", "Thành phố"),
+                ("tp.", "Thành phố")),
+    Mark.PROVINCE: (("tỉnh", "Tỉnh"), ("t.", "Tỉnh")),
+    Mark.HAMLET: tuple((w, None) for w in (
         "ấp", "thôn", "xóm", "tổ", "tổ dân phố", "tdp", "khu phố", "kp", "khóm", "bản", "buôn",
         "plei", "khu", "làng", "sóc", "phum", "cụm",
-    ),
-    Mark.STREET: (
+    )),
+    Mark.STREET: tuple((w, None) for w in (
         "đường", "số nhà", "số", "ngõ", "ngách", "hẻm", "kiệt", "phố", "quốc lộ", "tỉnh lộ",
         "ql", "tl", "lô", "căn hộ", "chung cư", "tòa nhà",
-    ),
+    )),
 }  # fmt: skip
+# A hamlet or street word opens a part of the address: at the start, after a separator, after
+# a number ("12 đường …") or after "ở"/"tại". Elsewhere it is inside a name ("Chương Dương").
+_OPENERS = frozenset({"o", "tai"})
 # Words that may follow a number without a dot: "p12", "q 1", "f5".
 _BEFORE_NUMBER = frozenset({"p", "q", "f", "ph", "x", "h"})
 # A glued type word: "tphcm", "xaphutuc", "quan1" (split before the name is looked up).
 _GLUED_RE = re.compile(r"^(thanhpho|thitran|thixa|phuong|huyen|quan|tinh|tp|tx|tt|xa)([a-z]{3,})$")
+
+
+class WordSet:
+    """Words matched by their accented form; typed without marks, by the folded form unless
+    that is also a syllable of some place name ("nam" is năm, and also Nam)."""
+
+    def __init__(self, words: str) -> None:
+        self.accented = frozenset(canonical_token(w) for w in words.split())
+        self.folded = frozenset(fold(w) for w in self.accented)
+
+    def matches(self, token: Token, names: frozenset[str]) -> bool:
+        if token.marked:
+            return token.accented in self.accented
+        return token.key in self.folded and token.key not in names
+
+
+# After a type word, these ask rather than name: "giờ là xã nào", "phường mới".
+QUESTION_WORDS = WordSet("nào gì mới cũ này nay đó kia đâu")
+# Words around an address in a question; a name followed by one of them is complete.
+FILLER_WORDS = WordSet(
+    "nào gì mới cũ này nay đó kia đâu giờ bây là thuộc sau trước sáp nhập sắp xếp hiện được "
+    "không ko k còn tên địa chỉ và tại năm nhà cho hỏi ơi ạ à vậy nhé thì ở của mình em tôi "
+    "đây đấy ấy thế giúp với"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +98,8 @@ class Token:
     key: str  # folded, lowercase, leading zeros dropped
     accented: str  # lowercase with marks, tone re-placed; equals key when typed without marks
     dot: bool  # followed by "."
-    boundary: bool  # a separator (comma, dash…) stands before it
+    boundary: bool  # a separator (comma, spaced dash…) stands before it
+    strong: bool  # … and it is not a dash: no name reaches across it
 
     @property
     def marked(self) -> bool:
@@ -72,6 +111,7 @@ class TypeWord:
     start: int
     end: int
     mark: Mark
+    kind: str | None  # the unit type it names ("Xã", "Thành phố"), if it names one
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,17 +129,39 @@ class AddressText:
     type_words: tuple[TypeWord, ...]
     segments: tuple[Segment, ...]
     truncated: bool
+    marked: bool  # the citizen typed diacritics somewhere: then "Sa Pa" is not "Sa Pả"
+    names: frozenset[str] = frozenset()  # folded syllables of place names
 
-    def mark_before(self, index: int) -> Mark | None:
+    def question(self, index: int) -> bool:
+        """True for a word that asks rather than names ("xã nào")."""
+        return QUESTION_WORDS.matches(self.tokens[index], self.names)
+
+    def filler(self, index: int) -> bool:
+        """True for a word of the question around a name ("… cũ giờ là …")."""
+        return FILLER_WORDS.matches(self.tokens[index], self.names)
+
+    def type_before(self, index: int) -> TypeWord | None:
         """The type word that ends right before token ``index`` (no separator between)."""
         if index < len(self.tokens) and self.tokens[index].boundary:
             return None
-        return next((t.mark for t in self.type_words if t.end == index), None)
+        return next((t for t in self.type_words if t.end == index), None)
 
     def excluded(self, index: int) -> bool:
-        """True for tokens of a hamlet, street or house number: never a commune's name."""
-        return any(
+        """True for tokens of a hamlet, street or house number: never a commune's name.
+
+        A hamlet's own type word is not: many commune names start with one ("Bản Lầu").
+        """
+        if any(
             s.start <= index < s.end and s.mark in (Mark.HAMLET, Mark.STREET) for s in self.segments
+        ):
+            return True
+        # "số 1 phố Huế": after a house number, "phố Huế" is a street; alone, "Phố Bảng" may
+        # well be the commune.
+        return (
+            index > 0
+            and any(t.start == index and t.mark is Mark.STREET for t in self.type_words)
+            and self.tokens[index - 1].key.isdigit()
+            and not self.tokens[index].boundary
         )
 
     def words(self, start: int, end: int) -> str:
@@ -119,7 +181,8 @@ def _tokens(text: str) -> list[Token]:
     previous_end = 0
     for match in _TOKEN_RE.finditer(text):
         between = text[previous_end : match.start()]
-        boundary = bool(_BOUNDARY_RE.search(f" {between} " if "-" in between else between))
+        strong = bool(_SEPARATOR_RE.search(between))
+        boundary = strong or bool(_DASH_RE.search(between))
         dot = text[match.end() : match.end() + 1] == "."
         previous_end = match.end()
         runs = _RUN_RE.findall(match.group())
@@ -142,6 +205,7 @@ def _tokens(text: str) -> list[Token]:
                     accented,
                     dot and number == len(pieces) - 1,
                     boundary and number == 0,
+                    strong and number == 0,
                 )
             )
             if len(tokens) >= MAX_TOKENS:
@@ -149,15 +213,18 @@ def _tokens(text: str) -> list[Token]:
     return tokens
 
 
-def _type_table() -> list[tuple[tuple[str, ...], tuple[str, ...], bool, Mark]]:
-    """(folded words, accented words, needs a dot or number, mark), longest first."""
+_Row = tuple[tuple[str, ...], tuple[str, ...], bool, Mark, str | None]
+
+
+def _type_table() -> list[_Row]:
+    """(folded words, accented words, needs a dot or number, mark, kind), longest first."""
     table = []
     for mark, words in _TYPE_WORDS.items():
-        for written in words:
+        for written, kind in words:
             dotted = written.endswith(".")
             parts = tuple(_TOKEN_RE.findall(written))
             accents = tuple(canonical_token(p) for p in parts)
-            table.append((tuple(fold(p) for p in parts), accents, dotted, mark))
+            table.append((tuple(fold(p) for p in parts), accents, dotted, mark, kind))
     table.sort(key=lambda row: -len(row[0]))
     return table
 
@@ -165,8 +232,8 @@ def _type_table() -> list[tuple[tuple[str, ...], tuple[str, ...], bool, Mark]]:
 _TABLE = _type_table()
 
 
-def _type_word_at(tokens: list[Token], index: int) -> tuple[int, Mark] | None:
-    for folded, accented, dotted, mark in _TABLE:
+def _type_word_at(tokens: list[Token], index: int) -> TypeWord | None:
+    for folded, accented, dotted, mark, kind in _TABLE:
         end = index + len(folded)
         if end > len(tokens) or tuple(t.key for t in tokens[index:end]) != folded:
             continue
@@ -185,12 +252,23 @@ def _type_word_at(tokens: list[Token], index: int) -> tuple[int, Mark] | None:
             )
             if not (last.dot or before_number) or following is None:
                 continue
-        return end, mark
+        if mark in (Mark.HAMLET, Mark.STREET) and not _opens_part(tokens, index):
+            continue
+        return TypeWord(index, end, mark, kind)
     return None
 
 
-def parse_text(text: str) -> AddressText:
-    """Tokens, type words and segments of ``text`` (cut to MAX_CHARS); never raises."""
+def _opens_part(tokens: list[Token], index: int) -> bool:
+    if index == 0 or tokens[index].boundary:
+        return True
+    before = tokens[index - 1].key
+    return before.isdigit() or before in _OPENERS
+
+
+def parse_text(text: str, names: frozenset[str] = frozenset()) -> AddressText:
+    """Tokens, type words and segments of ``text`` (cut to MAX_CHARS); never raises.
+
+    ``names``: folded syllables of place names, which are never taken for filler words."""
     cleaned = clean(text if isinstance(text, str) else "", MAX_CHARS)
     tokens = _tokens(cleaned)
     type_words: list[TypeWord] = []
@@ -200,16 +278,22 @@ def parse_text(text: str) -> AddressText:
         if found is None:
             index += 1
             continue
-        end, mark = found
         if type_words and type_words[-1].end == index:
             # Right after a type word comes a name, even one that starts like a type word:
             # "thị trấn Phố Ràng", "xã Bản Lầu".
             index += 1
             continue
-        type_words.append(TypeWord(index, end, mark))
-        index = end
+        type_words.append(found)
+        index = found.end
     segments = _segments(tokens, type_words)
-    return AddressText(tuple(tokens), tuple(type_words), segments, len(text or "") > MAX_CHARS)
+    return AddressText(
+        tuple(tokens),
+        tuple(type_words),
+        segments,
+        len(text or "") > MAX_CHARS,
+        any(t.marked for t in tokens),
+        names,
+    )
 
 
 def _segments(tokens: list[Token], type_words: list[TypeWord]) -> tuple[Segment, ...]:
