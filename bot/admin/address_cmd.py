@@ -10,8 +10,9 @@ import argparse
 import sys
 
 from bot.admin.common import dump_json, settings_from
-from bot.core.address import AddressFinder, AddressResult, Resolution, Status
+from bot.core.address import AddressFinder
 from bot.core.address_reply import HOW_TO
+from bot.core.address_result import AddressResult, Resolution, Status
 from bot.core.knowledge import KnowledgeError
 from bot.runtime import load_address_book
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from enum import StrEnum
 from typing import Any
 
 from rapidfuzz import process
@@ -23,13 +22,12 @@ from bot.core.address_book import (
     Entry,
     Level,
     OldDistrict,
-    OldProvince,
     OldWard,
-    Province,
     Ward,
     canonical_key,
     name_key,
 )
+from bot.core.address_result import AddressResult, Status, resolutions_of
 from bot.core.address_text import AddressText, Mark, parse_text
 
 MAX_NAME_TOKENS = 6
@@ -58,65 +56,6 @@ _MARK_LEVELS = {
 }
 _ALL_LEVELS = tuple(Level)
 _CITY_KINDS = ("Thành phố", "Thị xã")
-
-
-class Status(StrEnum):
-    FOUND = "found"
-    AMBIGUOUS = "ambiguous"
-    NOT_FOUND = "not_found"
-
-
-@dataclass(frozen=True, slots=True)
-class Resolution:
-    """One reading of the text and where it belongs now.
-
-    ``level`` is the finest level the text named: "ward" (then ``ward`` is set), or "district" /
-    "province" (only the new province is known: the commune is still needed). ``current`` is
-    true when the text named a unit that exists since 1 July 2025 rather than an old one.
-    """
-
-    level: str
-    province: Province
-    ward: Ward | None = None
-    old_ward: OldWard | None = None
-    old_district: OldDistrict | None = None
-    old_province: OldProvince | None = None
-    current: bool = False
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "ward": self.ward.full if self.ward else "",
-            "province": self.province.full,
-            "old_ward": self.old_ward.full if self.old_ward else "",
-            "old_district": self.old_district.full if self.old_district else "",
-            "old_province": self.old_province.full if self.old_province else "",
-            "ward_code": self.ward.code if self.ward else "",
-            "province_code": self.province.code,
-            "level": self.level,
-            "current": self.current,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class AddressResult:
-    status: Status
-    results: tuple[Resolution, ...] = ()
-    # What the text may mean (one unit when found or split; several when a name is shared).
-    subjects: tuple[AnyUnit, ...] = ()
-    split: bool = False  # one old commune now lies in several new ones
-    total: int = 0  # readings before the list was cut to MAX_RESULTS
-    hamlet: str = ""
-    unmatched: str = ""  # a typed name found nowhere ("xã phu tucc"), for the reply
-    typed_unit: bool = False  # the text has a type word followed by a name ("xã …")
-    coverage: float = 0.0  # share of the words that are address words
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "status": self.status.value,
-            "results": [r.to_json() for r in self.results],
-            "total": self.total,
-            "hamlet": self.hamlet,
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,7 +247,7 @@ class AddressFinder:
             winners = [r for r in readings if r.score >= top - _TIE]
             old = [r for r in winners if r.level not in (Level.NEW_WARD, Level.NEW_PROVINCE)]
             winners = sorted(_by_kind(old or winners), key=_order)
-        resolutions = [res for r in winners for res in _resolve(r.subject)]
+        resolutions = [res for r in winners for res in resolutions_of(r.subject)]
         subjects = tuple(r.subject for r in winners)
         split = len(subjects) == 1 and len(resolutions) > 1
         # Two readings that lead to the same place ("Hương Vân" or "Hương Văn", typed without
@@ -446,22 +385,3 @@ def _order(reading: _Reading) -> tuple[str, ...]:
     if isinstance(unit, Ward):
         return (unit.province.code, unit.code, "")
     return (unit.code, "", "")
-
-
-def _resolve(unit: AnyUnit) -> list[Resolution]:
-    if isinstance(unit, OldWard):
-        return [
-            Resolution("ward", w.province, w, unit, unit.district, unit.province) for w in unit.new
-        ]
-    if isinstance(unit, OldDistrict):
-        if unit.special_zone:
-            return [
-                Resolution("ward", w.province, w, None, unit, unit.province)
-                for w in unit.special_zone
-            ]
-        return [Resolution("district", unit.province.new, None, None, unit, unit.province)]
-    if isinstance(unit, OldProvince):
-        return [Resolution("province", unit.new, old_province=unit)]
-    if isinstance(unit, Ward):
-        return [Resolution("ward", unit.province, unit, current=True)]
-    return [Resolution("province", unit, current=True)]

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 
-from bot.core.address import AddressFinder, AddressResult, Resolution, Status
+from bot.core.address import AddressFinder
 from bot.core.address_book import AnyUnit, Level, OldDistrict, OldWard, Ward
+from bot.core.address_result import AddressResult, Resolution, Status
 from bot.core.knowledge import KnowledgeBase
 from bot.core.messages import Candidate, Choice, Outcome, Reply, action
 from bot.core.normalize import clean

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.address import AddressFinder, AddressResult, Status
+from bot.core.address import AddressFinder
 from bot.core.address_book import AddressBook, Level, OldWard, accent_key, name_key
+from bot.core.address_result import AddressResult, Status
 from bot.core.address_text import Mark, parse_text
 from bot.core.tones import fold
 from tests.core.address_fixtures import shipped_book, shipped_finder
