@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -77,7 +79,25 @@ def test_plain_output_is_vietnamese_lines(run_cli: Run) -> None:
     assert "xã …, huyện …, tỉnh …" in missing.stdout
 
 
-def test_missing_data_is_a_clear_error(run_cli: Run, tmp_path: Any) -> None:
+def test_missing_data_is_a_clear_error(run_cli: Run, tmp_path: Path) -> None:
     done = run_cli("address", "Bến Tre", env={"KNOWLEDGE_DIR": str(tmp_path)})
     assert done.returncode == 1
     assert "Không có dữ liệu địa chỉ" in done.stderr
+
+
+def test_kb_validate_checks_the_communes_of_province_profiles(
+    run_cli: Run, project_root: Path, tmp_path: Path
+) -> None:
+    knowledge = tmp_path / "knowledge"
+    shutil.copytree(project_root / "knowledge", knowledge)
+    profile = knowledge / "provinces" / "ninh_binh.yaml"
+    profile.write_text(
+        profile.read_text(encoding="utf-8").replace(
+            "communes: []", 'communes:\n  - name: "Phường Không Có"\n'
+        ),
+        encoding="utf-8",
+    )
+    done = run_cli("kb", "validate", env={"KNOWLEDGE_DIR": str(knowledge)})
+    assert done.returncode == 1
+    line = next(n for n, t in enumerate(profile.read_text().splitlines(), 1) if "Không Có" in t)
+    assert f"{profile}:{line}, entry Phường Không Có, field name: unknown commune" in done.stderr
