@@ -23,6 +23,8 @@ from bot.admin.kb_files import (
 from bot.admin.sheets import write_csv, write_xlsx
 from bot.admin.storage_cli import ProgressBar, actor, add_by, open_storage, print_issues
 from bot.core.knowledge import FaqEntry, KnowledgeError
+from bot.core.provinces import validate_profiles
+from bot.runtime import load_address_book
 from bot.storage import ImportPlan
 
 _LISTED = 50  # per kind; a 10,000-row import should not scroll away the summary
@@ -81,6 +83,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
             # Related ids may point at entries kept elsewhere in knowledge/.
             context = read_source(settings.knowledge_dir)[0]
         issues = [*issues, *validate(located, categories, context)]
+    if path.is_dir() and (path / "provinces").is_dir():
+        # Province profiles are knowledge too: their commune names are checked against the
+        # address data, so a typo is found here rather than when the assistant starts.
+        try:
+            issues = [*issues, *validate_profiles(path / "provinces", load_address_book(settings))]
+        except KnowledgeError as exc:
+            issues = [*issues, *exc.issues]
     if issues:
         print_issues(issues, f"{len(issues)} lỗi trong {path} (file:dòng, mục, trường: lỗi):")
         return 1

@@ -1,4 +1,4 @@
-"""FAQ entries, categories and province profiles: model, loading and validation.
+"""FAQ entries and categories: model, loading and validation (province profiles: provinces.py).
 
 Errors name the file, the line and the entry id, and loading refuses to return a half-valid
 knowledge base.
@@ -80,30 +80,6 @@ class Category:
     @property
     def label(self) -> str:
         return f"{self.emoji} {self.title}".strip()
-
-
-@dataclass(frozen=True, slots=True)
-class ProvinceProfile:
-    """Province details filled into answers through placeholders."""
-
-    id: str
-    name: str
-    short_name: str
-    portal_url: str
-    hotline: str
-    one_stop_address: str
-    working_hours: str
-    email: str | None = None
-    notes: str = ""
-
-    def placeholders(self) -> dict[str, str]:
-        return {
-            "province_name": self.name,
-            "portal_url": self.portal_url,
-            "hotline": self.hotline,
-            "one_stop_address": self.one_stop_address,
-            "working_hours": self.working_hours,
-        }
 
 
 # An entry with where it was read from (file or sheet, line or row), for located errors.
@@ -493,35 +469,6 @@ def load_knowledge_dir(
     if issues:
         raise KnowledgeError(issues)
     return KnowledgeBase.build(categories, (e for e, _, _ in located))
-
-
-def load_province(path: Path) -> ProvinceProfile:
-    data = strip_lines(load_yaml_with_lines(path))
-    required = ("id", "name", "portal_url", "hotline", "one_stop_address", "working_hours")
-    if not isinstance(data, dict):
-        raise KnowledgeError([KnowledgeIssue(str(path), None, None, None, "expected a mapping")])
-    missing = [k for k in required if not data.get(k)]
-    if missing:
-        raise KnowledgeError(
-            [KnowledgeIssue(str(path), None, None, k, "missing or empty") for k in missing]
-        )
-    return ProvinceProfile(
-        id=str(data["id"]),
-        name=nfc(str(data["name"])),
-        short_name=nfc(str(data.get("short_name") or data["name"])),
-        portal_url=str(data["portal_url"]),
-        hotline=nfc(str(data["hotline"])),
-        one_stop_address=nfc(str(data["one_stop_address"])),
-        working_hours=nfc(str(data["working_hours"])),
-        email=data.get("email") or None,
-        notes=nfc(str(data.get("notes") or "")),
-    )
-
-
-def fill_placeholders(text: str, profile: ProvinceProfile) -> str:
-    """Replace known {placeholders}; leave anything else untouched."""
-    values = profile.placeholders()
-    return PLACEHOLDER_RE.sub(lambda m: values.get(m.group(1), m.group(0)), text)
 
 
 def with_status(entry: FaqEntry, status: str) -> FaqEntry:

@@ -6,8 +6,10 @@ import datetime as dt
 from dataclasses import dataclass, replace
 
 from bot.core import texts
+from bot.core.address import AddressFinder
+from bot.core.address_reply import ADDRESS_FAQ_ID, VERB, AddressReplies
 from bot.core.freshness import DEFAULT_STALE_DAYS, Clock, is_outdated
-from bot.core.knowledge import FaqEntry, ProvinceProfile, fill_placeholders
+from bot.core.knowledge import FaqEntry
 from bot.core.live import LiveKnowledge, Snapshot
 from bot.core.messages import (
     Candidate,
@@ -19,6 +21,7 @@ from bot.core.messages import (
     action,
     parse_action,
 )
+from bot.core.provinces import ProvinceProfile, fill_placeholders
 from bot.core.smalltalk import SmallTalk, classify, strip_greeting
 
 MAX_RELATED = 3
@@ -52,11 +55,13 @@ class Responder:
         settings: ResponderSettings | None = None,
         *,
         today: Clock = dt.date.today,
+        addresses: AddressFinder | None = None,
     ) -> None:
         self.live = live
         self.profile = profile
         self.settings = settings or ResponderSettings()
         self.today = today
+        self.addresses = AddressReplies(addresses) if addresses is not None else None
 
     # ------------------------------------------------------------------ public
 
@@ -154,6 +159,17 @@ class Responder:
 
     def answer_question(self, text: str, snapshot: Snapshot) -> Reply:
         result = snapshot.matcher.match(text)
+        if self.addresses is not None:
+            top = result.candidates[0].faq_id if result.candidates else None
+            address = self.addresses.reply(
+                text,
+                self.profile,
+                snapshot.kb,
+                asked=top == ADDRESS_FAQ_ID and result.status != "no_match",
+                answered=result.status == "answered",
+            )
+            if address is not None:
+                return replace(address, normalized=result.normalized)
         note = texts.TOO_LONG_NOTE if len(text) > self.settings.max_message_chars else ""
         if result.status == "answered" and result.candidates:
             best = result.candidates[0]
@@ -239,4 +255,6 @@ class Responder:
             if entry is None or entry.status != "published":
                 return Reply(texts.STALE, Outcome.STALE, choices=(self.menu_choice(),))
             return self.answer_entry(entry, snapshot)
+        if verb == VERB and self.addresses is not None:
+            return self.addresses.on_action(args, self.profile, snapshot.kb)
         return Reply(texts.STALE, Outcome.STALE, choices=(self.menu_choice(),))

@@ -5,15 +5,16 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import Settings
 from bot.core.knowledge import (
     FIRST_PARAGRAPH_MAX,
     KnowledgeBase,
     KnowledgeError,
-    fill_placeholders,
     first_paragraph,
     load_knowledge_dir,
-    load_province,
 )
+from bot.core.provinces import fill_placeholders
+from bot.runtime import load_address_book, load_profile
 from tests.core.conftest import KNOWLEDGE
 
 REQUIRED_IDS = [
@@ -147,7 +148,8 @@ def test_entries_follow_the_content_rules(kb: KnowledgeBase) -> None:
 
 def test_province_profiles_fill_every_placeholder(kb: KnowledgeBase) -> None:
     for name in ("default", "example"):
-        profile = load_province(KNOWLEDGE / "provinces" / f"{name}.yaml")
+        settings = Settings(knowledge_dir=KNOWLEDGE, province=name, _env_file=None)  # type: ignore[call-arg]
+        profile = load_profile(settings, load_address_book(settings))
         for entry in kb.entries:
             filled = fill_placeholders(entry.answer, profile)
             assert "{" not in filled, (name, entry.id)
