@@ -112,7 +112,7 @@ def make_runtime(
         thresholds=thresholds,
         live=live,
         responder=responder,
-        assistant=Assistant(responder, ports),
+        assistant=Assistant(responder, ports, max_input_chars=settings.max_input_chars),
         storage=storage,
     )
 

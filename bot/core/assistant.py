@@ -18,6 +18,7 @@ from bot.core.messages import (
     action,
     parse_action,
 )
+from bot.core.normalize import DEFAULT_MAX_CHARS
 from bot.core.ports import (
     ConversationLog,
     FeedbackStore,
@@ -76,15 +77,23 @@ class Ports:
 class Assistant:
     """Channel-free entry point: ``await assistant.handle(message)`` → Reply."""
 
-    def __init__(self, responder: Responder, ports: Ports | None = None) -> None:
+    def __init__(
+        self,
+        responder: Responder,
+        ports: Ports | None = None,
+        *,
+        max_input_chars: int = DEFAULT_MAX_CHARS,
+    ) -> None:
         self.responder = responder
         self.ports = ports or Ports()
+        self.max_input_chars = max_input_chars
         self._last_question = _ExpiringMap()
         self._awaiting_comment = _ExpiringMap()
         # After a 👎, many citizens just type what was wrong instead of tapping the button.
         self._may_comment = _ExpiringMap(ttl_seconds=600.0)
 
     async def handle(self, message: IncomingMessage) -> Reply:
+        message = self.readable(message)
         key = (message.channel, message.user_id)
         await self._touch(message)
         if message.action:
@@ -123,6 +132,16 @@ class Assistant:
             await self._log(message, reply, text)
         return reply
 
+    def readable(self, message: IncomingMessage) -> IncomingMessage:
+        """The message as the assistant reads it: the first ``max_input_chars`` characters,
+        personal data replaced. Redacted once, here: what is matched, remembered for a
+        comment and stored is this text, so no stored key can hold what was taken out."""
+        if not message.text:
+            return message
+        typed = len(message.text)
+        text = redact(message.text[: self.max_input_chars])
+        return replace(message, text=text, typed_length=typed)
+
     # ------------------------------------------------------------------ internals
 
     async def _touch(self, message: IncomingMessage) -> None:
@@ -139,7 +158,7 @@ class Assistant:
         if self.ports.log is None:
             return
         try:
-            await self.ports.log.record(LoggedExchange(message, reply, redact(text)))
+            await self.ports.log.record(LoggedExchange(message, reply, text))
         except Exception:
             # Losing one log row is better than failing a citizen's answer.
             log.exception("could not log an exchange on %s", message.channel)
@@ -188,14 +207,14 @@ class Assistant:
                 user_id=message.user_id,
                 faq_id=faq_id,
                 helpful=helpful,
-                comment=redact(comment) if comment else None,
-                question=redact(question) if question else None,
+                comment=comment or None,
+                question=question or None,
             )
         except Exception:
             log.exception("could not store feedback on %s", message.channel)
 
     async def _store_comment(self, message: IncomingMessage, faq_id: str) -> Reply:
-        text = (message.text or "")[:2000]
+        text = message.text or ""
         question = self._last_question.get((message.channel, message.user_id))
         await self._feedback(message, faq_id, False, text, question)
         return Reply(texts.COMMENT_THANKS, Outcome.FEEDBACK, faq_id=faq_id)

@@ -68,7 +68,7 @@ class Responder:
         small = classify(text)
         if small is not None:
             return self.on_smalltalk(small, snapshot)
-        return self.answer_question(strip_greeting(text), snapshot)
+        return self.answer_question(strip_greeting(text), snapshot, message.typed_length)
 
     def format(self, template: str) -> str:
         return fill_placeholders(template, self.profile)
@@ -130,9 +130,12 @@ class Responder:
             normalized=normalized,
         )
 
-    def answer_question(self, text: str, snapshot: Snapshot) -> Reply:
+    def answer_question(
+        self, text: str, snapshot: Snapshot, typed_length: int | None = None
+    ) -> Reply:
         result = snapshot.matcher.match(text)
-        note = texts.TOO_LONG_NOTE if len(text) > self.settings.max_message_chars else ""
+        too_long = (typed_length or len(text)) > self.settings.max_message_chars
+        note = texts.TOO_LONG_NOTE if too_long else ""
         if result.status == "answered" and result.candidates:
             best = result.candidates[0]
             entry = snapshot.kb.get(best.faq_id)

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import pytest
+
+from bot.core import assistant as assistant_module
 from bot.core.assistant import Assistant
 from bot.core.messages import IncomingMessage, MessageKind, Outcome
 from bot.core.ports import Tip
@@ -21,6 +24,40 @@ async def test_questions_are_logged_redacted(
     assert len(memory_ports.exchanges) == 1
     stored = memory_ports.exchanges[0].redacted_text
     assert "0912345678" not in stored and "a@b.vn" not in stored
+
+
+async def test_matching_sees_the_redacted_text_so_no_stored_key_holds_personal_data(
+    assistant: Assistant, memory_ports: MemoryPorts
+) -> None:
+    await assistant.handle(
+        text("quên mật khẩu, email nguyen.van.an@gmail.com, mã hồ sơ H12.34-241127-0001")
+    )
+    await assistant.handle(text("stk 0071000123456 nhà số nhà 12 đường Lê Lợi nộp tiền chưa"))
+    for exchange in memory_ports.exchanges:
+        stored = f"{exchange.redacted_text} {exchange.reply.normalized}"
+        for value in ("nguyen", "gmail", "241127", "0071000123456", "le loi", "lê lợi"):
+            assert value not in stored.casefold()
+    assert memory_ports.exchanges[0].reply.outcome is Outcome.ANSWERED
+
+
+async def test_redaction_runs_once_per_message_on_at_most_the_read_part(
+    assistant: Assistant, memory_ports: MemoryPorts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[int] = []
+    real = assistant_module.redact
+
+    def counting(value: str) -> str:
+        seen.append(len(value))
+        return real(value)
+
+    monkeypatch.setattr(assistant_module, "redact", counting)
+    await assistant.handle(text("quên mật khẩu dịch vụ công " + "x" * 5000))
+    await assistant.handle(tap("fb:0:account.forgot_password"))
+    await assistant.handle(tap("cmt:account.forgot_password"))
+    await assistant.handle(text("sai rồi, gọi tôi 0912345678"))
+    assert len(seen) == 2  # one per typed message; taps carry no text
+    assert max(seen) == assistant.max_input_chars
+    assert "0912345678" not in str(memory_ports.feedback[-1]["comment"])
 
 
 async def test_menu_taps_and_small_talk_are_not_logged_as_questions(
