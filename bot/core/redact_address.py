@@ -28,9 +28,12 @@ _HEAD = Window(
     ),
     191 + LOOKAHEAD,
 )
-# "ngõ 5 phố Huế": 5 numbers the lane, not a house.
+# Read just before the house number: "ngõ 5 phố Huế" (5 numbers the lane, not a house);
+# "ở 47 Hoàng Hoa Thám" (a place: the street may come without "đường").
 _LANE_BEFORE = re.compile(r"(?:ng[õo]|ng[áa]ch|h[ẻe]m|ki[ệe]t)\s{1,3}\Z", re.IGNORECASE)
-_LANE_BEFORE_WIDTH = 9
+_AT_BEFORE = re.compile(r"(?<!\w)(?:ở|o|tại|tai)\s{1,3}\Z", re.IGNORECASE)
+_BEFORE_WIDTH = 9
+_YEAR = re.compile(r"19\d\d|20\d\d")  # "ở 2024 …" is a time, not a house
 _WORD = Window(re.compile(r"\s{1,3}(?P<word>[^\W_]{1,20}(?:/\d{1,4})?)(?!\w)"), 28 + LOOKAHEAD)
 _NAME_WORDS = 5
 _LOWER_NAME_WORDS = 3
@@ -95,8 +98,9 @@ def find_address(text: str, at: int, meter: Meter) -> Found | None:
     head = _HEAD.match(text, at, meter)
     if head is None:
         return None
-    meter.work += _LANE_BEFORE_WIDTH
-    if _LANE_BEFORE.search(text[max(0, at - _LANE_BEFORE_WIDTH) : at]):
+    before = text[max(0, at - _BEFORE_WIDTH) : at]
+    meter.work += 2 * _BEFORE_WIDTH
+    if _LANE_BEFORE.search(before):
         return None
     label = fold("".join((head.group("label") or "").casefold().split()))
     strong = label in _STRONG_LABELS
@@ -107,6 +111,11 @@ def find_address(text: str, at: int, meter: Meter) -> Found | None:
         name_end, capital = _street_name_end(text, head.end("street"), meter)
         named = name_end > head.end("street")
         if named and (capital or label or lanes or len(head.group("house")) >= 2):
+            street, end = True, name_end
+    elif not label and _AT_BEFORE.search(before) and not _YEAR.fullmatch(head.group("house")):
+        # "ở 47 Hoàng Hoa Thám": two capitalised words or more after the number.
+        name_end, capital = _street_name_end(text, head.end("lanes"), meter)
+        if capital and len(text[head.end("lanes") : name_end].split()) >= 2:
             street, end = True, name_end
     if not (strong or lanes or street):
         return None

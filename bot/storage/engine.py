@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from bot.config import Settings
+from bot.storage.files import protect_sqlite
 
 SQLITE_DRIVER = "sqlite+aiosqlite"
 POSTGRES_DRIVER = "postgresql+asyncpg"
@@ -66,7 +67,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
     connect_args: dict[str, Any] = {}
     if url.drivername == SQLITE_DRIVER:
         assert url.database is not None
-        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        protect_sqlite(Path(url.database).expanduser())
         connect_args["timeout"] = settings.sqlite_busy_timeout_ms / 1000
     else:
         kwargs["pool_size"] = settings.database_pool_size

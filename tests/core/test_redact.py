@@ -59,6 +59,7 @@ CASES = [
     ("số 7 ngách 12/3 ngõ 45 phố Nguyễn Chí Thanh, Đống Đa", "[ĐỊA CHỈ], Đống Đa"),
     ("45/6 đường 3 Tháng 2, phường 11, quận 10", "[ĐỊA CHỈ], phường 11, quận 10"),
     ("so nha 12 duong le loi", "[ĐỊA CHỈ]"),
+    ("nhà ở 47 Hoàng Hoa Thám, Ba Đình", "nhà ở [ĐỊA CHỈ], Ba Đình"),
 ]
 KEPT = [
     "phí 100.000.000 đồng",
@@ -79,6 +80,8 @@ KEPT = [
     "lltp số 1 làm onl dc ko",
     "ngõ 5 phố Huế",
     "đường dây nóng 1900 1234",
+    "ở 2024 Bộ Công an",
+    "đang ở 3 tháng",
 ]
 
 
