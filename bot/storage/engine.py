@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -63,7 +64,11 @@ def is_sqlite(engine: AsyncEngine) -> bool:
 def create_engine(settings: Settings) -> AsyncEngine:
     """Create the async engine; call inside the event loop that will use it."""
     url = async_url(settings.database_url)
-    kwargs: dict[str, Any] = {"echo": settings.database_echo}
+    kwargs: dict[str, Any] = {}
+    if settings.database_echo:
+        # Not echo=True: that writes SQL and its parameters to stdout through a handler of
+        # SQLAlchemy's own, past the root handlers' guard (bot.admin.log_guard).
+        logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)
     connect_args: dict[str, Any] = {}
     if url.drivername == SQLITE_DRIVER:
         assert url.database is not None
