@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from bot.core import texts
-from bot.core.knowledge import FaqEntry, ProvinceProfile, fill_placeholders
+from bot.core.knowledge import FaqEntry, ProvinceProfile, fill_placeholders, link_problem
 from bot.core.live import LiveKnowledge, Snapshot
 from bot.core.messages import (
     Candidate,
@@ -95,6 +95,8 @@ class Responder:
         links: list[str] = []
         shown: set[str] = set()
         for link in entry.links:
+            if link_problem(link.url):
+                continue  # stored before links were checked: never shown
             url = fill_placeholders(link.url, self.profile)
             if url not in shown:
                 shown.add(url)
