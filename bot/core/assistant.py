@@ -165,6 +165,8 @@ class Assistant:
 
     async def _on_action(self, message: IncomingMessage, key: tuple[str, str]) -> Reply | None:
         verb, args = parse_action(message.action or "")
+        if verb in ("fb", "cmt") and not (args and self._published(args[-1])):
+            return None  # hand-made or outdated: the responder answers "no longer available"
         if verb == "fb" and len(args) == 2 and args[0] in ("0", "1"):
             helpful = args[0] == "1"
             question = self._last_question.get(key)
@@ -190,6 +192,10 @@ class Assistant:
                 message, "subscribe" if verb == "sub" else "unsubscribe"
             )
         return None
+
+    def _published(self, faq_id: str) -> bool:
+        entry = self.responder.live.current.kb.get(faq_id)
+        return entry is not None and entry.status == "published"
 
     async def _feedback(
         self,

@@ -108,6 +108,21 @@ async def test_thumbs_down_then_comment(assistant: Assistant, memory_ports: Memo
     assert after.outcome is Outcome.ANSWERED
 
 
+@pytest.mark.parametrize(
+    "data",
+    ["fb:1:no.such_entry", "fb:0:<b>hi</b>", "fb:1:account.register:extra", "cmt:zz.top", "fb:1:"],
+)
+async def test_hand_made_feedback_buttons_store_nothing(
+    assistant: Assistant, memory_ports: MemoryPorts, data: str
+) -> None:
+    reply = await assistant.handle(tap(data))
+    assert reply.outcome is Outcome.STALE
+    assert memory_ports.feedback == []
+    after = await assistant.handle(text("gõ tiếp câu này sau nút giả"))
+    assert memory_ports.feedback == []  # not taken for a comment either
+    assert after.outcome is not Outcome.FEEDBACK
+
+
 async def test_text_typed_after_thumbs_down_without_the_button(
     assistant: Assistant, memory_ports: MemoryPorts
 ) -> None:

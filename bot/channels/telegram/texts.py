@@ -29,6 +29,7 @@ SLOW_DOWN = (
 CALLBACK_OK = ""
 CALLBACK_STALE = "Nút này không còn dùng được."
 CALLBACK_SLOW_DOWN = "Vui lòng chờ một chút."
+STAFF_PRIVATE_ONLY = "Nút của cán bộ chỉ dùng được trong chat riêng với trợ lý."
 
 # Staff commands
 STATS_HEADER = "📊 Thống kê"
