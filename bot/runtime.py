@@ -153,6 +153,7 @@ async def open_runtime(
                 subscriptions=storage.subscriptions,
                 users=storage.users,
                 tips=TipRepository(storage.session_factory),
+                eraser=storage.erasure,
             )
             if log_conversations
             else Ports()

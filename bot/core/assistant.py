@@ -8,6 +8,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, replace
 
 from bot.core import texts
+from bot.core.erasure import ErasureFlow
 from bot.core.messages import (
     QUESTION_OUTCOMES,
     Choice,
@@ -23,6 +24,7 @@ from bot.core.ports import (
     ConversationLog,
     FeedbackStore,
     LoggedExchange,
+    PersonalDataEraser,
     SubscriptionStore,
     TipSource,
     UserDirectory,
@@ -72,6 +74,7 @@ class Ports:
     subscriptions: SubscriptionStore | None = None
     users: UserDirectory | None = None
     tips: TipSource | None = None
+    eraser: PersonalDataEraser | None = None
 
 
 class Assistant:
@@ -91,10 +94,13 @@ class Assistant:
         self._awaiting_comment = _ExpiringMap()
         # After a 👎, many citizens just type what was wrong instead of tapping the button.
         self._may_comment = _ExpiringMap(ttl_seconds=600.0)
+        self._erasure = ErasureFlow(lambda: self.ports.eraser, self._forget)
 
     async def handle(self, message: IncomingMessage) -> Reply:
         message = self.readable(message)
         key = (message.channel, message.user_id)
+        if self._erasure.wants(message):
+            return await self._erasure.handle(message)  # nothing recorded, not even a touch
         await self._touch(message)
         if message.action:
             special = await self._on_action(message, key)
@@ -141,6 +147,10 @@ class Assistant:
         typed = len(message.text)
         text = redact(message.text[: self.max_input_chars])
         return replace(message, text=text, typed_length=typed)
+
+    def _forget(self, key: tuple[str, str]) -> None:
+        for memory in (self._last_question, self._awaiting_comment, self._may_comment):
+            memory.pop(key)
 
     # ------------------------------------------------------------------ internals
 

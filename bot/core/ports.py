@@ -69,3 +69,8 @@ class Tip:
 
 class TipSource(Protocol):
     async def latest_tip(self) -> Tip | None: ...
+
+
+class PersonalDataEraser(Protocol):
+    async def erase_user(self, *, channel: str, user_id: str) -> dict[str, int]:
+        """Delete everything stored about one user of one channel; rows deleted per kind."""

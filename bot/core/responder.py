@@ -22,6 +22,12 @@ from bot.core.smalltalk import SmallTalk, classify, strip_greeting
 MAX_RELATED = 3
 # Commands the core understands on every channel; channels may add their own before this.
 CORE_COMMANDS = frozenset({"start", "help", "menu", "lienhe"})
+ERASE_VERB = "erase"  # the button to /xoadulieu (bot.core.erasure)
+
+
+def erase_choice() -> Choice:
+    """The button that leads to the erasure confirmation (shown with /help)."""
+    return Choice(texts.ERASE_BUTTON, ERASE_VERB)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,7 +188,8 @@ class Responder:
         if command == "start":
             return self.menu(snapshot, texts.GREETING)
         if command == "help":
-            return Reply(texts.HELP, Outcome.COMMAND, choices=(self.menu_choice(),))
+            choices = (self.menu_choice(), erase_choice())
+            return Reply(texts.HELP, Outcome.COMMAND, choices=choices)
         if command == "menu":
             return self.menu(snapshot)
         if command == "lienhe":

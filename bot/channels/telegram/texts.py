@@ -11,6 +11,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("subscribe", "Nhận mẹo kỹ năng số hằng tuần"),
     ("unsubscribe", "Hủy nhận mẹo kỹ năng số"),
     ("tips", "Xem mẹo mới nhất"),
+    ("xoadulieu", "Xóa dữ liệu trợ lý đã lưu về bạn"),
 )
 ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
     ("stats", "Cán bộ: thống kê hôm nay và 7 ngày"),

@@ -363,6 +363,20 @@ async def test_edited_messages_never_run_commands(
     assert "Hôm nay: 4 câu hỏi" in offline.sent_texts()[-1]
 
 
+async def test_a_citizen_erases_their_data_with_two_taps(
+    offline: Offline, memory_ports: MemoryPorts
+) -> None:
+    await offline.text("/subscribe")
+    assert memory_ports.subscribers
+    await offline.text("/xoadulieu")
+    asked = offline.request.called("sendMessage")[-1]
+    buttons = [b["callback_data"] for row in asked["reply_markup"]["inline_keyboard"] for b in row]
+    assert buttons == ["erase:yes", "erase:no"]
+    await offline.press("erase:yes")
+    assert offline.sent_texts()[-1] == texts.ERASED
+    assert not memory_ports.subscribers
+
+
 class FakeAnnouncer:
     """Stands in for the broadcast service: records runs instead of sending."""
 
