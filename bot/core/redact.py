@@ -111,6 +111,8 @@ def _dossier_code(text: str, at: int, meter: Meter) -> Found | None:
     if _word(text, end) or (end < len(text) and text[end] in ".-"):
         return None  # glued to a word, or longer than any code
     code = run.group().rstrip(".-")
+    if "-" not in code:
+        return None  # every dossier code has dashes
     meter.work += 2 * len(code)
     if _PORTAL_CODE.fullmatch(code) or (_dashed_code(code) and not _DATE.fullmatch(code)):
         return at, at + len(code), DOSSIER
@@ -199,9 +201,19 @@ def _id_number(text: str, at: int, meter: Meter) -> Found | None:
     return at, match.end(), ID_NUMBER
 
 
+_phone = _replacing(_PHONE, PHONE)
+
+
+def _number(text: str, at: int, meter: Meter) -> Found | None:
+    glued = at > 0 and (text[at - 1].isalnum() or text[at - 1] in "_+")
+    found = None if glued else _phone(text, at, meter)  # "abc0912…" is no phone
+    if found is None and text[at].isdigit():
+        found = _account(text, at, meter) or _id_number(text, at, meter)
+    return found
+
+
 # ---------------------------------------------------------------- the rules, in order
 
-_NUMBER_START = re.compile(r"(?<!\d)\d")
 RULES: tuple[Rule, ...] = (
     Rule("email", re.compile("@"), _email),
     Rule(
@@ -215,9 +227,9 @@ RULES: tuple[Rule, ...] = (
         re.compile(r"(?<!\w)[stST]"),
         _replacing(_ACCOUNT_AFTER_LABEL, ACCOUNT, keep_before="number"),
     ),
-    Rule("phone", re.compile(r"(?<![\w+])[(+\d]"), _replacing(_PHONE, PHONE)),
-    Rule("account", _NUMBER_START, _account),
-    Rule("id number", _NUMBER_START, _id_number),
+    # One pass for the three kinds of numbers: at each number, a phone first, then an account
+    # (13 digits or more), then an ID number.
+    Rule("numbers", re.compile(r"(?<!\d)[(+\d]"), _number),
     Rule("address", re.compile(r"(?<![\w/])[\dsnSN]"), find_address),
 )
 

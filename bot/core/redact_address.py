@@ -100,23 +100,20 @@ def find_address(text: str, at: int, meter: Meter) -> Found | None:
         return None
     before = text[max(0, at - _BEFORE_WIDTH) : at]
     meter.work += 2 * _BEFORE_WIDTH
-    if _LANE_BEFORE.search(before):
-        return None
     label = fold("".join((head.group("label") or "").casefold().split()))
-    strong = label in _STRONG_LABELS
     end = head.end("lanes")
-    lanes = head.end("lanes") > head.end("house")
-    street = False
+    lanes = end > head.end("house")
+    found = label in _STRONG_LABELS or lanes
     if head.group("street"):
         name_end, capital = _street_name_end(text, head.end("street"), meter)
         named = name_end > head.end("street")
         if named and (capital or label or lanes or len(head.group("house")) >= 2):
-            street, end = True, name_end
-    elif not label and _AT_BEFORE.search(before) and not _YEAR.fullmatch(head.group("house")):
+            found, end = True, name_end
+    elif not found and not label and _AT_BEFORE.search(before):
         # "ở 47 Hoàng Hoa Thám": two capitalised words or more after the number.
-        name_end, capital = _street_name_end(text, head.end("lanes"), meter)
-        if capital and len(text[head.end("lanes") : name_end].split()) >= 2:
-            street, end = True, name_end
-    if not (strong or lanes or street):
+        name_end, capital = _street_name_end(text, end, meter)
+        if capital and len(text[end:name_end].split()) >= 2:
+            found, end = not _YEAR.fullmatch(head.group("house")), name_end
+    if not found or _LANE_BEFORE.search(before):
         return None
     return at, end, ADDRESS
