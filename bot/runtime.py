@@ -152,7 +152,7 @@ def make_runtime(
         thresholds=thresholds,
         live=live,
         responder=responder,
-        assistant=Assistant(responder, ports),
+        assistant=Assistant(responder, ports, max_input_chars=settings.max_input_chars),
         storage=storage,
         addresses=addresses,
     )
@@ -194,6 +194,7 @@ async def open_runtime(
                 subscriptions=storage.subscriptions,
                 users=storage.users,
                 tips=TipRepository(storage.session_factory),
+                eraser=storage.erasure,
             )
             if log_conversations
             else Ports()

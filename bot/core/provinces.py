@@ -19,11 +19,13 @@ from bot.core.knowledge import (
     PLACEHOLDER_RE,
     KnowledgeError,
     KnowledgeIssue,
+    link_problem,
     load_yaml_with_lines,
     nfc,
 )
 
 DEFAULT_ID = "default"
+_URL_PLACEHOLDER = "{portal_url}"
 # Fields a profile may leave empty: they then come from the default profile (national sources).
 FALLBACK_FIELDS = ("portal_url", "hotline", "one_stop_address", "working_hours")
 _CENTRE_FIELDS = ("centre", "address", "hours", "phone")
@@ -117,6 +119,12 @@ def load_province(
         issues.append(
             KnowledgeIssue(source, None, None, "name", "missing or empty (or give a known code)")
         )
+    portal = values["portal_url"]
+    if portal:
+        problem = link_problem(portal)
+        if problem or portal.startswith(_URL_PLACEHOLDER):
+            message = problem or "cannot be a placeholder"
+            issues.append(KnowledgeIssue(source, None, None, "portal_url", message))
     communes = _communes(data.get("communes"), province, book, source, _line(data), issues)
     if issues:
         raise KnowledgeError(issues)

@@ -13,7 +13,7 @@ from bot.core.knowledge import (
     first_paragraph,
     load_knowledge_dir,
 )
-from bot.core.provinces import fill_placeholders
+from bot.core.provinces import fill_placeholders, load_province
 from bot.runtime import load_address_book, load_profile
 from tests.core.conftest import KNOWLEDGE
 
@@ -228,3 +228,15 @@ def test_non_utf8_file_is_refused(tmp_path: Path) -> None:
     (root / "faq" / "account.yaml").write_bytes(GOOD.encode("utf-16"))
     with pytest.raises(KnowledgeError, match="not UTF-8"):
         load_knowledge_dir(root)
+
+
+def test_a_province_portal_must_be_a_web_address(tmp_path: Path) -> None:
+    text = (KNOWLEDGE / "provinces" / "default.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        text.replace('"https://dichvucong.gov.vn"', '"javascript:alert(1)"'), encoding="utf-8"
+    )
+    with pytest.raises(KnowledgeError) as caught:
+        load_province(path)
+    [issue] = caught.value.issues
+    assert issue.field == "portal_url" and "https://" in issue.message
