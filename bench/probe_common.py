@@ -1,0 +1,221 @@
+"""Shared pieces of the crash and lock probes: a counting fake Bot API, the real bot process.
+
+The probes run ``python run_bot.py`` (the program a province runs) against the fake server on
+127.0.0.1 and read the database afterwards. They print figures; they never pass or fail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import sys
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.fakes.telegram_server import TOKEN, FakeTelegram, SentMessage  # noqa: E402
+
+SECRET = "probe_secret"
+FIRST_USER = 2_000_000
+
+
+def questions() -> list[str]:
+    path = ROOT / "tests" / "data" / "dev.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    return [row["text"] for row in rows]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class CountingFake(FakeTelegram):
+    """Counts answers per chat, acknowledgements per update, and redelivers like Telegram.
+
+    A webhook delivery that does not get an answer (the bot is down) is retried until it does,
+    as Telegram does; a polled update counts as acknowledged once an offset passes it.
+    """
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.acked: set[int] = set()
+        self.deliveries: Counter[int] = Counter()
+        self.on_sent: Any = None
+        self.webhooks_set = 0
+
+    def started(self) -> int:
+        """Grows each time a bot (re)starts taking updates."""
+        return self.webhooks_set + self.get_updates_calls
+
+    async def api_setWebhook(self, params: dict[str, Any]) -> bool:
+        self.webhooks_set += 1
+        return await super().api_setWebhook(params)
+
+    def answers(self) -> Counter[int]:
+        return Counter(m.chat_id for m in self.sent)
+
+    def acknowledged(self) -> set[int]:
+        if self.webhook is not None or self.acked:
+            return set(self.acked)
+        return set(range(1, self.highest_offset))
+
+    def on_message_sent(self, message: SentMessage) -> None:
+        if self.on_sent is not None:
+            self.on_sent(message)
+
+    async def api_getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        result = await super().api_getUpdates(params)
+        for update in result:
+            self.deliveries[int(update["update_id"])] += 1
+        return result
+
+    async def _deliver(self, update: dict[str, Any]) -> None:
+        assert self.webhook is not None
+        if self._http is None:
+            self._http = aiohttp.ClientSession()
+        update_id = int(update["update_id"])
+        while True:
+            headers = {"X-Telegram-Bot-Api-Secret-Token": self.webhook.get("secret_token") or ""}
+            try:
+                self.deliveries[update_id] += 1
+                async with self._http.post(
+                    self.webhook["url"], json=update, headers=headers
+                ) as answer:
+                    if answer.status == 200:
+                        self.acked.add(update_id)
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.2)
+
+
+class BotProcess:
+    """``python run_bot.py`` with the given settings, stderr kept for the report."""
+
+    def __init__(self, env: dict[str, str], workdir: Path, cwd: Path = ROOT) -> None:
+        self.env = env
+        self.workdir = workdir
+        self.cwd = cwd
+        self.process: asyncio.subprocess.Process | None = None
+        self.runs = 0
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    async def start(self) -> None:
+        self.runs += 1
+        log = (self.workdir / f"bot{self.runs}.log").open("wb")
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            str(self.cwd / "run_bot.py"),
+            cwd=self.workdir,
+            env={**os.environ, **self.env},
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+        )
+        log.close()
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.returncode is None:
+            os.kill(self.process.pid, signal.SIGKILL)
+
+    async def stop(self) -> int | None:
+        if self.process is None:
+            return None
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(self.process.wait(), 30)
+            except TimeoutError:
+                self.process.kill()
+        return await self.process.wait()
+
+
+def bot_env(fake: FakeTelegram, database_url: str, schema: str | None) -> dict[str, str]:
+    env = {
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_BASE_URL": fake.base_url,
+        "DATABASE_URL": database_url,
+        "LOG_LEVEL": "WARNING",
+        "PTB_TIMEDELTA": "true",
+    }
+    if schema:
+        env["DATABASE_SCHEMA"] = schema
+    return env
+
+
+async def pg_schema(url: str, create: bool) -> str:
+    import asyncpg
+
+    schema = f"probe_{uuid.uuid4().hex[:10]}"
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(f'CREATE SCHEMA "{schema}"' if create else "SELECT 1")
+    finally:
+        await conn.close()
+    return schema
+
+
+async def drop_schema(url: str, schema: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    finally:
+        await conn.close()
+
+
+async def query(database_url: str, schema: str | None, sql: str) -> list[tuple[Any, ...]]:
+    """Rows of one SQL query on the bot's database (empty when the table does not exist)."""
+    from sqlalchemy import text
+
+    from bot.config import Settings
+    from bot.storage.engine import create_engine
+
+    settings = Settings(_env_file=None, database_url=database_url, database_schema=schema)  # type: ignore[call-arg]
+    engine = create_engine(settings)
+    try:
+        async with engine.connect() as conn:
+            try:
+                return [tuple(row) for row in await conn.execute(text(sql))]
+            except Exception:
+                return []
+    finally:
+        await engine.dispose()
+
+
+async def until(predicate: Any, within: float, step: float = 0.05) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        await asyncio.sleep(step)
+    return bool(predicate())
+
+
+async def quiet(fake: CountingFake, seconds: float, within: float) -> None:
+    """Wait until no answer was sent for ``seconds`` (or ``within`` passed)."""
+    deadline = time.monotonic() + within
+    last, since = len(fake.sent), time.monotonic()
+    while time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+        if len(fake.sent) != last:
+            last, since = len(fake.sent), time.monotonic()
+        elif time.monotonic() - since >= seconds:
+            return
