@@ -6,8 +6,10 @@ import logging
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, replace
+from functools import partial
 
-from bot.core import texts
+from bot.core import delivery, texts
+from bot.core.bookkeeping import WriteBehind
 from bot.core.messages import (
     QUESTION_OUTCOMES,
     Choice,
@@ -74,11 +76,22 @@ class Ports:
 
 
 class Assistant:
-    """Channel-free entry point: ``await assistant.handle(message)`` → Reply."""
+    """Channel-free entry point: ``await assistant.handle(message)`` → Reply.
 
-    def __init__(self, responder: Responder, ports: Ports | None = None) -> None:
+    Bookkeeping (user touches, conversation logs, feedback) goes to ``bookkeeping`` and is
+    written after the answer: a locked or slow database never delays a citizen. A question is
+    logged only once its answer went out (see bot.core.delivery).
+    """
+
+    def __init__(
+        self,
+        responder: Responder,
+        ports: Ports | None = None,
+        bookkeeping: WriteBehind | None = None,
+    ) -> None:
         self.responder = responder
         self.ports = ports or Ports()
+        self.bookkeeping = bookkeeping or WriteBehind()
         self._last_question = _ExpiringMap()
         self._awaiting_comment = _ExpiringMap()
         # After a 👎, many citizens just type what was wrong instead of tapping the button.
@@ -128,21 +141,22 @@ class Assistant:
     async def _touch(self, message: IncomingMessage) -> None:
         if self.ports.users is None:
             return
-        try:
-            await self.ports.users.touch(
-                channel=message.channel, user_id=message.user_id, display_name=message.display_name
-            )
-        except Exception:
-            log.exception("could not record user %s/%s", message.channel, message.user_id)
+        self.bookkeeping.put(
+            "user touches",
+            partial(
+                self.ports.users.touch,
+                channel=message.channel,
+                user_id=message.user_id,
+                display_name=message.display_name,
+            ),
+        )
 
     async def _log(self, message: IncomingMessage, reply: Reply, text: str) -> None:
         if self.ports.log is None:
             return
-        try:
-            await self.ports.log.record(LoggedExchange(message, reply, redact(text)))
-        except Exception:
-            # Losing one log row is better than failing a citizen's answer.
-            log.exception("could not log an exchange on %s", message.channel)
+        job = partial(self.ports.log.record, LoggedExchange(message, reply, redact(text)))
+        # Logged as answered only once the answer has gone out.
+        delivery.after_sent(partial(self.bookkeeping.put, "conversation logs", job))
 
     async def _on_action(self, message: IncomingMessage, key: tuple[str, str]) -> Reply | None:
         verb, args = parse_action(message.action or "")
@@ -182,17 +196,18 @@ class Assistant:
     ) -> None:
         if self.ports.feedback is None:
             return
-        try:
-            await self.ports.feedback.record_feedback(
+        self.bookkeeping.put(
+            "feedback",
+            partial(
+                self.ports.feedback.record_feedback,
                 channel=message.channel,
                 user_id=message.user_id,
                 faq_id=faq_id,
                 helpful=helpful,
                 comment=redact(comment) if comment else None,
                 question=redact(question) if question else None,
-            )
-        except Exception:
-            log.exception("could not store feedback on %s", message.channel)
+            ),
+        )
 
     async def _store_comment(self, message: IncomingMessage, faq_id: str) -> Reply:
         text = (message.text or "")[:2000]

@@ -222,6 +222,7 @@ async def test_a_vote_removes_the_vote_buttons_and_is_stored(
     assert change["reply_markup"] == {
         "inline_keyboard": [[{"text": "Liên quan", "callback_data": "faq:account.locked"}]]
     }
+    await offline.handlers.assistant.bookkeeping.drain()  # written behind the answer
     assert memory_ports.feedback[0]["helpful"] is False
     (sent,) = offline.request.called("sendMessage")
     assert "cmt:account.register" in str(sent["reply_markup"])

@@ -1,0 +1,109 @@
+"""Write-behind bookkeeping: user touches, conversation logs, feedback and update states are
+written after the answer, in batches, never in front of it.
+
+A bounded queue in memory, flushed by one background task. While the database is unavailable
+the writes wait (the oldest are dropped past ``max_items``, update states last) and are retried
+with backoff; a write that fails for any other reason is dropped alone. Stopping flushes what is
+left; a process killed with SIGKILL loses what had not been flushed yet (about the last second).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import Counter, deque
+from collections.abc import Awaitable, Callable
+
+from bot.core.health import StorageHealth, short_reason
+from bot.core.ports import StorageUnavailable
+
+log = logging.getLogger(__name__)
+
+Job = Callable[[], Awaitable[object]]
+# Dropped last when the queue is full: losing one makes a restart answer an update again.
+UPDATE_STATES = "update states"
+_BATCH = 256
+_BACKOFF = (0.5, 1.0, 2.0, 5.0)
+
+
+class WriteBehind:
+    """``put(what, job)`` returns at once; ``job()`` runs soon, off the caller's path."""
+
+    def __init__(self, health: StorageHealth | None = None, *, max_items: int = 10_000) -> None:
+        self.health = health or StorageHealth()
+        self.max_items = max(1, max_items)
+        self._queue: deque[tuple[str, Job]] = deque()
+        self._task: asyncio.Task[None] | None = None
+        self.written = 0
+        self.dropped: Counter[str] = Counter()
+        self.health.gauge("writes waiting in memory", lambda: len(self._queue))
+
+    def __len__(self) -> int:
+        return len(self._queue)
+
+    def put(self, what: str, job: Job) -> None:
+        if len(self._queue) >= self.max_items:
+            self._evict()
+        self._queue.append((what, job))
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._flush(), name="write-behind")
+
+    async def drain(self) -> None:
+        """Wait until every queued write is done (retrying while the database is away)."""
+        while self._task is not None and not self._task.done():
+            await asyncio.wait([self._task])
+
+    async def close(self, budget: float = 5.0) -> None:
+        """Flush what is queued, giving up after ``budget`` seconds (the loss is logged)."""
+        task = self._task
+        if task is not None and not task.done():
+            await asyncio.wait([task], timeout=budget)
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        if self._queue:
+            kinds = Counter(what for what, _ in self._queue)
+            log.warning(
+                "stopped with the database unavailable: %s not written",
+                ", ".join(f"{count} {what}" for what, count in sorted(kinds.items())),
+            )
+            self._queue.clear()
+
+    def _evict(self) -> None:
+        for index, (what, _) in enumerate(self._queue):
+            if what != UPDATE_STATES:
+                del self._queue[index]
+                break
+        else:
+            what, _ = self._queue.popleft()
+        self.dropped[what] += 1
+        self.health.lost(f"{what} dropped (memory queue full)")
+
+    async def _flush(self) -> None:
+        failures = 0
+        while self._queue:
+            await asyncio.sleep(0)  # let answers finishing right now join this batch
+            batch = [self._queue.popleft() for _ in range(min(_BATCH, len(self._queue)))]
+            results = await asyncio.gather(*(job() for _, job in batch), return_exceptions=True)
+            retry: list[tuple[str, Job]] = []
+            reason = ""
+            for item, result in zip(batch, results, strict=True):
+                if isinstance(result, StorageUnavailable):
+                    retry.append(item)
+                    reason = short_reason(result)
+                elif isinstance(result, asyncio.CancelledError):
+                    raise result
+                elif isinstance(result, BaseException):
+                    self.health.lost(f"{item[0]} failed ({short_reason(result)})")
+                else:
+                    self.written += 1
+            if not retry:
+                failures = 0
+                self.health.recovered()
+                continue
+            self._queue.extendleft(reversed(retry))
+            self.health.failed(reason)
+            await asyncio.sleep(_BACKOFF[min(failures, len(_BACKOFF) - 1)])
+            failures += 1
