@@ -8,21 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
 import socket
 import sys
 import time
 import uuid
-from collections import Counter
 from pathlib import Path
 from typing import Any
-
-import aiohttp
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.bot_process import BotProcess  # noqa: E402, F401 (re-exported for the probes)
 from tests.fakes.telegram_server import TOKEN, FakeTelegram, SentMessage  # noqa: E402
 
 SECRET = "probe_secret"
@@ -42,16 +38,11 @@ def free_port() -> int:
 
 
 class CountingFake(FakeTelegram):
-    """Counts answers per chat, acknowledgements per update, and redelivers like Telegram.
-
-    A webhook delivery that does not get an answer (the bot is down) is retried until it does,
-    as Telegram does; a polled update counts as acknowledged once an offset passes it.
-    """
+    """The fake Bot API with a hook on every delivered answer; redelivers like Telegram."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        self.acked: set[int] = set()
-        self.deliveries: Counter[int] = Counter()
+        self.redeliver = True
         self.on_sent: Any = None
         self.webhooks_set = 0
 
@@ -59,91 +50,13 @@ class CountingFake(FakeTelegram):
         """Grows each time a bot (re)starts taking updates."""
         return self.webhooks_set + self.get_updates_calls
 
-    async def api_setWebhook(self, params: dict[str, Any]) -> bool:
-        self.webhooks_set += 1
-        return await super().api_setWebhook(params)
-
-    def answers(self) -> Counter[int]:
-        return Counter(m.chat_id for m in self.sent)
-
-    def acknowledged(self) -> set[int]:
-        if self.webhook is not None or self.acked:
-            return set(self.acked)
-        return set(range(1, self.highest_offset))
-
     def on_message_sent(self, message: SentMessage) -> None:
         if self.on_sent is not None:
             self.on_sent(message)
 
-    async def api_getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
-        result = await super().api_getUpdates(params)
-        for update in result:
-            self.deliveries[int(update["update_id"])] += 1
-        return result
-
-    async def _deliver(self, update: dict[str, Any]) -> None:
-        assert self.webhook is not None
-        if self._http is None:
-            self._http = aiohttp.ClientSession()
-        update_id = int(update["update_id"])
-        while True:
-            headers = {"X-Telegram-Bot-Api-Secret-Token": self.webhook.get("secret_token") or ""}
-            try:
-                self.deliveries[update_id] += 1
-                async with self._http.post(
-                    self.webhook["url"], json=update, headers=headers
-                ) as answer:
-                    if answer.status == 200:
-                        self.acked.add(update_id)
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.2)
-
-
-class BotProcess:
-    """``python run_bot.py`` with the given settings, stderr kept for the report."""
-
-    def __init__(self, env: dict[str, str], workdir: Path, cwd: Path = ROOT) -> None:
-        self.env = env
-        self.workdir = workdir
-        self.cwd = cwd
-        self.process: asyncio.subprocess.Process | None = None
-        self.runs = 0
-
-    @property
-    def pid(self) -> int:
-        assert self.process is not None
-        return self.process.pid
-
-    async def start(self) -> None:
-        self.runs += 1
-        log = (self.workdir / f"bot{self.runs}.log").open("wb")
-        self.process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            str(self.cwd / "run_bot.py"),
-            cwd=self.workdir,
-            env={**os.environ, **self.env},
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=log,
-            stderr=log,
-        )
-        log.close()
-
-    def kill(self) -> None:
-        if self.process is not None and self.process.returncode is None:
-            os.kill(self.process.pid, signal.SIGKILL)
-
-    async def stop(self) -> int | None:
-        if self.process is None:
-            return None
-        if self.process.returncode is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(self.process.wait(), 30)
-            except TimeoutError:
-                self.process.kill()
-        return await self.process.wait()
+    async def api_setWebhook(self, params: dict[str, Any]) -> bool:
+        self.webhooks_set += 1
+        return await super().api_setWebhook(params)
 
 
 def bot_env(fake: FakeTelegram, database_url: str, schema: str | None) -> dict[str, str]:
@@ -152,7 +65,6 @@ def bot_env(fake: FakeTelegram, database_url: str, schema: str | None) -> dict[s
         "TELEGRAM_API_BASE_URL": fake.base_url,
         "DATABASE_URL": database_url,
         "LOG_LEVEL": "WARNING",
-        "PTB_TIMEDELTA": "true",
     }
     if schema:
         env["DATABASE_SCHEMA"] = schema

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import shutil
-import signal
 import tempfile
 from pathlib import Path
 
@@ -59,7 +57,7 @@ async def probe(mode: str, args: argparse.Namespace) -> None:
         await run(mode, fake, bot, texts, args)
         await report(mode, fake, bot, url, schema, args)
     finally:
-        await bot.stop()
+        await bot.close()
         await fake.stop()
         if schema and args.database_url and not args.keep:
             await drop_schema(args.database_url, schema)
@@ -74,7 +72,7 @@ async def run(
 
     def on_sent(_message: object) -> None:
         if len(fake.sent) >= args.kill_after and not killed.is_set():
-            os.kill(bot.pid, signal.SIGKILL)
+            bot.kill()
             killed.set()
 
     fake.on_sent = on_sent
@@ -84,8 +82,7 @@ async def run(
     for index in range(args.questions):
         fake.text(FIRST_USER + index, texts[index % len(texts)])
     await asyncio.wait_for(killed.wait(), 120)
-    assert bot.process is not None
-    await bot.process.wait()
+    await bot.wait()
     fake.on_sent = None
     fake.acked_at_kill = fake.acknowledged()  # type: ignore[attr-defined]
     fake.answered_at_kill = len(fake.sent)  # type: ignore[attr-defined]
@@ -95,7 +92,7 @@ async def run(
         raise SystemExit(f"the bot did not restart; see {bot.workdir}/bot2.log")
     await until(lambda: len(fake.acknowledged()) >= args.questions, 60)
     await quiet(fake, 3.0, 120)
-    await bot.stop()
+    await bot.terminate()
 
 
 async def report(

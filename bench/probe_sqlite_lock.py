@@ -68,12 +68,12 @@ async def probe(args: argparse.Namespace) -> None:
             shell.close()
             released = time.monotonic()
             await until(lambda: len(answered) == len(asked), 60)
-            await bot.stop()
+            await bot.terminate()
             rows = await query(
                 url, None, f"SELECT COUNT(*) FROM conversations WHERE user_id >= '{FIRST_USER}'"
             )
         finally:
-            await bot.stop()
+            await bot.close()
             await fake.stop()
     waits = sorted(answered[u] - asked[u] for u in answered)
     after = [answered[u] - released for u in answered if answered[u] >= released]
