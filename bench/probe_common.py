@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import sys
 import time
 import uuid
@@ -18,7 +17,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.bot_process import BotProcess  # noqa: E402, F401 (re-exported for the probes)
+from tests.bot_process import BotProcess, webhook_env  # noqa: E402, F401 (for the probes)
 from tests.fakes.telegram_server import TOKEN, FakeTelegram, SentMessage  # noqa: E402
 
 SECRET = "probe_secret"
@@ -29,12 +28,6 @@ def questions() -> list[str]:
     path = ROOT / "tests" / "data" / "dev.jsonl"
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
     return [row["text"] for row in rows]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class CountingFake(FakeTelegram):

@@ -25,12 +25,12 @@ from probe_common import (
     CountingFake,
     bot_env,
     drop_schema,
-    free_port,
     pg_schema,
     query,
     questions,
     quiet,
     until,
+    webhook_env,
 )
 
 
@@ -45,13 +45,7 @@ async def probe(mode: str, args: argparse.Namespace) -> None:
         schema = await pg_schema(url, create=True)
     env = bot_env(fake, url, schema)
     if mode == "webhook":
-        port = free_port()
-        env |= {
-            "TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram",
-            "TELEGRAM_WEBHOOK_SECRET": SECRET,
-            "TELEGRAM_WEBHOOK_HOST": "127.0.0.1",
-            "TELEGRAM_WEBHOOK_PORT": str(port),
-        }
+        env |= webhook_env(SECRET)
     bot = BotProcess(env, workdir)
     try:
         await run(mode, fake, bot, texts, args)

@@ -86,3 +86,18 @@ class BotProcess:
         if self.process is not None and self.process.returncode is None:
             self.process.kill()
             await self.process.wait()
+
+
+def webhook_env(secret: str) -> dict[str, str]:
+    """Settings that make the bot take updates on a webhook on a free port of 127.0.0.1."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    return {
+        "TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram",
+        "TELEGRAM_WEBHOOK_SECRET": secret,
+        "TELEGRAM_WEBHOOK_HOST": "127.0.0.1",
+        "TELEGRAM_WEBHOOK_PORT": str(port),
+    }

@@ -18,8 +18,8 @@ from sqlalchemy import select
 
 from bot.storage import Storage
 from bot.storage.models import ConversationRow, InboundUpdateRow
-from tests.bot_process import BotProcess
-from tests.channels.telegram.test_webhook import SECRET, free_port
+from tests.bot_process import BotProcess, webhook_env
+from tests.channels.telegram.test_webhook import SECRET
 from tests.fakes.telegram_server import TOKEN, FakeTelegram
 from tests.storage.backends import BACKENDS, Backend, backend
 
@@ -52,15 +52,7 @@ def bot_env(db: Backend, fake: FakeTelegram, mode: str) -> dict[str, str]:
         "TELEGRAM_CONCURRENT_UPDATES": str(CONCURRENCY),
         "LOG_LEVEL": "WARNING",
     }
-    if mode == "webhook":
-        port = free_port()
-        env |= {
-            "TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram",
-            "TELEGRAM_WEBHOOK_SECRET": SECRET,
-            "TELEGRAM_WEBHOOK_HOST": "127.0.0.1",
-            "TELEGRAM_WEBHOOK_PORT": str(port),
-        }
-    return env
+    return env | webhook_env(SECRET) if mode == "webhook" else env
 
 
 async def until(bot: BotProcess, ready: Callable[[], Awaitable[bool]]) -> None:
