@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 from collections import Counter, deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from bot.core.health import StorageHealth, short_reason
 from bot.core.ports import StorageUnavailable
@@ -30,17 +30,26 @@ _BACKOFF = (0.5, 1.0, 2.0, 5.0)
 class WriteBehind:
     """``put(what, job)`` returns at once; ``job()`` runs soon, off the caller's path."""
 
-    def __init__(self, health: StorageHealth | None = None, *, max_items: int = 10_000) -> None:
+    def __init__(
+        self,
+        health: StorageHealth | None = None,
+        *,
+        max_items: int = 10_000,
+        backoff: Sequence[float] = _BACKOFF,
+    ) -> None:
         self.health = health or StorageHealth()
         self.max_items = max(1, max_items)
+        self._backoff = tuple(backoff) or (0.0,)
         self._queue: deque[tuple[str, Job]] = deque()
+        self._in_flight: list[tuple[str, Job]] = []
         self._task: asyncio.Task[None] | None = None
         self.written = 0
         self.dropped: Counter[str] = Counter()
-        self.health.gauge("writes waiting in memory", lambda: len(self._queue))
+        self.health.gauge("writes waiting in memory", self.__len__)
 
     def __len__(self) -> int:
-        return len(self._queue)
+        """Writes not done yet: queued or being attempted."""
+        return len(self._queue) + len(self._in_flight)
 
     def put(self, what: str, job: Job) -> None:
         if len(self._queue) >= self.max_items:
@@ -86,7 +95,16 @@ class WriteBehind:
         while self._queue:
             await asyncio.sleep(0)  # let answers finishing right now join this batch
             batch = [self._queue.popleft() for _ in range(min(_BATCH, len(self._queue)))]
-            results = await asyncio.gather(*(job() for _, job in batch), return_exceptions=True)
+            self._in_flight = batch
+            try:
+                results = await asyncio.gather(
+                    *(job() for _, job in batch), return_exceptions=True
+                )
+            except asyncio.CancelledError:
+                self._queue.extendleft(reversed(batch))  # counted as not written by close()
+                raise
+            finally:
+                self._in_flight = []
             retry: list[tuple[str, Job]] = []
             reason = ""
             for item, result in zip(batch, results, strict=True):
@@ -105,5 +123,5 @@ class WriteBehind:
                 continue
             self._queue.extendleft(reversed(retry))
             self.health.failed(reason)
-            await asyncio.sleep(_BACKOFF[min(failures, len(_BACKOFF) - 1)])
+            await asyncio.sleep(self._backoff[min(failures, len(self._backoff) - 1)])
             failures += 1

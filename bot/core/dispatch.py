@@ -62,6 +62,8 @@ class InboundDispatcher:
         self._journal = journal
         self.bookkeeping = bookkeeping
         self.health = bookkeeping.health
+        if journal is not None:
+            self.health.watch(journal.ping)  # how an outage is found to be over
         self._slots = asyncio.Semaphore(max(1, concurrency))
         self.max_queued = max(1, max_queued)
         self._backstop = wait_seconds + _BACKSTOP
@@ -82,7 +84,6 @@ class InboundDispatcher:
         """Queue what an earlier run recorded and did not answer; return how many."""
         if self._journal is None:
             return 0
-        self.health.watch(self._journal.ping)
         try:
             resumed = await self._journal.resume(self.channel)
         except Exception as exc:

@@ -1,0 +1,139 @@
+"""At start, a database that is not reachable is waited for (one line per attempt, no
+traceback) instead of ending the process; SIGTERM meanwhile exits cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from tests.bot_process import BotProcess
+from tests.fakes.telegram_server import TOKEN, FakeTelegram
+from tests.storage.backends import PG_URL, Backend, backend
+
+RETRY_LINE = "database not reachable"
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    server = FakeTelegram()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def env_for(fake: FakeTelegram, database_url: str, schema: str | None = None) -> dict[str, str]:
+    env = {
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_BASE_URL": fake.base_url,
+        "DATABASE_URL": database_url,
+        "LOG_LEVEL": "INFO",
+    }
+    return env | ({"DATABASE_SCHEMA": schema} if schema else {})
+
+
+async def answers_a_question(bot: BotProcess, fake: FakeTelegram) -> None:
+    for _ in range(1200):  # a guard against hanging, not a timing assertion
+        if fake.get_updates_calls:
+            break
+        assert bot.process is not None and bot.process.returncode is None, bot.output()
+        await asyncio.sleep(0.05)
+    fake.text(4242, "quên mật khẩu dịch vụ công")
+    (answer,) = await fake.replies(4242, within=60)
+    assert answer.text.startswith("Tôi quên mật khẩu")
+
+
+def no_traceback(bot: BotProcess) -> None:
+    output = bot.output()
+    assert "Traceback" not in output, output
+
+
+async def test_an_unusable_sqlite_folder_is_waited_for(fake: FakeTelegram, tmp_path: Path) -> None:
+    blocker = tmp_path / "data"
+    blocker.write_text("a file where the database folder should be")
+    url = f"sqlite:///{blocker / 'assistant.db'}"
+    bot = BotProcess(env_for(fake, url), tmp_path)
+    try:
+        await bot.start()
+        await bot.wait_for_output(RETRY_LINE, count=2)
+        assert "attempt 2" in bot.output()
+        no_traceback(bot)
+        blocker.unlink()  # the operator fixes it; the bot carries on by itself
+        await answers_a_question(bot, fake)
+        assert await bot.terminate() == 0
+        no_traceback(bot)
+    finally:
+        await bot.close()
+
+
+async def test_sigterm_while_waiting_for_the_database_exits_cleanly(
+    fake: FakeTelegram, tmp_path: Path
+) -> None:
+    url = f"postgresql://postgres@127.0.0.1:{closed_port()}/test"
+    bot = BotProcess(env_for(fake, url), tmp_path)
+    try:
+        await bot.start()
+        await bot.wait_for_output(RETRY_LINE)
+        assert await bot.terminate() == 0
+        assert "stopped while waiting for the database" in bot.output()
+        no_traceback(bot)
+        assert fake.get_updates_calls == 0
+    finally:
+        await bot.close()
+
+
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    with contextlib.suppress(ConnectionError):
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    writer.close()
+
+
+@pytest.fixture
+def pg(tmp_path: Path) -> Iterator[Backend]:
+    if not PG_URL:
+        pytest.skip("TEST_DATABASE_URL not set")
+    with backend("postgresql", tmp_path) as value:
+        yield value
+
+
+async def test_postgresql_coming_up_after_the_bot_is_waited_for(
+    fake: FakeTelegram, pg: Backend, tmp_path: Path
+) -> None:
+    real = make_url(pg.url)
+    port = closed_port()
+    url = real.set(host="127.0.0.1", port=port).render_as_string(hide_password=False)
+    bot = BotProcess(env_for(fake, url, pg.schema), tmp_path)
+    proxy: asyncio.Server | None = None
+    try:
+        await bot.start()
+        await bot.wait_for_output(RETRY_LINE, count=2)
+        no_traceback(bot)
+
+        async def forward(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            up_reader, up_writer = await asyncio.open_connection(
+                real.host or "127.0.0.1", real.port or 5432
+            )
+            await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
+
+        # PostgreSQL "comes up" on the port the bot was told about.
+        proxy = await asyncio.start_server(forward, "127.0.0.1", port)
+        await answers_a_question(bot, fake)
+        assert await bot.terminate() == 0
+        no_traceback(bot)
+    finally:
+        await bot.close()
+        if proxy is not None:
+            proxy.close()
