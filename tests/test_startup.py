@@ -6,25 +6,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import make_url
 
 from tests.bot_process import BotProcess
+from tests.channels.telegram.conftest import fake
 from tests.fakes.telegram_server import TOKEN, FakeTelegram
 from tests.storage.backends import PG_URL, Backend, backend
 
+__all__ = ["fake"]
 RETRY_LINE = "database not reachable"
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    server = FakeTelegram()
-    await server.start()
-    yield server
-    await server.stop()
 
 
 def closed_port() -> int:
