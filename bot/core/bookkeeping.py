@@ -97,9 +97,7 @@ class WriteBehind:
             batch = [self._queue.popleft() for _ in range(min(_BATCH, len(self._queue)))]
             self._in_flight = batch
             try:
-                results = await asyncio.gather(
-                    *(job() for _, job in batch), return_exceptions=True
-                )
+                results = await asyncio.gather(*(job() for _, job in batch), return_exceptions=True)
             except asyncio.CancelledError:
                 self._queue.extendleft(reversed(batch))  # counted as not written by close()
                 raise
