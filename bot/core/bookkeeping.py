@@ -65,6 +65,7 @@ class WriteBehind:
 
     async def close(self, budget: float = 5.0) -> None:
         """Flush what is queued, giving up after ``budget`` seconds (the loss is logged)."""
+        await self.health.close()
         task = self._task
         if task is not None and not task.done():
             await asyncio.wait([task], timeout=budget)

@@ -79,6 +79,13 @@ class StorageHealth:
             self._probing = asyncio.create_task(self._run_probe(self._probe), name="db-probe")
         return False
 
+    async def close(self) -> None:
+        """Stop a probe still running (at shutdown)."""
+        probing, self._probing = self._probing, None
+        if probing is not None and not probing.done():
+            probing.cancel()
+            await asyncio.gather(probing, return_exceptions=True)
+
     def failed(self, reason: str) -> None:
         self.reason = reason
         if self.available:
