@@ -1,19 +1,23 @@
-"""At start, a database that is not reachable is waited for (one line per attempt, no
-traceback) instead of ending the process; SIGTERM meanwhile exits cleanly."""
+"""Database outages with the real ``python run_bot.py``: at start, a database that is not
+reachable is waited for (one line per attempt, no traceback) and SIGTERM meanwhile exits
+cleanly; while running, PostgreSQL going down costs no answer, and the logs follow later."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
+from bot.storage import Storage
+from bot.storage.models import ConversationRow
 from tests.bot_process import BotProcess
 from tests.channels.telegram.conftest import fake
+from tests.fakes.tcp_proxy import TcpProxy
 from tests.fakes.telegram_server import TOKEN, FakeTelegram
 from tests.storage.backends import PG_URL, Backend, backend
 
@@ -87,14 +91,6 @@ async def test_sigterm_while_waiting_for_the_database_exits_cleanly(
         await bot.close()
 
 
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    with contextlib.suppress(ConnectionError):
-        while data := await reader.read(65536):
-            writer.write(data)
-            await writer.drain()
-    writer.close()
-
-
 @pytest.fixture
 def pg(tmp_path: Path) -> Iterator[Backend]:
     if not PG_URL:
@@ -103,31 +99,60 @@ def pg(tmp_path: Path) -> Iterator[Backend]:
         yield value
 
 
+def through_proxy(pg: Backend) -> tuple[str, TcpProxy]:
+    """A database URL whose server the test switches on and off."""
+    real = make_url(pg.url)
+    proxy = TcpProxy(closed_port(), real.host or "127.0.0.1", real.port or 5432)
+    url = real.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    return url, proxy
+
+
 async def test_postgresql_coming_up_after_the_bot_is_waited_for(
     fake: FakeTelegram, pg: Backend, tmp_path: Path
 ) -> None:
-    real = make_url(pg.url)
-    port = closed_port()
-    url = real.set(host="127.0.0.1", port=port).render_as_string(hide_password=False)
+    url, proxy = through_proxy(pg)
     bot = BotProcess(env_for(fake, url, pg.schema), tmp_path)
-    proxy: asyncio.Server | None = None
     try:
         await bot.start()
         await bot.wait_for_output(RETRY_LINE, count=2)
         no_traceback(bot)
-
-        async def forward(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            up_reader, up_writer = await asyncio.open_connection(
-                real.host or "127.0.0.1", real.port or 5432
-            )
-            await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
-
-        # PostgreSQL "comes up" on the port the bot was told about.
-        proxy = await asyncio.start_server(forward, "127.0.0.1", port)
+        await proxy.up()  # PostgreSQL comes up on the port the bot was told about
         await answers_a_question(bot, fake)
         assert await bot.terminate() == 0
         no_traceback(bot)
     finally:
         await bot.close()
-        if proxy is not None:
-            proxy.close()
+        await proxy.down()
+
+
+async def test_postgresql_going_down_while_answering_costs_no_answer(
+    fake: FakeTelegram, pg: Backend, tmp_path: Path
+) -> None:
+    url, proxy = through_proxy(pg)
+    await proxy.up()
+    bot = BotProcess(env_for(fake, url, pg.schema), tmp_path)
+    try:
+        await bot.start()
+        await answers_a_question(bot, fake)
+        await proxy.down()
+        for user in (5001, 5002, 5003):
+            fake.text(user, "quên mật khẩu dịch vụ công")
+            (answer,) = await fake.replies(user, within=60)  # from memory, not stalled
+            assert answer.text.startswith("Tôi quên mật khẩu")
+        await bot.wait_for_output("database unavailable")
+        await proxy.up()
+        fake.text(5004, "quên mật khẩu dịch vụ công")
+        await fake.replies(5004, within=60)
+        await bot.wait_for_output("database available again")
+        assert await bot.terminate() == 0
+    finally:
+        await bot.close()
+        await proxy.down()
+    storage = await Storage.open(pg.settings(), migrate=False)
+    try:
+        async with storage.session_factory() as session:
+            logged = set(await session.scalars(select(ConversationRow.user_id)))
+    finally:
+        await storage.close()
+    # The logs of the outage waited in memory and were written once it was over.
+    assert {"5001", "5002", "5003", "5004"} <= logged
