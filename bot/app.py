@@ -11,6 +11,7 @@ from bot.admin.common import setup_logging
 from bot.broadcast.options import BroadcastConfigError
 from bot.config import Settings
 from bot.core.knowledge import KnowledgeError
+from bot.lifecycle import Stopped, stop_on_signals
 from bot.runtime import Runtime, open_runtime
 
 log = logging.getLogger(__name__)
@@ -56,15 +57,22 @@ async def _start_scheduler(stack: AsyncExitStack, runtime: Runtime) -> None:
 
 
 async def serve(settings: Settings) -> int:
+    # SIGTERM / Ctrl+C stop the bot cleanly from the start, also while it waits for the database.
+    stop = asyncio.Event()
     async with AsyncExitStack() as stack:
-        runtime = await stack.enter_async_context(open_runtime(settings))
-        await _start_watcher(stack, runtime)
-        if settings.telegram_bot_token is not None:
-            from bot.channels.telegram.runner import run_telegram
+        with stop_on_signals(stop):
+            try:
+                runtime = await stack.enter_async_context(open_runtime(settings, stop=stop))
+            except Stopped:
+                log.info("stopped while waiting for the database")
+                return 0
+            await _start_watcher(stack, runtime)
+            if settings.telegram_bot_token is not None:
+                from bot.channels.telegram.runner import run_telegram
 
-            await _start_scheduler(stack, runtime)
-            await run_telegram(settings, runtime)
-            return 0
+                await _start_scheduler(stack, runtime)
+                await run_telegram(settings, runtime, stop=stop, handle_signals=False)
+                return 0
         from bot.channels.console import ConsoleChannel
 
         sys.stderr.write(NO_CHANNEL_HINT + "\n")

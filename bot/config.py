@@ -45,6 +45,12 @@ class Settings(BaseSettings):
     # PgBouncer in transaction mode cannot keep asyncpg's prepared statements.
     database_pgbouncer: bool = False
     database_echo: bool = False
+    # An incoming update waits this long for the database to record it (or to mark it being
+    # answered) before it is answered anyway, without the crash-safe record (issue 9).
+    journal_wait_seconds: float = 1.0
+    # Logs, user touches and feedback kept in memory while the database is unavailable; past
+    # this the oldest are dropped (the log says how many).
+    bookkeeping_max_items: int = 10_000
 
     # --- telegram
     telegram_bot_token: SecretStr | None = None

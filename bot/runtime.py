@@ -16,6 +16,7 @@ from bot.config import Settings
 from bot.core.address import AddressFinder
 from bot.core.address_book import AddressBook
 from bot.core.assistant import Assistant, Ports
+from bot.core.bookkeeping import WriteBehind
 from bot.core.freshness import Clock
 from bot.core.jsonl import load_jsonl
 from bot.core.knowledge import KnowledgeBase, KnowledgeError, KnowledgeIssue, load_knowledge_dir
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
     from bot.storage import Storage
 
 log = logging.getLogger(__name__)
+
+BOOKKEEPING_CLOSE_BUDGET = 5.0  # seconds to write queued logs at stop before giving up
 
 
 def load_address_book(settings: Settings) -> AddressBook | None:
@@ -103,6 +106,11 @@ class Runtime:
     def snapshot(self) -> Snapshot:
         return self.live.current
 
+    @property
+    def bookkeeping(self) -> WriteBehind:
+        """Logs, user touches and feedback, written behind the answers."""
+        return self.assistant.bookkeeping
+
     async def install(self, kb: KnowledgeBase, version: int) -> None:
         """Build the new index beside the old one, off the event loop, then swap in one step."""
         async with self._swap_lock:
@@ -152,9 +160,32 @@ def make_runtime(
         thresholds=thresholds,
         live=live,
         responder=responder,
-        assistant=Assistant(responder, ports, max_input_chars=settings.max_input_chars),
+        assistant=Assistant(
+            responder,
+            ports,
+            WriteBehind(max_items=settings.bookkeeping_max_items),
+            max_input_chars=settings.max_input_chars,
+        ),
         storage=storage,
         addresses=addresses,
+    )
+
+
+async def open_storage(settings: Settings, stop: asyncio.Event | None = None) -> Storage:
+    """Storage.open; with ``stop``, an unreachable database (PostgreSQL down, SQLite file or
+    folder unusable) is retried with backoff, one line per attempt, until it answers or
+    ``stop`` is set (then bot.lifecycle.Stopped)."""
+    from bot.lifecycle import retry_until_stopped
+    from bot.storage import Storage
+    from bot.storage.availability import describe, unavailable
+
+    if stop is None:
+        return await Storage.open(settings)
+    return await retry_until_stopped(
+        lambda: Storage.open(settings),
+        stop,
+        what="database not reachable",
+        reason=lambda exc: describe(exc) if unavailable(exc) else None,
     )
 
 
@@ -165,11 +196,14 @@ async def open_runtime(
     kb_path: Path | None = None,
     use_storage: bool = True,
     log_conversations: bool = True,
+    stop: asyncio.Event | None = None,
 ) -> AsyncIterator[Runtime]:
     """Open storage (seeding an empty database from knowledge/), build the index, close on exit.
 
     ``kb_path`` answers from another knowledge source instead of the live one;
-    ``log_conversations=False`` is for staff tools (ask, match) that must log nothing.
+    ``log_conversations=False`` is for staff tools (ask, match) that must log nothing; with
+    ``stop`` an unreachable database is waited for (see open_storage). On exit the bookkeeping
+    still queued is written before storage closes.
     """
     if kb_path is not None:
         yield make_runtime(settings, load_kb_source(kb_path, settings))
@@ -178,9 +212,9 @@ async def open_runtime(
         yield make_runtime(settings, load_knowledge_dir(settings.knowledge_dir))
         return
     from bot.broadcast.tips_store import TipRepository
-    from bot.storage import Storage
 
-    storage = await Storage.open(settings)
+    storage = await open_storage(settings, stop)
+    runtime: Runtime | None = None
     try:
         if await storage.knowledge.count() == 0:
             # Only an empty database reads the seed: later, staff edits in the database win.
@@ -199,6 +233,9 @@ async def open_runtime(
             if log_conversations
             else Ports()
         )
-        yield make_runtime(settings, kb, version=version, ports=ports, storage=storage)
+        runtime = make_runtime(settings, kb, version=version, ports=ports, storage=storage)
+        yield runtime
     finally:
+        if runtime is not None:
+            await runtime.bookkeeping.close(BOOKKEEPING_CLOSE_BUDGET)
         await storage.close()

@@ -34,6 +34,7 @@ async def test_an_empty_database_is_seeded_and_questions_are_logged(tmp_path: Pa
         assert len(runtime.snapshot.kb.published) >= 50
         reply = await runtime.assistant.handle(question("giá vàng hôm nay bao nhiêu"))
         assert reply.outcome is Outcome.NO_MATCH
+        await runtime.bookkeeping.drain()  # logs are written behind the answer
         items = await runtime.storage.inbox.items()
         assert [item.kind for item in items] == ["no_match"]
 
@@ -72,5 +73,6 @@ async def test_a_staff_tool_runtime_logs_nothing(tmp_path: Path) -> None:
     settings = make_settings(tmp_path)
     async with open_runtime(settings, log_conversations=False) as runtime:
         await runtime.assistant.handle(question("giá vàng hôm nay bao nhiêu"))
+        await runtime.bookkeeping.drain()
         assert runtime.storage is not None
         assert await runtime.storage.inbox.items() == []

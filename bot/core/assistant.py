@@ -6,8 +6,10 @@ import logging
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, replace
+from functools import partial
 
-from bot.core import texts
+from bot.core import delivery, texts
+from bot.core.bookkeeping import WriteBehind
 from bot.core.erasure import ErasureFlow
 from bot.core.messages import (
     QUESTION_OUTCOMES,
@@ -78,23 +80,32 @@ class Ports:
 
 
 class Assistant:
-    """Channel-free entry point: ``await assistant.handle(message)`` → Reply."""
+    """Channel-free entry point: ``await assistant.handle(message)`` → Reply.
+
+    Bookkeeping (user touches, conversation logs, feedback) goes to ``bookkeeping`` and is
+    written after the answer: a locked or slow database never delays a citizen. A question is
+    logged only once its answer went out (see bot.core.delivery).
+    """
 
     def __init__(
         self,
         responder: Responder,
         ports: Ports | None = None,
+        bookkeeping: WriteBehind | None = None,
         *,
         max_input_chars: int = DEFAULT_MAX_CHARS,
     ) -> None:
         self.responder = responder
         self.ports = ports or Ports()
+        self.bookkeeping = bookkeeping or WriteBehind()
         self.max_input_chars = max_input_chars
         self._last_question = _ExpiringMap()
         self._awaiting_comment = _ExpiringMap()
         # After a 👎, many citizens just type what was wrong instead of tapping the button.
         self._may_comment = _ExpiringMap(ttl_seconds=600.0)
-        self._erasure = ErasureFlow(lambda: self.ports.eraser, self._forget)
+        self._erasure = ErasureFlow(
+            lambda: self.ports.eraser, self._forget, settle=self.bookkeeping.drain
+        )
 
     async def handle(self, message: IncomingMessage) -> Reply:
         message = self.readable(message)
@@ -157,21 +168,23 @@ class Assistant:
     async def _touch(self, message: IncomingMessage) -> None:
         if self.ports.users is None:
             return
-        try:
-            await self.ports.users.touch(
-                channel=message.channel, user_id=message.user_id, display_name=message.display_name
-            )
-        except Exception:
-            log.exception("could not record user %s/%s", message.channel, message.user_id)
+        self.bookkeeping.put(
+            "user touches",
+            partial(
+                self.ports.users.touch,
+                channel=message.channel,
+                user_id=message.user_id,
+                display_name=message.display_name,
+            ),
+        )
 
     async def _log(self, message: IncomingMessage, reply: Reply, text: str) -> None:
         if self.ports.log is None:
             return
-        try:
-            await self.ports.log.record(LoggedExchange(message, reply, text))
-        except Exception:
-            # Losing one log row is better than failing a citizen's answer.
-            log.exception("could not log an exchange on %s", message.channel)
+        # The text was redacted once, on arrival (see readable()).
+        job = partial(self.ports.log.record, LoggedExchange(message, reply, text))
+        # Logged as answered only once the answer has gone out.
+        delivery.after_sent(partial(self.bookkeeping.put, "conversation logs", job))
 
     async def _on_action(self, message: IncomingMessage, key: tuple[str, str]) -> Reply | None:
         verb, args = parse_action(message.action or "")
@@ -217,17 +230,20 @@ class Assistant:
     ) -> None:
         if self.ports.feedback is None:
             return
-        try:
-            await self.ports.feedback.record_feedback(
+        self.bookkeeping.put(
+            "feedback",
+            partial(
+                self.ports.feedback.record_feedback,
                 channel=message.channel,
                 user_id=message.user_id,
                 faq_id=faq_id,
                 helpful=helpful,
                 comment=comment or None,
                 question=question or None,
-            )
-        except Exception:
-            log.exception("could not store feedback on %s", message.channel)
+            ),
+            # A comment amends the 👎 before it: the two are written in that order.
+            order=("feedback", message.channel, message.user_id),
+        )
 
     async def _store_comment(self, message: IncomingMessage, faq_id: str) -> Reply:
         text = message.text or ""

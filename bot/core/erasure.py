@@ -7,9 +7,10 @@ so an old or hand-made button never erases anything by surprise.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from bot.core import texts
 from bot.core.messages import Choice, IncomingMessage, Outcome, Reply, action, parse_action
@@ -21,6 +22,7 @@ log = logging.getLogger(__name__)
 
 COMMAND = "xoadulieu"
 CONFIRM_SECONDS = 600.0
+SETTLE_SECONDS = 10.0  # queued writes about the user must land first, or they would outlive us
 _MAX_OFFERS = 10_000
 
 Key = tuple[str, str]
@@ -34,9 +36,12 @@ class ErasureFlow:
         eraser: Callable[[], PersonalDataEraser | None],
         forget: Callable[[Key], None],
         clock: Callable[[], float] = time.monotonic,
+        *,
+        settle: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._eraser = eraser
         self._forget = forget
+        self._settle = settle
         self._clock = clock
         self._offered: dict[Key, float] = {}
 
@@ -73,6 +78,8 @@ class ErasureFlow:
         if eraser is None:
             return Reply(texts.ERASE_NOTHING_STORED, Outcome.COMMAND)
         try:
+            if self._settle is not None:
+                await asyncio.wait_for(self._settle(), SETTLE_SECONDS)
             counts = await eraser.erase_user(channel=message.channel, user_id=message.user_id)
         except Exception:
             log.exception("could not erase a user's data on %s", message.channel)

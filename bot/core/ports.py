@@ -74,3 +74,56 @@ class TipSource(Protocol):
 class PersonalDataEraser(Protocol):
     async def erase_user(self, *, channel: str, user_id: str) -> dict[str, int]:
         """Delete everything stored about one user of one channel; rows deleted per kind."""
+
+
+class StorageUnavailable(Exception):
+    """The database cannot be written right now (locked, down, read-only); retry later.
+
+    Storage raises it instead of its driver's errors, so callers in the core can tell an outage
+    (keep the write, answer anyway) from a bad row (drop it).
+    """
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """One update a channel received, as it must be kept to answer it after a restart.
+
+    ``key`` is the channel's delivery id (Telegram's update_id); ``chat`` orders updates: those
+    of one chat are answered one after another. ``payload`` is the update as received (JSON);
+    ``native`` the channel's parsed object when it already has one (never stored).
+    """
+
+    key: str
+    chat: str | None
+    payload: dict[str, object]
+    native: object = None
+
+
+@dataclass(frozen=True, slots=True)
+class Resumed:
+    """What a restart finds in the journal: updates to answer, and how many it must not."""
+
+    pending: Sequence[Inbound]
+    unknown: int  # caught between "answering" and "answered": possibly sent, never resent
+
+
+class InboundJournal(Protocol):
+    """Durable record of received updates: recorded → answering → answered, each at most once."""
+
+    async def record(self, channel: str, items: Sequence[Inbound]) -> set[str]:
+        """Store the items in one transaction; return the keys that were new (others are
+        duplicates of an earlier delivery). Durable when it returns."""
+
+    async def claim(self, channel: str, key: str) -> bool:
+        """Mark a recorded update "answering" before its answer leaves; False when it was not
+        waiting any more (answered or claimed before). Durable when it returns."""
+
+    async def finish(self, channel: str, key: str, state: str) -> None:
+        """Close an update ("answered" or "failed") and forget its payload."""
+
+    async def resume(self, channel: str) -> Resumed:
+        """Updates recorded and not yet answered, oldest first; "answering" ones become
+        "unknown" (they may have been sent: never send them again)."""
+
+    async def ping(self) -> None:
+        """Succeed only when a write transaction can be taken now."""

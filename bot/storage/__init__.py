@@ -17,6 +17,7 @@ from bot.storage.batch import GroupCommit
 from bot.storage.conversations import ConversationRepository, FeedbackRepository
 from bot.storage.engine import DatabaseUrlError, create_engine, session_factory
 from bot.storage.erasure import ErasureRepository
+from bot.storage.inbound import InboundRepository
 from bot.storage.inbox import InboxError, InboxItem, InboxRepository, Suggestion
 from bot.storage.knowledge_repo import ImportPlan, KnowledgeRepository
 from bot.storage.people import Subscriber, SubscriptionRepository, UserRepository
@@ -37,8 +38,10 @@ class Storage:
         sessions = self.session_factory
         self.audit = AuditRepository(sessions)
         self.knowledge = KnowledgeRepository(sessions, settings.knowledge_dir, self.audit)
-        # Conversation rows and user touches of concurrent answers share transactions.
-        self.writer = GroupCommit(sessions)
+        # Conversation rows, user touches and inbound update states of concurrent answers share
+        # transactions; the answer path waits for SQLite's lock briefly, then degrades.
+        self.writer = GroupCommit(sessions, wait_ms=int(settings.journal_wait_seconds * 1000))
+        self.inbound = InboundRepository(sessions, self.writer)
         self.conversations = ConversationRepository(
             sessions, settings.log_retention_days, self.writer
         )
@@ -70,7 +73,10 @@ class Storage:
         await self.engine.dispose()
 
     async def purge_old_logs(self, now: dt.datetime | None = None) -> int:
-        """Delete logs older than settings.log_retention_days; return conversations deleted."""
+        """Delete logs older than settings.log_retention_days; return conversations deleted.
+
+        Closed inbound updates older than two days go too (they hold keys, no text)."""
+        await self.inbound.purge(now)
         return await self.conversations.purge_old_logs(now)
 
 

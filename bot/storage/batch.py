@@ -6,7 +6,10 @@ answers queue while the previous transaction runs and are then committed togethe
 repository they come from. A caller still awaits its own write: when ``submit`` returns, the
 row is committed, so nothing is acknowledged before it is on disk.
 
-If a batch fails, its writes are retried one by one, so one bad row fails only its own caller.
+If a batch fails, its writes are retried one by one, so one bad row fails only its own caller;
+if the database is unavailable (locked, down) every write of the batch fails at once with
+StorageUnavailable. On SQLite a transaction of this writer waits ``wait_ms`` for the write lock,
+not the full busy timeout: its callers answer citizens and would rather degrade than wait.
 """
 
 from __future__ import annotations
@@ -17,6 +20,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.core.ports import StorageUnavailable
+from bot.storage.availability import describe, unavailable
+from bot.storage.engine import WAIT_MS
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +41,16 @@ _GATHER_TURNS = 2
 class GroupCommit:
     """One writer per database; repositories submit (work, item) pairs."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, max_batch: int = 500) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        max_batch: int = 500,
+        wait_ms: int | None = None,
+    ) -> None:
         self._sessions = sessions
         self._max_batch = max_batch
+        self._options = {WAIT_MS: wait_ms} if wait_ms is not None else {}
         self._pending: list[tuple[BatchWork[Any, Any], Any, asyncio.Future[Any]]] = []
         self._flusher: asyncio.Task[None] | None = None
         self.batches = 0  # transactions committed (read by tests)
@@ -78,14 +92,17 @@ class GroupCommit:
         try:
             results = await self._transaction([(work, item) for work, item, _ in batch])
         except Exception as exc:
-            if len(batch) == 1:
-                batch[0][2].set_exception(exc)
+            if len(batch) == 1 or unavailable(exc):
+                _fail(batch, exc)
                 return
             log.warning("a batch of %d writes failed; retrying them one by one", len(batch))
-            for work, item, future in batch:
+            for index, (work, item, future) in enumerate(batch):
                 try:
                     (result,) = await self._transaction([(work, item)])
                 except Exception as single:
+                    if unavailable(single):
+                        _fail(batch[index:], single)
+                        return
                     future.set_exception(single)
                 else:
                     future.set_result(result)
@@ -99,7 +116,8 @@ class GroupCommit:
         for index, (work, _) in enumerate(jobs):
             kinds.setdefault(work, []).append(index)
         results: list[Any] = [None] * len(jobs)
-        async with self._sessions.begin() as session:
+        async with self._sessions() as session, session.begin():
+            await session.connection(execution_options=self._options)
             for work, indexes in kinds.items():
                 done = await work(session, [jobs[i][1] for i in indexes])
                 for index, result in zip(indexes, done, strict=True):
@@ -107,3 +125,12 @@ class GroupCommit:
         self.batches += 1
         self.writes += len(jobs)
         return results
+
+
+def _fail(batch: Sequence[tuple[Any, Any, asyncio.Future[Any]]], exc: Exception) -> None:
+    """Fail every write of ``batch``: with StorageUnavailable when the database is away."""
+    outage = unavailable(exc)
+    for _, _, future in batch:
+        if not future.done():
+            # One exception object each: raised in several tasks, one would collect them all.
+            future.set_exception(StorageUnavailable(describe(exc)) if outage else exc)

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.core.messages import Outcome, parse_action
 from bot.core.ports import LoggedExchange
 from bot.core.redact import redact
+from bot.storage.availability import raises_unavailable
 from bot.storage.batch import GroupCommit
 from bot.storage.engine import dialect_insert
 from bot.storage.models import ConversationRow, FeedbackRow, InboxRow, utcnow
@@ -163,6 +164,7 @@ class FeedbackRepository:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
 
+    @raises_unavailable  # written behind the answer: an outage is retried, not dropped
     async def record_feedback(
         self,
         *,

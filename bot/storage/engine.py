@@ -26,6 +26,11 @@ SQLITE_DRIVER = "sqlite+aiosqlite"
 POSTGRES_DRIVER = "postgresql+asyncpg"
 # Connection execution option that lets a read-only transaction skip SQLite's write lock.
 READ_ONLY = "bot_read_only"
+# Connection execution option: how long (ms) this transaction waits for SQLite's write lock,
+# when it must not wait the full busy timeout (the answer path).
+WAIT_MS = "bot_wait_ms"
+# Seconds to open a PostgreSQL connection before the database counts as unreachable.
+PG_CONNECT_TIMEOUT = 5.0
 
 
 class DatabaseUrlError(ValueError):
@@ -77,6 +82,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
     else:
         kwargs["pool_size"] = settings.database_pool_size
         kwargs["pool_pre_ping"] = True  # survive a database restart; costs one round trip
+        connect_args["timeout"] = PG_CONNECT_TIMEOUT
         server_settings: dict[str, str] = {"application_name": "dvc-assistant"}
         if settings.database_schema:
             server_settings["search_path"] = settings.database_schema
@@ -109,10 +115,16 @@ def _install_sqlite_hooks(engine: AsyncEngine, busy_timeout_ms: int) -> None:
         # A deferred transaction that reads and then writes cannot wait for the lock: SQLite
         # fails it at once with "database is locked". IMMEDIATE takes the write lock up front,
         # where busy_timeout applies. Read-only work opts out to keep readers concurrent.
-        if conn.get_execution_options().get(READ_ONLY):
+        options = conn.get_execution_options()
+        if options.get(READ_ONLY):
             conn.exec_driver_sql("BEGIN")
-        else:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        wait_ms = int(options.get(WAIT_MS, busy_timeout_ms))
+        info = conn.connection.info
+        if info.get(WAIT_MS, busy_timeout_ms) != wait_ms:
+            conn.exec_driver_sql(f"PRAGMA busy_timeout={wait_ms}")
+            info[WAIT_MS] = wait_ms
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def dialect_insert(session: AsyncSession, model: Any) -> Any:

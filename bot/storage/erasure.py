@@ -14,7 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.storage.audit import add_audit
 from bot.storage.batch import GroupCommit
-from bot.storage.models import Base, ConversationRow, FeedbackRow, SubscriptionRow, UserRow
+from bot.storage.models import (
+    Base,
+    ConversationRow,
+    FeedbackRow,
+    InboundUpdateRow,
+    SubscriptionRow,
+    UserRow,
+)
 
 # Tables of bot.broadcast (which builds on storage), named here without importing it.
 _TIP_DELIVERIES = sa.table("tip_deliveries", sa.column("channel"), sa.column("user_id"))
@@ -36,6 +43,20 @@ class ErasureRepository:
                     sa.delete(table).where(table.c.channel == channel, table.c[column] == user_id)
                 )
                 deleted[name] = int(result.rowcount)  # type: ignore[attr-defined]
+            # Journal rows of finished updates keep their key a little while (to recognise a
+            # re-delivery), but nothing that leads back to the chat; pending ones still get
+            # their answer and lose their payload then.
+            inbound = _table(InboundUpdateRow)
+            result = await session.execute(
+                sa.update(inbound)
+                .where(
+                    inbound.c.channel == channel,
+                    inbound.c.chat == user_id,
+                    inbound.c.state.notin_(("pending", "answering")),
+                )
+                .values(chat=None, payload=None)
+            )
+            deleted["inbound_updates"] = int(result.rowcount)  # type: ignore[attr-defined]
             add_audit(session, "citizen", "privacy.erase", channel, new=deleted)
         return deleted
 

@@ -199,3 +199,30 @@ class AuditRow(Base):
     old: Mapped[Any] = mapped_column(JSON, nullable=True)
     new: Mapped[Any] = mapped_column(JSON, nullable=True)
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+INBOUND_STATES = ("pending", "answering", "answered", "failed", "unknown")
+
+
+class InboundUpdateRow(Base):
+    """One update a channel received (bot.core.dispatch): its payload is kept only until it
+    is answered, its key a little longer so that a re-delivery is recognised."""
+
+    __tablename__ = "inbound_updates"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(30))
+    key: Mapped[str] = mapped_column(String(100))
+    chat: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    state: Mapped[str] = mapped_column(String(12), default="pending")
+    payload: Mapped[Any] = mapped_column(JSON, nullable=True)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (
+        UniqueConstraint("channel", "key"),
+        Index("ix_inbound_updates_channel_state", "channel", "state"),
+        CheckConstraint(
+            "state IN (" + ", ".join(f"'{s}'" for s in INBOUND_STATES) + ")", name="state"
+        ),
+    )

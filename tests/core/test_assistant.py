@@ -21,6 +21,7 @@ async def test_questions_are_logged_redacted(
     assistant: Assistant, memory_ports: MemoryPorts
 ) -> None:
     await assistant.handle(text("quên mật khẩu, sđt của tôi 0912345678 email a@b.vn"))
+    await assistant.bookkeeping.drain()  # written behind the answer
     assert len(memory_ports.exchanges) == 1
     stored = memory_ports.exchanges[0].redacted_text
     assert "0912345678" not in stored and "a@b.vn" not in stored
@@ -33,6 +34,7 @@ async def test_matching_sees_the_redacted_text_so_no_stored_key_holds_personal_d
         text("quên mật khẩu, email nguyen.van.an@gmail.com, mã hồ sơ H12.34-241127-0001")
     )
     await assistant.handle(text("stk 0071000123456 nhà số nhà 12 đường Lê Lợi nộp tiền chưa"))
+    await assistant.bookkeeping.drain()  # written behind the answers
     for exchange in memory_ports.exchanges:
         stored = f"{exchange.redacted_text} {exchange.reply.normalized}"
         for value in ("nguyen", "gmail", "241127", "0071000123456", "le loi", "lê lợi"):
@@ -55,6 +57,7 @@ async def test_redaction_runs_once_per_message_on_at_most_the_read_part(
     await assistant.handle(tap("fb:0:account.forgot_password"))
     await assistant.handle(tap("cmt:account.forgot_password"))
     await assistant.handle(text("sai rồi, gọi tôi 0912345678"))
+    await assistant.bookkeeping.drain()
     assert len(seen) == 2  # one per typed message; taps carry no text
     assert max(seen) == assistant.max_input_chars
     assert "0912345678" not in str(memory_ports.feedback[-1]["comment"])
@@ -66,6 +69,7 @@ async def test_menu_taps_and_small_talk_are_not_logged_as_questions(
     await assistant.handle(text("/start"))
     await assistant.handle(tap("cat:account"))
     await assistant.handle(text("cảm ơn"))
+    await assistant.bookkeeping.drain()
     assert memory_ports.exchanges == []
     assert memory_ports.seen == {("test", "u1")}
 
@@ -76,6 +80,8 @@ async def test_a_logging_failure_does_not_cost_the_answer(
     memory_ports.fail_logging = True
     reply = await assistant.handle(text("quên mật khẩu dịch vụ công"))
     assert reply.outcome is Outcome.ANSWERED
+    await assistant.bookkeeping.drain()  # the failed row is dropped alone, nothing retried
+    assert memory_ports.exchanges == [] and len(assistant.bookkeeping) == 0
 
 
 async def test_thumbs_up_then_subscription_offer(
@@ -83,6 +89,7 @@ async def test_thumbs_up_then_subscription_offer(
 ) -> None:
     await assistant.handle(text("quên mật khẩu dịch vụ công"))
     reply = await assistant.handle(tap("fb:1:account.forgot_password"))
+    await assistant.bookkeeping.drain()
     assert memory_ports.feedback[0]["helpful"] is True
     assert memory_ports.feedback[0]["faq_id"] == "account.forgot_password"
     assert [c.action for c in reply.choices] == ["sub"]
@@ -99,6 +106,7 @@ async def test_thumbs_down_then_comment(assistant: Assistant, memory_ports: Memo
     await assistant.handle(tap(reply.choices[0].action))
     done = await assistant.handle(text("thiếu hướng dẫn cho người già, gọi 0987654321"))
     assert done.outcome is Outcome.FEEDBACK
+    await assistant.bookkeeping.drain()
     comment = memory_ports.feedback[-1]
     assert comment["helpful"] is False
     assert "thiếu hướng dẫn" in str(comment["comment"])
@@ -132,6 +140,7 @@ async def test_text_typed_after_thumbs_down_without_the_button(
     done = await assistant.handle(text("huong dan kho hieu qua, toi 70 tuoi"))
     assert done.outcome is Outcome.FEEDBACK
     assert "1800" in done.text  # the hotline, in case it was another question after all
+    await assistant.bookkeeping.drain()
     comment = memory_ports.feedback[-1]
     assert (comment["faq_id"], comment["helpful"]) == ("account.forgot_password", False)
     assert "kho hieu" in str(comment["comment"])
@@ -148,6 +157,7 @@ async def test_a_question_after_thumbs_down_is_answered(
     await assistant.handle(tap("fb:0:account.forgot_password"))
     reply = await assistant.handle(text("không nhận được mã otp"))
     assert reply.outcome is Outcome.ANSWERED
+    await assistant.bookkeeping.drain()
     assert [f["comment"] for f in memory_ports.feedback] == [None]
 
 
@@ -159,6 +169,7 @@ async def test_did_you_mean_pick_is_logged_with_the_original_wording(
     pick = next(c for c in first.choices if c.action.startswith("pick:"))
     reply = await assistant.handle(tap(pick.action))
     assert reply.outcome is Outcome.ANSWERED
+    await assistant.bookkeeping.drain()
     assert memory_ports.exchanges[-1].message.reply_to_question == "tài khoản"
 
 

@@ -22,6 +22,7 @@ async def history(assistant: Assistant, user: str) -> None:
     await assistant.handle(said("quên mật khẩu dịch vụ công", user))
     await assistant.handle(tap("fb:0:account.forgot_password", user))
     await assistant.handle(said("/subscribe", user))
+    await assistant.bookkeeping.drain()  # logs and feedback are written behind the answers
 
 
 async def test_confirmed_erasure_deletes_everything_about_the_user_only(
@@ -41,6 +42,7 @@ async def test_confirmed_erasure_deletes_everything_about_the_user_only(
     assert memory_ports.seen == {("test", "u2")}  # the erasure itself recorded nothing
     # The assistant's memory of u1 went too: this is a new question, not a 👎 comment.
     await assistant.handle(said("hôm nay trời đẹp quá xyzw"))
+    await assistant.bookkeeping.drain()
     assert {f["user_id"] for f in memory_ports.feedback} == {"u2"}
 
 

@@ -3,8 +3,10 @@
 Answers getMe and sendMessage like Telegram: 429 with ``parameters.retry_after`` when the bot
 exceeds ``limit`` messages in any one-second window or a chat gets two messages within
 ``chat_interval``; 403 for chats in ``blocked``; 500 for the first ``flaky[chat]`` requests of a
-chat. It records what it accepted, so a test counts duplicates and measures the rate from the
-receiving side. Run it standalone for the benchmark (``python -m tests.fakes.bot_api_limits``);
+chat; 429 for the sendMessage requests whose numbers are in ``refuse`` (1 is the first), so a
+test sees flood control whether or not its machine is fast enough to exceed a limit. It
+records what it accepted, so a test counts duplicates and measures the rate from the receiving
+side. Run it standalone for the benchmark (``python -m tests.fakes.bot_api_limits``);
 ``GET /_stats`` then returns the figures as JSON.
 """
 
@@ -40,6 +42,7 @@ class BotApiLimits:
     token: str = TOKEN
     blocked: set[str] = field(default_factory=set)
     flaky: dict[str, int] = field(default_factory=dict)
+    refuse: set[int] = field(default_factory=set)  # request numbers answered 429 on demand
     latency: float = 0.0
     # Called with each accepted message (before the answer is sent).
     on_accept: Callable[[Accepted], None] | None = None
@@ -164,6 +167,9 @@ class BotApiLimits:
         if not chat or not text:
             return _error(400, "Bad Request: chat_id and text are required")
         now = time.monotonic()
+        if self.requests in self.refuse:
+            self.rate_limited += 1
+            return _error(429, "Too Many Requests: retry after 1", 1)
         window = self._window
         while window and window[0] <= now - 1.0:
             window.popleft()

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from bot.channels.telegram.admin import InboxView, PeriodStats
 from bot.core.assistant import Ports
-from bot.core.ports import LoggedExchange, Tip
+from bot.core.ports import Inbound, LoggedExchange, Resumed, StorageUnavailable, Tip
 
 
 @dataclass
@@ -100,3 +100,67 @@ class MemoryStaffBackend:
         self.items = [item for item in self.items if item.id != item_id]
         self.dismissed.append((item_id, actor))
         return True
+
+
+@dataclass
+class MemoryJournal:
+    """bot.core.ports.InboundJournal in memory; ``down`` simulates a database outage."""
+
+    rows: dict[tuple[str, str], list[object]] = field(default_factory=dict)  # [state, payload]
+    order: list[tuple[str, str]] = field(default_factory=list)
+    chats: dict[tuple[str, str], str | None] = field(default_factory=dict)
+    down: bool = False
+    calls: list[str] = field(default_factory=list)
+
+    def _check(self, call: str) -> None:
+        self.calls.append(call)
+        if self.down:
+            raise StorageUnavailable("database is locked")
+
+    def state(self, key: str, channel: str = "test") -> object:
+        return self.rows[(channel, key)][0]
+
+    async def record(self, channel: str, items: Sequence[Inbound]) -> set[str]:
+        self._check("record")
+        new = set()
+        for item in items:
+            if (channel, item.key) not in self.rows:
+                self.rows[(channel, item.key)] = ["pending", item.payload]
+                self.order.append((channel, item.key))
+                self.chats[(channel, item.key)] = item.chat
+                new.add(item.key)
+        return new
+
+    async def claim(self, channel: str, key: str) -> bool:
+        self._check("claim")
+        row = self.rows.get((channel, key))
+        if row is None or row[0] != "pending":
+            return False
+        row[0] = "answering"
+        return True
+
+    async def finish(self, channel: str, key: str, state: str) -> None:
+        self._check("finish")
+        row = self.rows.get((channel, key))
+        if row is not None and row[0] in ("pending", "answering"):
+            row[:] = [state, None]
+
+    async def resume(self, channel: str) -> Resumed:
+        self._check("resume")
+        unknown = 0
+        pending = []
+        for key in self.order:
+            row = self.rows[key]
+            if key[0] != channel:
+                continue
+            if row[0] == "answering":
+                row[:] = ["unknown", None]
+                unknown += 1
+            elif row[0] == "pending":
+                payload = row[1]
+                assert isinstance(payload, dict)
+                pending.append(Inbound(key[1], self.chats[key], payload))
+        return Resumed(pending, unknown)
+
+    async def ping(self) -> None:
+        self._check("ping")

@@ -4,7 +4,12 @@ The real python-telegram-bot client talks to it over HTTP (``base_url=fake.base_
 an update queue with Telegram's offset semantics and long polling, records every call, and
 refuses what Telegram refuses: 400 for text over 4,096 characters, callback_data over 64 bytes or
 HTML it cannot parse; 403 for a chat that blocked the bot; 429 with ``retry_after`` when a chat
-gets more than ``chat_rate_limit`` messages in a second. With a webhook set it POSTs updates to it.
+gets more than ``chat_rate_limit`` messages in a second. With a webhook set it POSTs updates to it
+(and, with ``redeliver``, retries a delivery that got no answer, as Telegram does).
+
+For crash tests it counts deliveries per update and answers per chat, and can hold every
+sendMessage after the first ``hold_sends_after`` unanswered: the bot then has updates recorded
+and claimed but not answered, whatever the machine's speed, when the test kills it.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import contextlib
 import itertools
 import json
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,6 +78,12 @@ class FakeTelegram(SimpleMethods):
     # Scripted trouble: method → statuses to answer next (500 …), and method → seconds to stall.
     scripted: dict[str, list[int]] = field(default_factory=dict)
     delays: dict[str, float] = field(default_factory=dict)
+    # Crash tests: sendMessage requests past this many are held unanswered (never delivered).
+    hold_sends_after: int | None = None
+    held: int = 0
+    redeliver: bool = False  # retry webhook deliveries that got no answer, like Telegram
+    webhook_acked: set[int] = field(default_factory=set)  # update ids answered 200
+    deliveries: Counter[int] = field(default_factory=Counter)  # update id → times handed out
 
     def __post_init__(self) -> None:
         self._ids = itertools.count(1)
@@ -239,6 +250,14 @@ class FakeTelegram(SimpleMethods):
     def called(self, method: str) -> list[dict[str, Any]]:
         return [params for name, params in self.calls if name == method]
 
+    def answers(self) -> Counter[int]:
+        """Messages delivered per chat."""
+        return Counter(message.chat_id for message in self.sent)
+
+    def acknowledged(self) -> set[int]:
+        """Update ids the bot confirmed: offset past them (polling) or a 200 (webhook)."""
+        return set(self.webhook_acked) | set(range(1, self.highest_offset))
+
     # ------------------------------------------------------------------ HTTP
 
     async def _dispatch(self, request: web.Request) -> web.Response:
@@ -302,12 +321,25 @@ class FakeTelegram(SimpleMethods):
         assert self.webhook is not None
         if self._http is None:
             self._http = aiohttp.ClientSession()
-        headers = {}
-        if self.webhook.get("secret_token"):
-            headers["X-Telegram-Bot-Api-Secret-Token"] = self.webhook["secret_token"]
-        async with self._http.post(self.webhook["url"], json=update, headers=headers) as answer:
-            self.webhook_deliveries.append(answer.status)
-        await self._notify()
+        update_id = int(update["update_id"])
+        while True:
+            headers = {}
+            if self.webhook.get("secret_token"):
+                headers["X-Telegram-Bot-Api-Secret-Token"] = self.webhook["secret_token"]
+            self.deliveries[update_id] += 1
+            try:
+                async with self._http.post(
+                    self.webhook["url"], json=update, headers=headers
+                ) as answer:
+                    self.webhook_deliveries.append(answer.status)
+                    if answer.status == 200:
+                        self.webhook_acked.add(update_id)
+                    await self._notify()
+                    return
+            except aiohttp.ClientError:
+                if not self.redeliver:
+                    raise
+            await asyncio.sleep(0.1)
 
     # ------------------------------------------------------------------ checks
 
@@ -363,9 +395,16 @@ class FakeTelegram(SimpleMethods):
         if not self.updates and timeout > 0:
             with contextlib.suppress(TimeoutError):
                 await self.wait_for(lambda: bool(self.updates), timeout)
-        return self.updates[:limit]
+        batch = self.updates[:limit]
+        for update in batch:
+            self.deliveries[int(update["update_id"])] += 1
+        return batch
 
     async def api_sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        if self.hold_sends_after is not None and len(self.sent) >= self.hold_sends_after:
+            self.held += 1
+            await self._notify()
+            await asyncio.Event().wait()  # never answered: the bot is killed meanwhile
         chat_id = self._chat(params)
         visible = check_text(params)
         markup = check_markup(params)

@@ -51,15 +51,16 @@ async def test_reads_do_not_wait_for_the_sqlite_writer(tmp_path: Path) -> None:
     """Writers take the lock up front (BEGIN IMMEDIATE); reads stay deferred and concurrent."""
     import sqlite3
 
-    from sqlalchemy.exc import OperationalError
-
     from bot.core.messages import IncomingMessage, Outcome, Reply
-    from bot.core.ports import LoggedExchange
+    from bot.core.ports import LoggedExchange, StorageUnavailable
     from bot.storage import Storage
 
     path = tmp_path / "lock.db"
     settings = Settings(  # type: ignore[call-arg]
-        database_url=f"sqlite:///{path}", sqlite_busy_timeout_ms=100, _env_file=None
+        database_url=f"sqlite:///{path}",
+        sqlite_busy_timeout_ms=100,
+        journal_wait_seconds=0.1,
+        _env_file=None,
     )
     storage = await Storage.open(settings)
     other = sqlite3.connect(path, isolation_level=None, timeout=0.1)
@@ -67,7 +68,8 @@ async def test_reads_do_not_wait_for_the_sqlite_writer(tmp_path: Path) -> None:
         other.execute("BEGIN IMMEDIATE")  # another process in the middle of a write
         assert await storage.knowledge.version() == 0
         message = IncomingMessage("console", "u", "c", text="x")
-        with pytest.raises(OperationalError, match="locked"):
+        # The answer path's writer reports the outage instead of the driver's error.
+        with pytest.raises(StorageUnavailable, match="locked"):
             await storage.conversations.record(
                 LoggedExchange(message, Reply("…", Outcome.NO_MATCH), "x")
             )

@@ -33,6 +33,7 @@ async def use_the_bot(runtime: Runtime, user: str) -> None:
     await handle(said(user, "thiếu bước đổi số điện thoại"))
     await handle(said(user, "giá vàng hôm nay xyzw"))
     await handle(said(user, "/subscribe"))
+    await runtime.assistant.bookkeeping.drain()  # logs and feedback are written behind answers
     storage = runtime.storage
     assert storage is not None
     async with storage.session_factory.begin() as session:

@@ -66,6 +66,7 @@ async def converse(runtime: Runtime) -> None:
     await handle(said("/subscribe"))
     await handle(tapped(f"fb:1:{answered.faq_id}"))
     await handle(said("nhà ở 47 Hoàng Hoa Thám, sđt 0912345678, nộp hồ sơ ở đâu xyzw"))
+    await runtime.assistant.bookkeeping.drain()  # logs and feedback are written behind answers
     storage = runtime.storage
     assert storage is not None
     items = await storage.inbox.items()

@@ -11,9 +11,9 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 from bot.channels.telegram import texts as tg_texts
 from bot.channels.telegram.handlers import TelegramHandlers
-from bot.channels.telegram.processor import PerChatUpdateProcessor
 from bot.channels.telegram.request import RetryingRequest
 from bot.channels.telegram.transport import AiohttpRequest
+from bot.core.delivery import AnswerClaimed
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -46,27 +46,28 @@ def build_application(
     settings: Settings,
     runtime: Runtime,
     *,
-    webhook: bool = False,
     concurrent_updates: int | None = None,
+    updates_request: AiohttpRequest | None = None,
 ) -> tuple[TelegramApp, TelegramHandlers]:
-    """The Application with every handler registered; nothing is started or fetched yet."""
+    """The Application with every handler registered; nothing is started or fetched yet.
+
+    It has no Updater: updates come from our poller or webhook through the inbound journal
+    (bot.core.dispatch), which also runs them concurrently, in order per chat.
+    """
     if settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     concurrent = max(1, concurrent_updates or settings.telegram_concurrent_updates)
-    builder = (
+    application = (
         ApplicationBuilder()
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(settings.telegram_api_base_url)
         .base_file_url(file_url(settings.telegram_api_base_url))
         .request(make_request(CONNECTIONS_PER_UPDATE * concurrent + 2))
-        .get_updates_request(AiohttpRequest(connection_pool_size=2))
+        .get_updates_request(updates_request or AiohttpRequest(connection_pool_size=2))
         .post_init(post_init_for(settings))
+        .updater(None)
+        .build()
     )
-    if concurrent > 1:
-        builder = builder.concurrent_updates(PerChatUpdateProcessor(concurrent))
-    if webhook:
-        builder = builder.updater(None)
-    application = builder.build()
     return application, install(application, settings, runtime)
 
 
@@ -127,6 +128,9 @@ def describe(update: object) -> str:
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log with context, apologise to the citizen; nothing here may raise."""
     error = context.error
+    if isinstance(error, AnswerClaimed):
+        log.info("%s was answered before; nothing sent", describe(update))
+        return
     if isinstance(error, Forbidden):
         log.info("%s: chat unreachable (%s)", describe(update), error)
         return

@@ -12,6 +12,7 @@ from telegram.error import NetworkError
 from telegram.request import BaseRequest, RequestData
 
 from bot.channels.telegram.transport import NOT_SENT, AiohttpRequest
+from bot.core import delivery
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,10 @@ class RetryingRequest(AiohttpRequest):
     A sendMessage is repeated only when the request certainly never left (connect errors), so a
     citizen never gets the same answer twice. A 429 is honoured up to ``max_retry_after``
     seconds; a longer ban reaches the caller as RetryAfter.
+
+    Before a call a citizen would notice twice (anything not in IDEMPOTENT) the update being
+    answered is marked "answering" in the journal, and "sent" once one succeeded: after a
+    crash it is never sent again, and its conversation log is written only if it went out.
     """
 
     def __init__(
@@ -65,19 +70,36 @@ class RetryingRequest(AiohttpRequest):
         pool_timeout: Any = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         api_method = url.rsplit("/", 1)[-1]
+        noticeable = api_method not in IDEMPOTENT and api_method != "getUpdates"
+        if noticeable:
+            await delivery.before_send()
+        code, payload = await self._attempts(
+            url,
+            method,
+            api_method,
+            request_data,
+            read_timeout=read_timeout,
+            write_timeout=write_timeout,
+            connect_timeout=connect_timeout,
+            pool_timeout=pool_timeout,
+        )
+        if noticeable and code < HTTPStatus.MULTIPLE_CHOICES:
+            delivery.sent()
+        return code, payload
+
+    async def _attempts(
+        self,
+        url: str,
+        method: str,
+        api_method: str,
+        request_data: RequestData | None,
+        **timeouts: Any,
+    ) -> tuple[int, bytes]:
         failures = 0
         waits = 0
         while True:
             try:
-                code, payload = await super().do_request(
-                    url,
-                    method,
-                    request_data,
-                    read_timeout=read_timeout,
-                    write_timeout=write_timeout,
-                    connect_timeout=connect_timeout,
-                    pool_timeout=pool_timeout,
-                )
+                code, payload = await super().do_request(url, method, request_data, **timeouts)
             except NetworkError as exc:
                 failures += 1
                 if failures >= self.attempts or not may_repeat(api_method, exc):

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import logging
 import os
-import signal
-from collections.abc import Awaitable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from telegram import Update
-from telegram.error import InvalidToken, NetworkError
+from telegram.error import NetworkError
 
 from bot.channels.telegram.app import TelegramApp, build_application
+from bot.channels.telegram.convert import CHANNEL
+from bot.channels.telegram.polling import Poller
+from bot.channels.telegram.transport import AiohttpRequest
 from bot.channels.telegram.webhook import WebhookServer, check_secret
+from bot.core.dispatch import InboundDispatcher
+from bot.core.ports import Inbound
+from bot.lifecycle import Stopped, retry_until_stopped, stop_on_signals
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -29,9 +32,11 @@ ALLOWED_UPDATES = [
     Update.CALLBACK_QUERY,
     Update.MY_CHAT_MEMBER,
 ]
-LONG_POLL = dt.timedelta(seconds=10)
+LONG_POLL = 10.0  # seconds
 STOP_BUDGET = 7.0  # seconds for in-flight answers; the whole stop stays under 10 s
-START_BACKOFF_MAX = 30.0
+# Past this many recorded and unanswered updates intake waits (polling stops fetching, the
+# webhook answers later), so Telegram holds the backlog instead of our memory.
+MAX_QUEUED = 1000
 
 
 def webhook_mode(settings: Settings) -> bool:
@@ -48,70 +53,28 @@ def quiet_http_logs() -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
-@contextlib.contextmanager
-def stop_on_signals(stop: asyncio.Event) -> Iterator[None]:
-    """SIGINT / SIGTERM set ``stop``; the previous handlers come back afterwards."""
-    loop = asyncio.get_running_loop()
-    installed: list[signal.Signals] = []
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, stop.set)
-            installed.append(sig)
-        except (NotImplementedError, RuntimeError, ValueError):
-            pass  # not the main thread, or Windows: the caller must set ``stop``
-    try:
-        yield
-    finally:
-        for sig in installed:
-            loop.remove_signal_handler(sig)
-
-
-async def _wait_or_stop(stop: asyncio.Event, seconds: float) -> bool:
-    """Sleep, waking early on stop; True when stop was requested."""
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), seconds)
-    return stop.is_set()
-
-
 async def _initialize(application: TelegramApp, stop: asyncio.Event) -> bool:
     """getMe until Telegram answers (network trouble is not fatal); False when stopped first."""
-    delay = 1.0
-    while not stop.is_set():
-        try:
-            await application.initialize()
-            return True
-        except InvalidToken:
-            raise
-        except NetworkError as exc:
-            log.warning("Telegram not reachable (%s); retrying in %.0f s", exc, delay)
-            if await _wait_or_stop(stop, delay):
-                break
-            delay = min(delay * 2, START_BACKOFF_MAX)
-    return False
-
-
-async def _unless_stopped(awaitable: Awaitable[object], stop: asyncio.Event) -> bool:
-    """Await ``awaitable`` unless ``stop`` is set first (then cancel it); True when it finished."""
-    task = asyncio.ensure_future(awaitable)
-    waiter = asyncio.ensure_future(stop.wait())
     try:
-        await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        waiter.cancel()
-    if task.done():
-        task.result()
-        return True
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-    return False
+        await retry_until_stopped(
+            application.initialize,
+            stop,
+            what="Telegram not reachable",
+            reason=lambda exc: str(exc) if isinstance(exc, NetworkError) else None,
+        )
+    except Stopped:
+        return False
+    return True
 
 
 class TelegramService:
     """One Telegram bot: built on construction, served by ``run`` until ``stop`` is set.
 
-    Tests drive it directly (``application`` and ``webhook_port`` are exposed);
-    ``run_telegram`` adds signal handling.
+    Updates reach the dispatcher (bot.core.dispatch) from our poller or the webhook server; it
+    records them before Telegram is told they arrived and answers them through the
+    python-telegram-bot Application's handlers. Tests drive this class directly
+    (``application``, ``dispatcher`` and ``webhook_port`` are exposed); ``run_telegram`` adds
+    signal handling.
     """
 
     def __init__(
@@ -125,11 +88,53 @@ class TelegramService:
         self.webhook = webhook_mode(settings)
         secret = settings.telegram_webhook_secret
         self.secret = check_secret(secret.get_secret_value()) if self.webhook and secret else ""
+        concurrency = max(1, concurrent_updates or settings.telegram_concurrent_updates)
+        self.updates_request = AiohttpRequest(connection_pool_size=2)
         self.application, self.handlers = build_application(
-            settings, runtime, webhook=self.webhook, concurrent_updates=concurrent_updates
+            settings,
+            runtime,
+            concurrent_updates=concurrency,
+            updates_request=self.updates_request,
+        )
+        self.dispatcher = InboundDispatcher(
+            CHANNEL,
+            self.process,
+            journal=runtime.storage.inbound if runtime.storage is not None else None,
+            bookkeeping=runtime.assistant.bookkeeping,
+            concurrency=concurrency,
+            max_queued=MAX_QUEUED,
+            wait_seconds=settings.journal_wait_seconds,
         )
         self.ready = asyncio.Event()
         self.webhook_port: int | None = None
+
+    # ------------------------------------------------------------------ updates
+
+    def inbound(self, raw: dict[str, Any]) -> Inbound:
+        """A raw update as the journal keeps it: its id, its chat (for ordering), its JSON."""
+        try:
+            update = Update.de_json(raw, self.application.bot)
+        except Exception:
+            log.warning("update %s cannot be read; recorded as failed", raw.get("update_id"))
+            return Inbound(str(raw.get("update_id")), None, raw)
+        chat, user = update.effective_chat, update.effective_user
+        order = str(chat.id) if chat else (f"user:{user.id}" if user else None)
+        return Inbound(str(update.update_id), order, raw, update)
+
+    async def accept_json(self, raw: dict[str, Any]) -> None:
+        """The webhook's way in: one update, recorded before the 200 goes out."""
+        if not isinstance(raw.get("update_id"), int):
+            raise ValueError("no update_id")
+        await self.dispatcher.room()
+        await self.dispatcher.accept([self.inbound(raw)])
+
+    async def process(self, item: Inbound) -> None:
+        update = item.native
+        if not isinstance(update, Update):
+            update = Update.de_json(item.payload, self.application.bot)
+        await self.application.process_update(update)
+
+    # ------------------------------------------------------------------ lifecycle
 
     async def run(self, stop: asyncio.Event) -> None:
         application = self.application
@@ -143,51 +148,81 @@ class TelegramService:
         log.info("Telegram channel stopped")
 
     async def _serve(self, stop: asyncio.Event) -> None:
-        application, settings = self.application, self.settings
+        application = self.application
         if application.post_init is not None:
             await application.post_init(application)
         await application.start()
         server: WebhookServer | None = None
+        polling: asyncio.Task[None] | None = None
         try:
+            # What an earlier run recorded and did not answer goes first, in order per chat.
+            await self.dispatcher.start()
             if self.webhook:
-                server = WebhookServer(
-                    application,
-                    secret=self.secret,
-                    host=settings.telegram_webhook_host,
-                    port=settings.telegram_webhook_port,
-                    path=settings.telegram_webhook_path,
-                )
-                self.webhook_port = await server.start()
-                await application.bot.set_webhook(
-                    str(settings.telegram_webhook_url),
-                    secret_token=self.secret,
+                server = await self._start_webhook()
+            else:
+                poller = Poller(
+                    application.bot,
+                    self.updates_request,
+                    self.dispatcher,
+                    self.inbound,
+                    timeout=LONG_POLL,
                     allowed_updates=ALLOWED_UPDATES,
                 )
-            elif application.updater is not None:
-                # deleteWebhook is retried until it works; a signal meanwhile still stops us.
-                polling = application.updater.start_polling(
-                    timeout=LONG_POLL, allowed_updates=ALLOWED_UPDATES, bootstrap_retries=-1
-                )
-                if not await _unless_stopped(polling, stop):
+                if not await poller.prepare(stop):
                     return
+                polling = asyncio.create_task(poller.run(stop), name="telegram-polling")
             log.info(
                 "Telegram bot @%s answering (%s)",
                 application.bot.username,
                 "webhook" if server else "polling",
             )
             self.ready.set()
-            await stop.wait()
+            await _until_stopped(stop, polling)
             log.info("stopping Telegram: no new updates, finishing answers in flight")
         finally:
-            # Stop taking updates first, then let the queue and running answers drain.
+            # Stop taking updates first, then let the answers in hand finish.
             if server is not None:
                 await server.stop()
-            if application.updater is not None and application.updater.running:
-                await application.updater.stop()
-            try:
-                await asyncio.wait_for(application.stop(), STOP_BUDGET)
-            except TimeoutError:
-                log.warning("answers still running after %.0f s; stopping anyway", STOP_BUDGET)
+            if polling is not None:
+                stop.set()
+                await asyncio.gather(polling, return_exceptions=True)
+            await self.dispatcher.stop(STOP_BUDGET)
+            await application.stop()
+
+    async def _start_webhook(self) -> WebhookServer:
+        settings = self.settings
+        server = WebhookServer(
+            self.accept_json,
+            secret=self.secret,
+            host=settings.telegram_webhook_host,
+            port=settings.telegram_webhook_port,
+            path=settings.telegram_webhook_path,
+        )
+        self.webhook_port = await server.start()
+        try:
+            await self.application.bot.set_webhook(
+                str(settings.telegram_webhook_url),
+                secret_token=self.secret,
+                allowed_updates=ALLOWED_UPDATES,
+            )
+        except BaseException:
+            await server.stop()
+            raise
+        return server
+
+
+async def _until_stopped(stop: asyncio.Event, polling: asyncio.Task[None] | None) -> None:
+    """Wait for ``stop``; a poller that ended on its own (an invalid token) ends the wait too."""
+    if polling is None:
+        await stop.wait()
+        return
+    waiter = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({waiter, polling}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waiter.cancel()
+    if polling.done() and not stop.is_set():
+        polling.result()
 
 
 async def run_telegram(

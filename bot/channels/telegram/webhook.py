@@ -1,25 +1,30 @@
-"""The webhook receiver: an aiohttp server that checks Telegram's secret and queues updates."""
+"""The webhook receiver: an aiohttp server that checks Telegram's secret and records updates.
+
+Telegram takes a 200 as "delivered" and never sends that update again, so the 200 goes out
+only after the update is recorded (``accept`` returns); a failure before that makes Telegram
+retry, and a retried update that was recorded already is dropped by the journal.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import json
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
-from telegram import Update
 
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 MAX_BODY = 1 << 20  # updates are small; a bigger body is not from Telegram
-# Past this many queued updates the answer to Telegram waits, so Telegram slows down instead
-# of the queue (and memory) growing without bound.
-MAX_QUEUED = 1000
+
+# Records one update (JSON object); raises ValueError when it is not one. Waits while too many
+# updates are queued, so that Telegram slows down instead of memory growing without bound.
+Accept = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 def check_secret(secret: str) -> str:
@@ -32,10 +37,10 @@ def check_secret(secret: str) -> str:
 
 
 class WebhookServer:
-    """POST ``path`` → Update on ``application.update_queue``; a wrong secret gets 403."""
+    """POST ``path`` → ``accept(update)`` → 200; a wrong secret gets 403, a bad body 400."""
 
-    def __init__(self, application: Any, *, secret: str, host: str, port: int, path: str) -> None:
-        self.application = application
+    def __init__(self, accept: Accept, *, secret: str, host: str, port: int, path: str) -> None:
+        self.accept = accept
         self._secret = check_secret(secret).encode("ascii")
         self.host = host
         self.port = port
@@ -74,15 +79,10 @@ class WebhookServer:
         body = await request.read()  # over MAX_BODY: aiohttp answers 413 itself
         try:
             data = json.loads(body)
-            update = Update.de_json(data, self.application.bot) if isinstance(data, dict) else None
-        except Exception as exc:
+            if not isinstance(data, dict):
+                raise ValueError("not a JSON object")
+            await self.accept(data)
+        except ValueError as exc:  # JSONDecodeError included
             log.warning("webhook body is not an update: %s", exc)
             return web.Response(status=400)
-        if update is None:
-            return web.Response(status=400)
-        queue = self.application.update_queue
-        # The queue belongs to python-telegram-bot and signals nothing when it drains: poll it.
-        while queue.qsize() >= MAX_QUEUED:  # noqa: ASYNC110
-            await asyncio.sleep(0.05)
-        await queue.put(update)
         return web.Response(status=200)

@@ -97,9 +97,16 @@ class RunningBot:
             raise AssertionError("the bot stopped before it was ready")
 
     async def settle(self, update_id: int) -> None:
-        """Wait until ``update_id`` was fetched and every fetched update fully handled."""
+        """Wait until ``update_id`` was fetched and every fetched update fully handled, its
+        logs and feedback written."""
         await self.fake.confirmed(update_id)
-        await asyncio.wait_for(self.application.update_queue.join(), 10)
+        await self.idle()
+
+    async def idle(self) -> None:
+        """Wait until every update received so far is handled and its bookkeeping written."""
+        dispatcher = self.service.dispatcher
+        await asyncio.wait_for(dispatcher.idle(), 10)
+        await asyncio.wait_for(dispatcher.bookkeeping.drain(), 10)
 
     async def close(self) -> None:
         self.stop.set()

@@ -47,6 +47,7 @@ async def test_start_menu_category_question_vote_and_subscribe(
     (thanks,) = await fake.replies(CITIZEN, since=mark)
     assert thanks.text == texts.FEEDBACK_THANKS
     assert all(not data.startswith("fb:") for _, data in answer.buttons)
+    await running.idle()  # feedback is written behind the answer
     assert memory_ports.feedback[-1]["helpful"] is True
 
     mark = len(fake.sent)
@@ -69,6 +70,7 @@ async def test_question_without_diacritics_is_answered_with_typing_first(
     assert (CITIZEN, "typing") in fake.actions
     names = [name for name, _ in fake.calls]
     assert names.index("sendChatAction") < names.index("sendMessage")
+    await running.idle()  # the log is written behind the answer
     assert memory_ports.exchanges[-1].reply.faq_id == "pay.charged_not_updated"
     no_refusals(running)
 
@@ -113,6 +115,7 @@ async def test_thumbs_down_comment_reaches_feedback(
     fake.text(CITIZEN, "Hướng dẫn thiếu bước <nhập OTP> & xác nhận")
     (done,) = await fake.replies(CITIZEN, since=mark)
     assert done.text == texts.COMMENT_THANKS
+    await running.idle()
     stored = memory_ports.feedback[-1]
     assert stored["helpful"] is False
     assert stored["comment"] == "Hướng dẫn thiếu bước <nhập OTP> & xác nhận"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
 from typing import Any
 
@@ -66,7 +65,7 @@ async def test_webhook_with_right_and_wrong_secrets(fake: FakeTelegram, runtime:
                     assert response.status == 403
             async with http.post(url, data=b"{not json", headers={SECRET_HEADER: SECRET}) as r:
                 assert r.status == 400
-            await asyncio.wait_for(bot.application.update_queue.join(), 10)
+            await bot.idle()
             assert fake.to(OTHER) == []
 
             body = update(9002, OTHER, "/lienhe")

@@ -1,0 +1,74 @@
+"""Process lifecycle: a stop event set by SIGINT / SIGTERM, sleeps and retries it interrupts."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Iterator
+from typing import TypeVar
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@contextlib.contextmanager
+def stop_on_signals(stop: asyncio.Event) -> Iterator[None]:
+    """SIGINT / SIGTERM set ``stop``; the previous handlers come back afterwards."""
+    loop = asyncio.get_running_loop()
+    installed: list[signal.Signals] = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+            installed.append(sig)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass  # not the main thread, or Windows: the caller must set ``stop``
+    try:
+        yield
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+
+
+async def wait_or_stop(stop: asyncio.Event, seconds: float) -> bool:
+    """Sleep, waking early on stop; True when stop was requested."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
+    return stop.is_set()
+
+
+class Stopped(Exception):
+    """``stop`` was set before the action could succeed."""
+
+
+async def retry_until_stopped(
+    action: Callable[[], Awaitable[T]],
+    stop: asyncio.Event,
+    *,
+    what: str,
+    reason: Callable[[Exception], str | None],
+    max_delay: float = 30.0,
+) -> T:
+    """``await action()`` until it succeeds, with backoff and one log line per failed attempt.
+
+    ``reason(exc)`` says why an error is worth retrying (the line shows it) or returns None to
+    let the error through. Raises Stopped when ``stop`` is set first.
+    """
+    delay, attempt = 1.0, 0
+    while not stop.is_set():
+        attempt += 1
+        try:
+            return await action()
+        except Exception as exc:
+            why = reason(exc)
+            if why is None:
+                raise
+        # The first failure is a warning; later attempts are INFO so that the log guard (which
+        # writes a repeated warning once a minute) still shows every attempt while we wait.
+        level = logging.WARNING if attempt == 1 else logging.INFO
+        log.log(level, "%s (%s); attempt %d, retrying in %.0f s", what, why, attempt, delay)
+        if await wait_or_stop(stop, delay):
+            break
+        delay = min(delay * 2, max_delay)
+    raise Stopped

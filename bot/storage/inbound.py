@@ -1,0 +1,165 @@
+"""The inbound journal: implements bot.core.ports.InboundJournal on the group-commit writer.
+
+Recording a batch, claiming an update before its answer leaves and closing it afterwards are
+small writes that concurrent answers share transactions for (see storage.batch). A closed row
+keeps its key for ``KEEP_FINISHED`` (re-deliveries are recognised) but not its payload, so no
+citizen's words stay here beyond the answer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import cast
+
+from sqlalchemy import Table, bindparam, delete, func, null, or_, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.core.ports import Inbound, Resumed
+from bot.storage.availability import outages_as_unavailable
+from bot.storage.batch import GroupCommit
+from bot.storage.engine import dialect_insert, reading
+from bot.storage.models import InboundUpdateRow, utcnow
+
+INBOUND = cast(Table, InboundUpdateRow.__table__)
+# Telegram keeps an undelivered update for a day; its ids restart at random after a week idle.
+KEEP_FINISHED = dt.timedelta(days=2)
+_OPEN = ("pending", "answering")
+_FINISHED = ("answered", "failed")
+
+
+class InboundRepository:
+    """Implements bot.core.ports.InboundJournal."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], writer: GroupCommit) -> None:
+        self._sessions = sessions
+        self._writer = writer
+
+    async def record(self, channel: str, items: Sequence[Inbound]) -> set[str]:
+        new: set[str] = await self._writer.submit(_record, (channel, tuple(items)))
+        return new
+
+    async def claim(self, channel: str, key: str) -> bool:
+        claimed: bool = await self._writer.submit(_claim, (channel, key))
+        return claimed
+
+    async def finish(self, channel: str, key: str, state: str) -> None:
+        if state not in _FINISHED:
+            raise ValueError(f"not a final state: {state!r}")
+        await self._writer.submit(_finish, (channel, key, state))
+
+    async def ping(self) -> None:
+        await self._writer.submit(_ping, None)
+
+    async def resume(self, channel: str) -> Resumed:
+        with outages_as_unavailable():
+            async with self._sessions.begin() as session:
+                swept = await session.execute(
+                    update(INBOUND)
+                    .where(INBOUND.c.channel == channel, INBOUND.c.state == "answering")
+                    .values(state="unknown", payload=null(), finished_at=utcnow())
+                )
+                rows = await session.execute(
+                    select(INBOUND.c.key, INBOUND.c.chat, INBOUND.c.payload)
+                    .where(INBOUND.c.channel == channel, INBOUND.c.state == "pending")
+                    .order_by(INBOUND.c.id)
+                )
+                pending = [Inbound(r.key, r.chat, r.payload or {}) for r in rows]
+        return Resumed(pending, int(swept.rowcount))  # type: ignore[attr-defined]
+
+    async def states(self, channel: str | None = None) -> dict[str, int]:
+        """Rows per state (for tests, probes and the operator)."""
+        async with reading(self._sessions) as session:
+            query = select(INBOUND.c.state, func.count()).group_by(INBOUND.c.state)
+            if channel:
+                query = query.where(INBOUND.c.channel == channel)
+            return {state: int(count) for state, count in await session.execute(query)}
+
+    async def purge(self, now: dt.datetime | None = None) -> int:
+        """Forget closed rows older than KEEP_FINISHED; return how many."""
+        cutoff = (now or utcnow()) - KEEP_FINISHED
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                delete(INBOUND).where(INBOUND.c.state.not_in(_OPEN), INBOUND.c.received_at < cutoff)
+            )
+            return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def _record(
+    session: AsyncSession, batches: Sequence[tuple[str, tuple[Inbound, ...]]]
+) -> list[set[str]]:
+    now = utcnow()
+    rows = [
+        {
+            "channel": channel,
+            "key": item.key,
+            "chat": item.chat,
+            "state": "pending",
+            "payload": item.payload,
+            "received_at": now,
+        }
+        for channel, items in batches
+        for item in items
+    ]
+    statement = (
+        dialect_insert(session, INBOUND)
+        .on_conflict_do_nothing(index_elements=["channel", "key"])
+        .returning(INBOUND.c.channel, INBOUND.c.key)
+    )
+    new = {(row.channel, row.key) for row in await session.execute(statement, rows)}
+    results: list[set[str]] = []
+    for channel, items in batches:
+        mine: set[str] = set()
+        for item in items:
+            if (channel, item.key) in new:
+                # The same key twice in one transaction (two deliveries at once): first wins.
+                new.discard((channel, item.key))
+                mine.add(item.key)
+        results.append(mine)
+    return results
+
+
+async def _claim(session: AsyncSession, items: Sequence[tuple[str, str]]) -> list[bool]:
+    keys: defaultdict[str, list[str]] = defaultdict(list)
+    for channel, key in items:
+        keys[channel].append(key)
+    claimed: set[tuple[str, str]] = set()
+    for channel, wanted in keys.items():
+        result = await session.execute(
+            update(INBOUND)
+            .where(
+                INBOUND.c.channel == channel,
+                INBOUND.c.key.in_(wanted),
+                INBOUND.c.state == "pending",
+            )
+            .values(state="answering")
+            .returning(INBOUND.c.key)
+        )
+        claimed.update((channel, key) for (key,) in result)
+    results = []
+    for item in items:
+        results.append(item in claimed)
+        claimed.discard(item)
+    return results
+
+
+async def _finish(session: AsyncSession, items: Sequence[tuple[str, str, str]]) -> list[None]:
+    statement = (
+        update(INBOUND)
+        .where(
+            INBOUND.c.channel == bindparam("b_channel"),
+            INBOUND.c.key == bindparam("b_key"),
+            # Not IN (…): an expanding parameter cannot be used with executemany.
+            or_(*(INBOUND.c.state == state for state in _OPEN)),
+        )
+        .values(state=bindparam("b_state"), payload=null(), finished_at=utcnow())
+    )
+    params = [{"b_channel": c, "b_key": k, "b_state": s} for c, k, s in items]
+    await session.execute(statement, params)
+    return [None] * len(items)
+
+
+async def _ping(session: AsyncSession, items: Sequence[None]) -> list[None]:
+    await session.execute(text("SELECT 1"))
+    return [None] * len(items)
