@@ -110,8 +110,10 @@ def test_eval_command_prints_figures_and_sweep(
     code = main(["eval", str(rows), "--kb", str(kb_dir / "faq"), "--failures", "2"])
     out = capsys.readouterr().out
     assert code == 0
-    for needle in ("top-1 accuracy", "helped", "out-of-scope rejection", "confidently wrong"):
+    for needle in ("top-1", "answered right", "helped", "did-you-mean", "confidently wrong"):
         assert needle in out
+    assert "previous" in out and "BM25" in out  # the baselines' columns
+    assert "reliability" in out
     assert "threshold sweep" in out and "← current" in out
     assert "polite" in out  # per style
     assert "first 2 failures" in out
