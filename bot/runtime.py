@@ -6,12 +6,13 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.config import Settings
 from bot.core.assistant import Assistant, Ports
+from bot.core.concepts import Concepts
 from bot.core.jsonl import load_jsonl
 from bot.core.knowledge import KnowledgeBase, ProvinceProfile, load_knowledge_dir, load_province
 from bot.core.live import LiveKnowledge, Snapshot, build_snapshot
@@ -33,6 +34,9 @@ def load_profile(settings: Settings) -> ProvinceProfile:
 def load_normalizer(settings: Settings) -> Normalizer:
     lexicon_file = settings.knowledge_dir / "lexicon.yaml"
     lexicon = Lexicon.load(lexicon_file) if lexicon_file.exists() else Lexicon.empty()
+    concepts_file = settings.knowledge_dir / "concepts.yaml"
+    if concepts_file.exists():
+        lexicon = replace(lexicon, concepts=Concepts.load(concepts_file))
     return Normalizer(lexicon, max_chars=settings.max_input_chars)
 
 

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from bot.core.match import Matcher, Thresholds, decide
-from bot.core.match_index import EntryScore
 from bot.core.messages import Candidate
 
 OOS = "oos"  # category and style label of out-of-scope rows
@@ -250,19 +249,17 @@ def sweep(
     margin: float | None = None,
 ) -> list[SweepPoint]:
     """Tallies for every (answer, suggest) pair; scores are computed once per row."""
-    scored: list[tuple[EvalRow, str, list[EntryScore]]] = []
-    for row in rows:
-        key, scores = matcher.scores(row.text)
-        scored.append((row, key, scores))
+    analysed = [(row, matcher.analyse(row.text)) for row in rows]
     margin = matcher.thresholds.margin if margin is None else margin
+    also = matcher.thresholds.also
     points: list[SweepPoint] = []
     for answer in answers:
         for suggest in suggests:
             if suggest > answer:
                 continue
-            thresholds = Thresholds(answer, suggest, margin)
+            thresholds = Thresholds(answer, suggest, margin, also)
             tally = Tally()
-            for row, key, scores in scored:
-                tally.add(row, decide(key, scores, matcher.entry_ids, thresholds))
+            for row, analysis in analysed:
+                tally.add(row, decide(analysis, matcher.entry_ids, thresholds))
             points.append(SweepPoint(thresholds, tally))
     return points

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from bot.core.calibration import Calibration
+from bot.core.concepts import Concepts, ConceptTable
 from bot.core.knowledge import FaqEntry, KnowledgeBase
 from bot.core.lexicon import Lexicon
 from bot.core.match_index import EntryScore, MatchIndex
@@ -19,6 +21,7 @@ from bot.core.messages import Candidate
 from bot.core.normalize import Normalizer, accent_token, canonical_token
 from bot.core.scoring import Scoring
 from bot.core.tones import fold
+from bot.core.understanding import Analysis, analyse
 
 
 class ThresholdSettings(Protocol):
@@ -27,20 +30,22 @@ class ThresholdSettings(Protocol):
     match_answer_threshold: float
     match_suggest_threshold: float
     match_margin: float
+    match_also_threshold: float
 
 
 Status = Literal["answered", "ambiguous", "no_match"]
-MIN_CHOICE = 0.02  # a "did you mean" choice less likely than this is noise
+MIN_CHOICE = 0.05  # a "did you mean" choice less likely than this is noise
 _WORD_RE = re.compile(r"[^\W_]+")
 
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
-    """Policy cut-offs on the 0..1 confidence."""
+    """Policy cut-offs on the calibrated 0..1 confidence."""
 
     answer: float  # answer when the best entry is at least this likely right ...
     suggest: float  # ... else offer choices when the candidates together reach this
     margin: float  # answering also needs the runner-up to trail by at least this
+    also: float = 0.5  # a letter's second question is offered when this likely
 
     @classmethod
     def from_settings(cls, settings: ThresholdSettings) -> Thresholds:
@@ -48,6 +53,7 @@ class Thresholds:
             answer=settings.match_answer_threshold,
             suggest=settings.match_suggest_threshold,
             margin=settings.match_margin,
+            also=settings.match_also_threshold,
         )
 
 
@@ -57,6 +63,8 @@ class MatchResult:
     candidates: tuple[Candidate, ...]  # best first, distinct faq ids
     normalized: str  # the query key
     margin: float  # top-1 minus top-2 confidence (distinct entries)
+    also: tuple[Candidate, ...] = ()  # another question of the same message, to offer
+    personal_data: bool = False  # the message carried ID, phone or e-mail numbers
 
     @property
     def faq_id(self) -> str | None:
@@ -79,11 +87,13 @@ class Matcher:
         index: MatchIndex,
         normalizer: Normalizer,
         thresholds: Thresholds,
+        calibration: Calibration | None = None,
     ) -> None:
         self.entry_ids = entry_ids
         self.index = index
         self.normalizer = normalizer
         self.thresholds = thresholds
+        self.calibration = calibration or Calibration()
 
     @classmethod
     def build(
@@ -114,8 +124,16 @@ class Matcher:
         spellings: dict[str, str] = {}
         texts = [answer_tokens(entry.answer, spellings) for entry in entries]
         lexicon = normalizer.lexicon
+        table, entry_concepts = concept_table(lexicon.concepts, entries, local)
         index = MatchIndex(
-            len(entries), phrasings, lexicon.light, scoring, texts, lexicon.light_accented
+            len(entries),
+            phrasings,
+            lexicon.light,
+            scoring,
+            texts,
+            lexicon.light_accented,
+            table,
+            entry_concepts,
         )
         # Questions may glue words ("nophoso"): the index's syllable pairs pick the cut.
         for_queries = local.with_content_words((), pairs=index.pair_df)
@@ -123,54 +141,100 @@ class Matcher:
 
     def with_thresholds(self, thresholds: Thresholds) -> Matcher:
         """Same index, other policy (cheap; for threshold sweeps)."""
-        return Matcher(self.entry_ids, self.index, self.normalizer, thresholds)
+        return Matcher(self.entry_ids, self.index, self.normalizer, thresholds, self.calibration)
 
     def with_scoring(self, scoring: Scoring) -> Matcher:
         """Same index, another confidence model (for fitting and experiments)."""
         index = self.index.with_scoring(scoring)
-        return Matcher(self.entry_ids, index, self.normalizer, self.thresholds)
+        return Matcher(self.entry_ids, index, self.normalizer, self.thresholds, self.calibration)
+
+    def with_calibration(self, calibration: Calibration) -> Matcher:
+        return Matcher(self.entry_ids, self.index, self.normalizer, self.thresholds, calibration)
 
     def scores(self, text: str) -> tuple[str, list[EntryScore]]:
-        """The query key and every candidate's score (for evaluation and sweeps)."""
+        """The query key and every candidate's index score (for fitting the index)."""
         normalized = self.normalizer.normalize(text)
         return normalized.key, self.index.score(normalized)
 
+    def analyse(self, text: str) -> Analysis:
+        """Calibrated candidates for ``text`` (for the policy, evaluation and sweeps)."""
+        return analyse(text, self.index, self.normalizer, self.calibration)
+
     def match(self, text: str, limit: int = 3) -> MatchResult:
-        key, scores = self.scores(text)
-        return decide(key, scores, self.entry_ids, self.thresholds, limit)
+        return decide(self.analyse(text), self.entry_ids, self.thresholds, limit)
 
 
 def decide(
-    key: str,
-    scores: list[EntryScore],
+    analysis: Analysis,
     entry_ids: tuple[str, ...],
     thresholds: Thresholds,
     limit: int = 3,
 ) -> MatchResult:
     """The policy: answer, offer up to ``limit`` choices, or admit there is no match.
 
-    Confidences are probabilities sharing one "the question is in scope" mass (their sum), so
-    choices are worth offering when that mass reaches ``suggest``; one entry is answered only
-    when it alone is likely right, clearly ahead of the runner-up, and does not ignore a word
-    of the question that names a thing.
+    One entry is answered when it alone is likely right, clearly ahead of the runner-up, and
+    a short question names no thing the entry never mentions; choices are offered when the
+    candidates together are likely to hold the right one; otherwise the honest fallback. A
+    letter whose other question sentence clearly asks about another entry gets that entry
+    offered beside the answer.
     """
     limit = max(1, limit)
-    if not scores:
-        return MatchResult("no_match", (), key, 0.0)
-    best = scores[0]
-    runner_up = scores[1].confidence if len(scores) > 1 else 0.0
+    key = analysis.key
+    personal = analysis.reading.personal_data
+    ranked = analysis.ranked
+    if not ranked:
+        return MatchResult("no_match", (), key, 0.0, personal_data=personal)
+    best = ranked[0]
+    runner_up = ranked[1].confidence if len(ranked) > 1 else 0.0
     margin = round(best.confidence - runner_up, 4)
-    top = [Candidate(entry_ids[s.entry], round(s.confidence, 4)) for s in scores[:limit]]
-    if sum(s.confidence for s in scores) < thresholds.suggest:
-        return MatchResult("no_match", tuple(top), key, margin)
+    top = tuple(Candidate(entry_ids[r.entry], round(r.confidence, 4)) for r in ranked[:limit])
+    if sum(r.confidence for r in ranked[:limit]) < thresholds.suggest:
+        return MatchResult("no_match", top, key, margin, personal_data=personal)
     if (
         best.confidence >= thresholds.answer
         and margin >= thresholds.margin
-        and not best.missing_rare
+        and not best.key_missing
     ):
-        return MatchResult("answered", tuple(top), key, margin)
+        also = _also_asked(analysis, entry_ids, thresholds)
+        return MatchResult("answered", top, key, margin, also, personal)
     offered = tuple(c for c in top if c.confidence >= MIN_CHOICE)
-    return MatchResult("ambiguous", offered or tuple(top[:1]), key, margin)
+    return MatchResult("ambiguous", offered or top[:1], key, margin, personal_data=personal)
+
+
+def _also_asked(
+    analysis: Analysis, entry_ids: tuple[str, ...], thresholds: Thresholds
+) -> tuple[Candidate, ...]:
+    """Another entry a question sentence of the message ranks first, if it is likely."""
+    answered = analysis.ranked[0].entry
+    for ranked in analysis.ranked[1:]:
+        if (
+            ranked.view > 0
+            and analysis.view_tops[ranked.view] == ranked.entry
+            and ranked.entry != answered
+            and ranked.confidence >= thresholds.also
+        ):
+            return (Candidate(entry_ids[ranked.entry], round(ranked.confidence, 4)),)
+    return ()
+
+
+def concept_table(
+    concepts: Concepts, entries: Sequence[FaqEntry], normalizer: Normalizer
+) -> tuple[ConceptTable, list[tuple[str, ...]]]:
+    """Concept phrases in key spelling, and per entry the concept tokens it answers."""
+    present = {entry.id for entry in entries}
+    phrases: dict[tuple[str, ...], str] = {}
+    linked: set[str] = set()
+    for concept in concepts.concepts:
+        if any(e in present for e in concept.entries):
+            linked.add(concept.token)
+        for phrase in concept.phrases:
+            tokens = normalizer.normalize(" ".join(phrase)).tokens
+            if tokens:
+                phrases.setdefault(tokens, concept.token)
+    per_entry = [
+        tuple(t for t in concepts.entry_tokens(entry.id) if t in linked) for entry in entries
+    ]
+    return ConceptTable(phrases, linked), per_entry
 
 
 def content_words(entries: Iterable[FaqEntry], lexicon: Lexicon) -> set[str]:

@@ -19,6 +19,8 @@ from itertools import pairwise
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
+from bot.core.concepts import PREFIX as CONCEPT_PREFIX
+from bot.core.concepts import ConceptTable
 from bot.core.features import LOG_MASS, phrasing_features
 from bot.core.normalize import Normalized, accent_token, canonical_token, key_token
 from bot.core.scoring import Query, QueryTerm, Scoring, sigmoid
@@ -46,13 +48,17 @@ class MatchIndex:
         scoring: Scoring | None = None,
         texts: Sequence[Iterable[str]] = (),
         light_accented: Iterable[str] = (),
+        concepts: ConceptTable | None = None,
+        entry_concepts: Sequence[Iterable[str]] = (),
     ) -> None:
         """Index ``phrasings`` as (entry number, normalized text).
 
         ``texts`` holds, per entry, the accented tokens of the rest of its text (the answer):
         they never match a query but tell everyday words from words that name a thing.
+        ``entry_concepts`` holds, per entry, the concept tokens it answers (see concepts.py).
         """
         self.scoring = scoring or Scoring()
+        self.concepts = concepts or ConceptTable({}, set())
         self.n_entries = n = max(n_entries, 1)
         self.light = light
         self.light_accented = frozenset(accent_token(canonical_token(w)) for w in light_accented)
@@ -86,6 +92,8 @@ class MatchIndex:
             entry_pairs[entry].update(pairs)
             if accents is not None:
                 entry_accents[entry].update(accents)
+        for entry, concept_tokens in enumerate(entry_concepts[:n_entries]):
+            entry_words[entry].update(concept_tokens)
         # Retrieval walks word postings only; pairs just need their entry frequency.
         postings: dict[str, list[int]] = defaultdict(list)
         pair_df: Counter[str] = Counter()
@@ -122,8 +130,9 @@ class MatchIndex:
         for bags in (self.entry_tokens, self.answer_tokens):
             for bag in bags:
                 self.text_df.update(bag)
-        self.vocab = sorted(self.postings)
+        self.vocab = sorted(t for t in self.postings if not t.startswith(CONCEPT_PREFIX))
         self._corrections: dict[str, str | None] = {}
+        self._neighbours: dict[str, tuple[str, ...]] = {}
         self._tune()
 
     def _tune(self) -> None:
@@ -151,12 +160,17 @@ class MatchIndex:
         seen: set[str] = set()
         terms: list[QueryTerm] = []
         sequence: list[str] = []
-        for token in normalized.tokens:
+        tokens = normalized.tokens
+        concepts, explained = self.concepts.find(tokens) if self.concepts else ([], set())
+        for position, token in enumerate(tokens):
             sequence.append(token)
             if token in seen:
                 continue
             seen.add(token)
-            if token in self.idf:
+            if position in explained and token not in self.idf:
+                # Part of a situation phrase ("mới đẻ"): the concept carries its meaning.
+                terms.append(QueryTerm(token, scoring.light_weight, False))
+            elif token in self.idf:
                 weight = self.idf[token]
                 accented = accents.get(token, "") if accents is not None else ""
                 if self._is_light(token, accented):
@@ -165,6 +179,10 @@ class MatchIndex:
                 elif accented in self.accent_idf:
                     weight = max(weight, self.accent_idf[accented])
                     terms.append(QueryTerm(token, weight, self._names_thing(token, accented)))
+                elif accented and not accented.isascii() and self._in_known_pair(tokens, position):
+                    # A wrong tone mark on a word the knowledge base uses in this very pair
+                    # ("giơ mở cửa", "số điên thoại") is that word, not a new one.
+                    terms.append(QueryTerm(token, weight, self._names_thing(token)))
                 elif accented and not accented.isascii():
                     # Typed with diacritics the knowledge base never uses: "đèn" is not
                     # "đến", "tăng" is not "tầng". Likely another topic (or a typo).
@@ -179,6 +197,14 @@ class MatchIndex:
                 # Only the answers use it: in-domain, but no phrasing can cover it.
                 weight = _idf(self.n_entries, self.text_df[token])
                 terms.append(QueryTerm(token, weight, self._names_thing(token), True))
+            elif (corrected := self._correct_in_pair(tokens, position)) is not None:
+                # "tài khoảng": one letter from a word the index uses right after "tài".
+                if corrected in seen:
+                    continue
+                seen.add(corrected)
+                sequence[-1] = corrected
+                weight = self.idf[corrected] * scoring.corrected_discount
+                terms.append(QueryTerm(corrected, weight, self._names_thing(corrected)))
             elif is_valid_syllable(token):
                 # A real word the knowledge base never uses: in a short question it is
                 # likely what the question is about (out of scope); in a story, a detail.
@@ -192,6 +218,13 @@ class MatchIndex:
                 sequence[-1] = corrected
                 weight = self.idf[corrected] * scoring.corrected_discount
                 terms.append(QueryTerm(corrected, weight, self._names_thing(corrected)))
+        for concept in concepts:
+            if concept in self.idf:
+                weight = max(self.idf[concept], scoring.concept_weight)
+                terms.append(QueryTerm(concept, weight, True))
+            else:
+                # A matter no entry answers: what the question is about, and missing.
+                terms.append(QueryTerm(concept, self.max_idf, True, True))
         return Query.build(terms, sequence, accents, self._pair_idf)
 
     def _pair_idf(self, pair: str) -> float:
@@ -212,6 +245,43 @@ class MatchIndex:
     def _names_thing(self, token: str, accented: str = "") -> bool:
         """Few entries' texts use it, so it names a thing (hộ chiếu, xe máy), not a verb."""
         return not self._is_light(token, accented) and self.text_df.get(token, 0) <= self.rare_df
+
+    def _in_known_pair(self, tokens: Sequence[str], position: int) -> bool:
+        token = tokens[position]
+        pair_df = self.pair_df
+        return (position > 0 and f"{tokens[position - 1]}_{token}" in pair_df) or (
+            position + 1 < len(tokens) and f"{token}_{tokens[position + 1]}" in pair_df
+        )
+
+    def _correct_in_pair(self, tokens: Sequence[str], position: int) -> str | None:
+        """An index word one edit away that forms a known pair with a neighbour, or None.
+
+        Alone, a one-letter change is a guess (khoảng is a word too); next to the word the
+        knowledge base always writes before or after it, it is the typo it looks like.
+        """
+        token = tokens[position]
+        if len(token) < 3 or any(c.isdigit() for c in token):
+            return None
+        before = tokens[position - 1] if position > 0 else None
+        after = tokens[position + 1] if position + 1 < len(tokens) else None
+        for candidate in self._near_words(token):
+            if (before is not None and f"{before}_{candidate}" in self.pair_df) or (
+                after is not None and f"{candidate}_{after}" in self.pair_df
+            ):
+                return candidate
+        return None
+
+    def _near_words(self, token: str) -> tuple[str, ...]:
+        found = self._neighbours.get(token)
+        if found is None:
+            matches = process.extract(
+                token, self.vocab, scorer=OSA.distance, score_cutoff=1, limit=8
+            )
+            found = tuple(word for word, _, _ in sorted(matches, key=lambda m: (m[1], m[0])))
+            if len(self._neighbours) > 50_000:
+                self._neighbours.clear()
+            self._neighbours[token] = found
+        return found
 
     def correct(self, token: str) -> str | None:
         """Closest index word within one edit (two for long words), or None."""
@@ -238,7 +308,10 @@ class MatchIndex:
         the best linear score and the query's own features, the second a softmax of the
         linear scores over the candidates, so near-twins share the probability.
         """
-        query = self.query(normalized)
+        return self.score_query(self.query(normalized))
+
+    def score_query(self, query: Query) -> list[EntryScore]:
+        """:meth:`score` for a query already built."""
         if query.total <= 0:
             return []
         scoring = self.scoring
@@ -327,6 +400,14 @@ class MatchIndex:
             if z > best_z:
                 best_z, best_index = z, index
         return best_z, best_index
+
+    def named_share(self, query: Query, phrasing: int) -> float:
+        """Share of a phrasing's idf mass the query names: a long story keeps it high."""
+        mass = self.mass[phrasing]
+        if phrasing < 0 or not mass:
+            return 0.0
+        common = query.token_set.intersection(self.token_sets[phrasing])
+        return min(1.0, sum(map(self.idf.__getitem__, common)) / mass)
 
     def disagreement(self, query: Query, index: int, common: Iterable[str]) -> float:
         """Weight of shared words whose diacritics differ ("sổ đỏ" is not "số đo")."""

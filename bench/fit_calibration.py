@@ -1,0 +1,62 @@
+"""Fit the calibration (bot/core/calibration.py) on the tune split; print weights and a sweep.
+
+Logistic regression of "this candidate is the expected entry" on calibration.FEATURES, over
+the top three candidates of every row (out-of-scope rows give only negatives). Fit on
+``tests/data/eval/tune.jsonl`` only: the test split is for reporting.
+
+    .venv/bin/python bench/fit_calibration.py [tests/data/eval/tune.jsonl]
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from fit_scoring import fit_logistic  # noqa: E402
+
+from bot.config import Settings  # noqa: E402
+from bot.core.calibration import FEATURES, Calibration  # noqa: E402
+from bot.core.evaluation import read_rows, sweep  # noqa: E402
+from bot.runtime import build_matcher_from_dir  # noqa: E402
+
+TOP = 3
+
+
+def main() -> int:
+    path = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "tests/data/eval/tune.jsonl"
+    settings = Settings()
+    matcher = build_matcher_from_dir(settings.knowledge_dir / "faq", settings)
+    known = set(matcher.entry_ids)
+    rows = [r for r in read_rows(path) if r.expect is None or r.expect in known]
+    xs: list[tuple[float, ...]] = []
+    ys: list[int] = []
+    for row in rows:
+        for ranked in matcher.analyse(row.text).ranked[:TOP]:
+            xs.append(ranked.features)
+            ys.append(int(matcher.entry_ids[ranked.entry] == row.expect))
+    bias, *weights = fit_logistic(xs, ys)
+    calibration = Calibration(tuple(round(w, 3) for w in weights), round(bias, 3))
+    print(dict(zip(FEATURES, calibration.weights, strict=True)), "bias", calibration.bias)
+    print(calibration)
+    fitted = matcher.with_calibration(calibration)
+    print(
+        f"\n{'answer':>6} {'suggest':>7} {'answered':>8} {'helped':>6} {'wrong in':>8} "
+        f"{'oos dym':>7} {'oos wrong':>9}"
+    )
+    answers = (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9)
+    for point in sweep(fitted, rows, answers, (0.2, 0.3, 0.4, 0.5, 0.6)):
+        t = point.tally
+        print(
+            f"{point.thresholds.answer:>6.2f} {point.thresholds.suggest:>7.2f} "
+            f"{t.answered_rate:>8.1%} {t.helped_rate:>6.1%} {t.wrong_in_scope_rate:>8.1%} "
+            f"{t.suggested_rate:>7.1%} {t.wrong_out_of_scope_rate:>9.1%}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,209 @@
+"""Situations that name a topic without its words: "con mới đẻ" is about the birth entries.
+
+Staff own the data (knowledge/concepts.yaml): each concept lists the phrases citizens use and
+the entries that answer it. An empty ``entries`` list marks a matter no entry covers (tax
+disputes, divorce): a question about it must not be answered with a neighbour that shares a
+word. The index adds a concept's token to its entries and to a query that uses a phrase, so
+retrieval and scoring see the situation like any other word.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from bot.core.knowledge import KnowledgeError, KnowledgeIssue
+
+Phrase = tuple[str, ...]
+_TOKEN_RE = re.compile(r"[^\W_]+")
+
+
+def phrase_tokens(text: str) -> Phrase:
+    """Split the way the normalizer splits citizen text (NFC, lowercase)."""
+    return tuple(_TOKEN_RE.findall(unicodedata.normalize("NFC", text).lower()))
+
+
+PREFIX = "~"  # concept tokens start with a character no citizen text token can contain
+_ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+_ENTRY_RE = re.compile(r"^[a-z0-9_]+\.[a-z0-9_]+$")
+
+
+@dataclass(frozen=True, slots=True)
+class Concept:
+    id: str
+    entries: tuple[str, ...]  # ids of the entries that answer it; empty: nothing does
+    phrases: tuple[Phrase, ...]
+    line: int | None = None
+
+    @property
+    def token(self) -> str:
+        return PREFIX + self.id
+
+
+@dataclass(frozen=True)
+class Concepts:
+    concepts: tuple[Concept, ...] = ()
+    source: str = "<empty>"
+    by_id: Mapping[str, Concept] = field(default_factory=dict)
+
+    @classmethod
+    def empty(cls) -> Concepts:
+        return cls()
+
+    @classmethod
+    def build(cls, concepts: Sequence[Concept], source: str = "<built>") -> Concepts:
+        return cls(tuple(concepts), source, {c.id: c for c in concepts})
+
+    @classmethod
+    def load(cls, path: Path) -> Concepts:
+        """Read and check concepts YAML; problems raise KnowledgeError naming file and line."""
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise KnowledgeError(
+                [KnowledgeIssue(str(path), None, None, None, f"cannot read: {exc}")]
+            ) from exc
+        try:
+            root = yaml.compose(text, Loader=yaml.SafeLoader)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = mark.line + 1 if mark is not None else None
+            raise KnowledgeError(
+                [KnowledgeIssue(str(path), line, None, None, f"invalid YAML: {exc}")]
+            ) from exc
+        return _Reader(str(path)).read(root)
+
+    def entry_tokens(self, entry_id: str) -> tuple[str, ...]:
+        """Concept tokens an entry answers."""
+        return tuple(c.token for c in self.concepts if entry_id in c.entries)
+
+    def unknown_entries(self, entry_ids: set[str]) -> list[KnowledgeIssue]:
+        """Entries named by a concept that the knowledge base lacks (for ``kb check``)."""
+        return [
+            KnowledgeIssue(self.source, c.line, None, c.id, f"unknown entry {entry!r}")
+            for c in self.concepts
+            for entry in c.entries
+            if entry not in entry_ids
+        ]
+
+
+class _Reader:
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.issues: list[KnowledgeIssue] = []
+
+    def issue(self, node: yaml.Node, concept: str | None, message: str) -> None:
+        self.issues.append(
+            KnowledgeIssue(self.source, node.start_mark.line + 1, None, concept, message)
+        )
+
+    def read(self, root: yaml.Node | None) -> Concepts:
+        concepts: list[Concept] = []
+        body = self.section(root)
+        owner: dict[Phrase, str] = {}
+        for key_node, value_node in body:
+            concept = self.concept(key_node, value_node)
+            if concept is None:
+                continue
+            for phrase in concept.phrases:
+                if owner.setdefault(phrase, concept.id) != concept.id:
+                    self.issue(
+                        value_node,
+                        concept.id,
+                        f"phrase {' '.join(phrase)!r} already belongs to {owner[phrase]!r}",
+                    )
+            concepts.append(concept)
+        if self.issues:
+            raise KnowledgeError(self.issues)
+        return Concepts.build(concepts, self.source)
+
+    def section(self, root: yaml.Node | None) -> list[tuple[yaml.Node, yaml.Node]]:
+        if root is None:
+            return []
+        if not isinstance(root, yaml.MappingNode):
+            self.issue(root, None, "expected a mapping with a 'concepts' section")
+            return []
+        pairs: list[tuple[yaml.Node, yaml.Node]] = []
+        for key_node, value_node in root.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.value != "concepts":
+                self.issue(key_node, None, f"unknown section {getattr(key_node, 'value', '')!r}")
+            elif not isinstance(value_node, yaml.MappingNode):
+                self.issue(value_node, None, "expected a mapping of concept ids")
+            else:
+                pairs.extend(value_node.value)
+        return pairs
+
+    def concept(self, key_node: yaml.Node, node: yaml.Node) -> Concept | None:
+        name = key_node.value if isinstance(key_node, yaml.ScalarNode) else ""
+        if not _ID_RE.match(str(name)):
+            self.issue(key_node, None, f"concept id {name!r}: lowercase ASCII, digits and _")
+            return None
+        if not isinstance(node, yaml.MappingNode):
+            self.issue(node, name, "expected 'entries' and 'phrases'")
+            return None
+        fields = {k.value: v for k, v in node.value if isinstance(k, yaml.ScalarNode)}
+        for unknown in set(fields) - {"entries", "phrases"}:
+            self.issue(node, name, f"unknown field {unknown!r}")
+        entries = tuple(text for text, _ in self.scalars(fields.get("entries"), name))
+        for entry in entries:
+            if not _ENTRY_RE.match(entry):
+                self.issue(node, name, f"{entry!r} is not an entry id")
+        phrases: list[Phrase] = []
+        for text, item in self.scalars(fields.get("phrases"), name):
+            tokens = phrase_tokens(text)
+            if not tokens:
+                self.issue(item, name, f"{text!r} has no letters or digits")
+            else:
+                phrases.append(tokens)
+        if not phrases:
+            self.issue(node, name, "a concept needs at least one phrase")
+        return Concept(name, entries, tuple(dict.fromkeys(phrases)), key_node.start_mark.line + 1)
+
+    def scalars(self, node: yaml.Node | None, name: str) -> Iterator[tuple[str, yaml.Node]]:
+        if node is None:
+            return
+        if not isinstance(node, yaml.SequenceNode):
+            self.issue(node, name, "expected a list")
+            return
+        for item in node.value:
+            if not isinstance(item, yaml.ScalarNode) or not str(item.value).strip():
+                self.issue(item, name, "expected a non-empty word or phrase")
+                continue
+            yield str(item.value).strip(), item
+
+
+class ConceptTable:
+    """Concept phrases in the index's key spelling, found in a query's tokens."""
+
+    def __init__(self, phrases: Mapping[tuple[str, ...], str], linked: set[str]) -> None:
+        """``phrases``: key tokens → concept token; ``linked``: tokens some entry answers."""
+        self.linked = frozenset(linked)
+        self._first: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        for tokens, concept in phrases.items():
+            if tokens:
+                self._first.setdefault(tokens[0], []).append((tokens, concept))
+        for options in self._first.values():
+            options.sort(key=lambda option: -len(option[0]))
+
+    def __bool__(self) -> bool:
+        return bool(self._first)
+
+    def find(self, tokens: Sequence[str]) -> tuple[list[str], set[int]]:
+        """Concept tokens used in ``tokens`` (in order, once each) and the positions they span."""
+        found: dict[str, None] = {}
+        covered: set[int] = set()
+        first = self._first
+        size = len(tokens)
+        for start, token in enumerate(tokens):
+            for phrase, concept in first.get(token, ()):
+                end = start + len(phrase)
+                if end <= size and tuple(tokens[start:end]) == phrase:
+                    found[concept] = None
+                    covered.update(range(start, end))
+                    break
+        return list(found), covered

@@ -1,0 +1,127 @@
+"""From a message to calibrated candidates: views of the message, scored and combined.
+
+A short question is one view. A letter gives several: its content without courtesy and
+personal data, and each question sentence on its own (the topic buried in sentence three
+wins there). Every entry keeps its best view; the calibration (calibration.py) turns the
+signals of that view into P(the entry is what was asked).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.core.calibration import Calibration, length_feature, logit
+from bot.core.letters import Reading, read_message
+from bot.core.match_index import EntryScore, MatchIndex
+from bot.core.normalize import Normalizer
+from bot.core.scoring import Query
+
+MAX_RANKED = 8  # candidates kept per message after combining the views
+
+
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    """One candidate entry with its calibrated confidence."""
+
+    entry: int
+    confidence: float
+    raw: float  # the index's own confidence in the best view
+    view: int  # which view ranked it best (0: the whole message)
+    features: tuple[float, ...]
+    key_missing: bool  # a short question names a thing the entry never mentions
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """Everything the policy decides from."""
+
+    key: str  # the normalized whole message (for logs)
+    ranked: tuple[Ranked, ...]  # best first
+    reading: Reading
+    view_tops: tuple[int | None, ...]  # per view, the entry it ranks first
+
+
+@dataclass(frozen=True, slots=True)
+class _View:
+    query: Query
+    scores: list[EntryScore]
+    words: int
+
+
+def analyse(
+    text: str, index: MatchIndex, normalizer: Normalizer, calibration: Calibration
+) -> Analysis:
+    reading = read_message(text)
+    texts = [reading.text]
+    if reading.is_letter:
+        texts += [reading.sentences[i] for i in reading.questions]
+    views: list[_View] = []
+    key = ""
+    for number, view_text in enumerate(texts):
+        normalized = normalizer.normalize(view_text)
+        if number == 0:
+            key = normalized.key
+        query = index.query(normalized)
+        scores = index.score_query(query)
+        views.append(_View(query, scores, len(normalized.tokens)))
+    view_tops = tuple(v.scores[0].entry if v.scores else None for v in views)
+    best: dict[int, tuple[EntryScore, int]] = {}
+    for number, view in enumerate(views):
+        for score in view.scores:
+            held = best.get(score.entry)
+            if held is None or score.confidence > held[0].confidence:
+                best[score.entry] = (score, number)
+    ordered = sorted(best.values(), key=lambda item: -item[0].confidence)[:MAX_RANKED]
+    if not ordered:
+        return Analysis(key, (), reading, view_tops)
+    words = views[0].words
+    ranked: list[Ranked] = []
+    for position, (score, number) in enumerate(ordered):
+        other = ordered[1][0].confidence if position == 0 and len(ordered) > 1 else 0.0
+        if position > 0:
+            other = ordered[0][0].confidence
+        view = views[number]
+        features = _features(index, view, score, other, words, view_tops)
+        key_missing = bool(score.missing_rare) and view.words <= index.scoring.short_query
+        ranked.append(
+            Ranked(
+                score.entry,
+                calibration.confidence(features),
+                score.confidence,
+                number,
+                features,
+                key_missing,
+            )
+        )
+    ranked.sort(key=lambda r: -r.confidence)
+    return Analysis(key, tuple(ranked), reading, view_tops)
+
+
+def _features(
+    index: MatchIndex,
+    view: _View,
+    score: EntryScore,
+    other: float,
+    words: int,
+    view_tops: tuple[int | None, ...],
+) -> tuple[float, ...]:
+    query = view.query
+    rare_missing = (
+        sum(query.weights[t] for t in score.missing_rare) / query.rare_total
+        if query.rare_total
+        else 0.0
+    )
+    concepts = [t for t in query.terms if t.token.startswith("~")]
+    supported = any(index.mentions(query, score.entry, t.token) for t in concepts if not t.unknown)
+    uncovered = any(t.unknown for t in concepts)
+    agreement = sum(top == score.entry for top in view_tops) / len(view_tops)
+    return (
+        logit(score.confidence),
+        score.confidence - other,
+        index.named_share(query, score.phrasing),
+        rare_missing,
+        float(supported),
+        float(uncovered),
+        length_feature(words),
+        agreement,
+    )
