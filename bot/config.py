@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     match_also_threshold: float = 0.50  # a letter's second question offered as a choice
     max_input_chars: int = 1000  # longer input is cut for matching
     max_message_chars: int = 4000  # longer messages get a polite "please shorten"
+    # An answer not re-checked for this many days tells citizens where to check it, and
+    # `python -m bot kb review` lists it for staff.
+    knowledge_stale_days: int = Field(default=180, ge=1)
 
     # --- storage
     database_url: str = "sqlite:///data/assistant.db"

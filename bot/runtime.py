@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from bot.config import Settings
 from bot.core.assistant import Assistant, Ports
 from bot.core.concepts import Concepts
+from bot.core.freshness import Clock
 from bot.core.jsonl import load_jsonl
 from bot.core.knowledge import KnowledgeBase, ProvinceProfile, load_knowledge_dir, load_province
 from bot.core.live import LiveKnowledge, Snapshot, build_snapshot
@@ -29,6 +32,12 @@ log = logging.getLogger(__name__)
 
 def load_profile(settings: Settings) -> ProvinceProfile:
     return load_province(settings.province_file)
+
+
+def local_today(settings: Settings) -> Clock:
+    """Today's date where the citizens are (review dates are local dates)."""
+    zone = ZoneInfo(settings.timezone)
+    return lambda: dt.datetime.now(zone).date()
 
 
 def load_normalizer(settings: Settings) -> Normalizer:
@@ -108,7 +117,12 @@ def make_runtime(
     normalizer = load_normalizer(settings)
     thresholds = Thresholds.from_settings(settings)
     live = LiveKnowledge(build_snapshot(kb, normalizer, thresholds, version))
-    responder = Responder(live, profile, ResponderSettings(settings.max_message_chars))
+    responder = Responder(
+        live,
+        profile,
+        ResponderSettings(settings.max_message_chars, settings.knowledge_stale_days),
+        today=local_today(settings),
+    )
     return Runtime(
         settings=settings,
         profile=profile,

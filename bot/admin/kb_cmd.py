@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.admin import kb_edit
+from bot.admin import kb_edit, kb_review
 from bot.admin.common import run_async, settings_from
 from bot.admin.kb_files import (
     FORMATS,
@@ -59,6 +59,7 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=cmd_template)
 
     kb_edit.register(sub)
+    kb_review.register(sub)
 
 
 # ---------------------------------------------------------------- validate

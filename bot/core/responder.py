@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, replace
 
 from bot.core import texts
+from bot.core.freshness import DEFAULT_STALE_DAYS, Clock, is_outdated
 from bot.core.knowledge import FaqEntry, ProvinceProfile, fill_placeholders
 from bot.core.live import LiveKnowledge, Snapshot
 from bot.core.messages import (
@@ -27,6 +29,8 @@ CORE_COMMANDS = frozenset({"start", "help", "menu", "lienhe"})
 @dataclass(frozen=True, slots=True)
 class ResponderSettings:
     max_message_chars: int = 4000
+    # An answer reviewed longer ago than this tells the citizen where to check it.
+    stale_after_days: int = DEFAULT_STALE_DAYS
 
 
 def command_name(text: str) -> str | None:
@@ -46,10 +50,13 @@ class Responder:
         live: LiveKnowledge,
         profile: ProvinceProfile,
         settings: ResponderSettings | None = None,
+        *,
+        today: Clock = dt.date.today,
     ) -> None:
         self.live = live
         self.profile = profile
         self.settings = settings or ResponderSettings()
+        self.today = today
 
     # ------------------------------------------------------------------ public
 
@@ -88,26 +95,41 @@ class Responder:
     def menu(self, snapshot: Snapshot, text: str = texts.MENU) -> Reply:
         return Reply(self.format(text), Outcome.MENU, choices=self.category_choices(snapshot))
 
-    def entry_text(self, entry: FaqEntry) -> str:
-        parts = [entry.question, fill_placeholders(entry.answer, self.profile)]
-        # Where a profile's portal is the national one, "{portal_url}" would repeat a link under
-        # a province's title: each address is shown once, under its first title.
-        links: list[str] = []
-        shown: set[str] = set()
+    def entry_links(self, entry: FaqEntry) -> list[tuple[str, str]]:
+        """(title, address) of each link with placeholders filled, each address once.
+
+        Where a profile's portal is the national one, "{portal_url}" resolves to an address that
+        another link names literally: it is shown once, where it first appears, under the title
+        of the literal link (a province's title on the national address would mislead).
+        """
+        titles: dict[str, str] = {}
+        literal: set[str] = set()
         for link in entry.links:
             url = fill_placeholders(link.url, self.profile)
-            if url not in shown:
-                shown.add(url)
-                links.append(f"🔗 {link.title}: {url}")
+            if url not in titles or (url == link.url and url not in literal):
+                titles[url] = link.title
+            if url == link.url:
+                literal.add(url)
+        return [(title, url) for url, title in titles.items()]
+
+    def entry_text(self, entry: FaqEntry) -> str:
+        parts = [entry.question, fill_placeholders(entry.answer, self.profile)]
+        links = self.entry_links(entry)
         if links:
-            parts.append("\n".join(links))
+            parts.append("\n".join(f"🔗 {title}: {url}" for title, url in links))
+        footer: list[str] = []
         if entry.source:
             reviewed = (
                 texts.REVIEWED.format(date=entry.reviewed.strftime("%d/%m/%Y"))
                 if entry.reviewed
                 else ""
             )
-            parts.append(texts.ANSWER_FOOTER.format(source=entry.source, reviewed=reviewed))
+            footer.append(texts.ANSWER_FOOTER.format(source=entry.source, reviewed=reviewed))
+        if is_outdated(entry, self.today(), self.settings.stale_after_days):
+            # Never an old date without saying where the current rule is published.
+            title, url = links[0] if links else (texts.PORTAL_PLACE, self.profile.portal_url)
+            footer.append(texts.OUTDATED_NOTICE.format(place=f"{title}: {url}"))
+        parts.append("\n".join(footer))
         return "\n\n".join(part.strip() for part in parts if part.strip())
 
     def answer_entry(

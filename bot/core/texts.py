@@ -26,7 +26,7 @@ DID_YOU_MEAN_HINT = "Nếu không đúng, bạn hãy gõ lại câu hỏi cụ t
 FALLBACK = (
     "Xin lỗi, tôi chưa có câu trả lời cho câu hỏi này. Câu hỏi đã được ghi lại để cán bộ "
     "bổ sung.\n\n"
-    "Bạn có thể gọi tổng đài {hotline} để được hỗ trợ trực tiếp, hoặc chọn một chủ đề dưới đây."
+    "Bạn có thể gọi {hotline} để được hỗ trợ trực tiếp, hoặc chọn một chủ đề dưới đây."
 )
 CONTACTS = (
     "Liên hệ hỗ trợ dịch vụ công — {province_name}\n\n"
@@ -56,6 +56,9 @@ WHO_AM_I = (
 GOODBYE = "Chúc bạn một ngày tốt lành! Khi cần, bạn cứ nhắn lại cho tôi."
 ANSWER_FOOTER = "Nguồn: {source}{reviewed}"
 REVIEWED = " · cập nhật {date}"
+# Shown under an answer not re-checked within KNOWLEDGE_STALE_DAYS; {place} is "title: address".
+OUTDATED_NOTICE = "⚠️ Thông tin có thể đã thay đổi, hãy kiểm tra tại {place}"
+PORTAL_PLACE = "Cổng Dịch vụ công"
 RELATED = "Câu hỏi liên quan:"
 FEEDBACK_UP = "👍 Hữu ích"
 FEEDBACK_DOWN = "👎 Chưa đúng ý"
