@@ -30,8 +30,8 @@ FEATURES = (
 class Calibration:
     """Weights follow FEATURES; fitted by bench/fit_calibration.py on tune.jsonl."""
 
-    weights: tuple[float, ...] = (1.052, 1.843, -2.859, 1.309, 1.973, -0.614, 0.13, 0.157)
-    bias: float = -0.072
+    weights: tuple[float, ...] = (0.762, 1.779, -1.589, 0.711, 1.194, -1.658, -0.094, 0.66)
+    bias: float = -0.249
 
     def confidence(self, features: tuple[float, ...]) -> float:
         z = self.bias + sum(w * x for w, x in zip(self.weights, features, strict=True))
