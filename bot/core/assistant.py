@@ -26,7 +26,7 @@ from bot.core.ports import (
     TipSource,
     UserDirectory,
 )
-from bot.core.redact import redact
+from bot.core.redact import contains_personal_data, redact
 from bot.core.responder import Responder, command_name
 
 log = logging.getLogger(__name__)
@@ -83,6 +83,9 @@ class Assistant:
         self._awaiting_comment = _ExpiringMap()
         # After a 👎, many citizens just type what was wrong instead of tapping the button.
         self._may_comment = _ExpiringMap(ttl_seconds=600.0)
+        # Who was already asked not to send ID or phone numbers (bounded; per chat state
+        # moves to the database later).
+        self._reminded = _ExpiringMap(ttl_seconds=86_400.0)
 
     async def handle(self, message: IncomingMessage) -> Reply:
         key = (message.channel, message.user_id)
@@ -121,7 +124,15 @@ class Assistant:
             text = message.text or ""
             self._last_question.put(key, text)
             await self._log(message, reply, text)
+            reply = self._remind_personal_data(key, text, reply)
         return reply
+
+    def _remind_personal_data(self, key: tuple[str, str], text: str, reply: Reply) -> Reply:
+        """Once per conversation, ask a citizen who sent ID or phone numbers not to."""
+        if self._reminded.get(key) is not None or not contains_personal_data(text):
+            return reply
+        self._reminded.put(key, "1")
+        return replace(reply, text=f"{reply.text}\n\n{texts.PERSONAL_DATA_REMINDER}")
 
     # ------------------------------------------------------------------ internals
 

@@ -30,8 +30,8 @@ FEATURES = (
 class Calibration:
     """Weights follow FEATURES; fitted by bench/fit_calibration.py on tune.jsonl."""
 
-    weights: tuple[float, ...] = (0.762, 1.779, -1.589, 0.711, 1.194, -1.658, -0.094, 0.66)
-    bias: float = -0.249
+    weights: tuple[float, ...] = (0.72, 1.734, -1.149, 0.171, 1.402, -1.653, 0.047, 0.613)
+    bias: float = -0.4
 
     def confidence(self, features: tuple[float, ...]) -> float:
         z = self.bias + sum(w * x for w, x in zip(self.weights, features, strict=True))

@@ -14,7 +14,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from bot.core.redact import redact
+from bot.core.redact import PLACEHOLDER_RE, redact
 from bot.core.tones import fold
 
 MAX_SENTENCES = 40  # a message is read up to here: 30 questions must not cost 30 matchings
@@ -24,7 +24,6 @@ MAX_QUESTIONS = 4  # question sentences matched on their own, the clearest first
 _GLUED_RE = re.compile(r"([,;:!?.])(?=[^\W\d_])")
 _NUMBER_DOT_RE = re.compile(r"(?<=\d)[.,](?=\d)")  # dates and amounts are not sentence ends
 _SENTENCE_RE = re.compile(r"[^.!?;\n…]+[.!?;\n…]*")
-_PLACEHOLDER_RE = re.compile(r"\[(?:SĐT|SỐ GIẤY TỜ|EMAIL|MÃ HỒ SƠ)\]")
 _WORD_RE = re.compile(r"[^\W_]+")
 
 # Whole courtesy sentences and courtesy at either end of a sentence (folded spelling).
@@ -99,7 +98,8 @@ def read_message(text: str) -> Reading:
     """Cut ``text`` into content sentences and mark the questions; never raises."""
     text = unicodedata.normalize("NFC", text)
     cleaned = redact(text)
-    personal = cleaned != text
+    # Text the assistant already redacted shows its placeholders instead of the numbers.
+    personal = cleaned != text or PLACEHOLDER_RE.search(text) is not None
     cleaned = _GLUED_RE.sub(r"\1 ", _NUMBER_DOT_RE.sub("/", cleaned))
     raw = [s.strip() for s in _SENTENCE_RE.findall(cleaned)]
     truncated = len(raw) > MAX_SENTENCES
@@ -135,7 +135,7 @@ def _content(sentence: str) -> str | None:
     key = folded(" ".join(words))
     if not key or _SELF_RE.match(key):
         return None
-    kept = _PLACEHOLDER_RE.sub(" ", " ".join(words))
+    kept = PLACEHOLDER_RE.sub(" ", " ".join(words))
     kept = " ".join(kept.split()).strip(" ,.:;-")
     if len(_WORD_RE.findall(kept)) < 2:
         return None

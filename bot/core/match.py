@@ -35,6 +35,7 @@ class ThresholdSettings(Protocol):
 
 Status = Literal["answered", "ambiguous", "no_match"]
 MIN_CHOICE = 0.05  # a "did you mean" choice less likely than this is noise
+VAGUE_IN_SCOPE = 0.6  # the index's in-scope mass (all candidates) that also offers choices
 _WORD_RE = re.compile(r"[^\W_]+")
 
 
@@ -188,7 +189,11 @@ def decide(
     runner_up = ranked[1].confidence if len(ranked) > 1 else 0.0
     margin = round(best.confidence - runner_up, 4)
     top = tuple(Candidate(entry_ids[r.entry], round(r.confidence, 4)) for r in ranked[:limit])
-    if sum(r.confidence for r in ranked[:limit]) < thresholds.suggest:
+    # A vague in-scope question ("tài khoản") fits several entries: none is likely alone, yet
+    # the index is sure the question is about them; choices help there too.
+    likely = sum(r.confidence for r in ranked[:limit])
+    in_scope = sum(r.raw for r in ranked)
+    if likely < thresholds.suggest and in_scope < max(VAGUE_IN_SCOPE, thresholds.suggest):
         return MatchResult("no_match", top, key, margin, personal_data=personal)
     if (
         best.confidence >= thresholds.answer
@@ -229,8 +234,11 @@ def concept_table(
             linked.add(concept.token)
         for phrase in concept.phrases:
             tokens = normalizer.normalize(" ".join(phrase)).tokens
-            if tokens:
-                phrases.setdefault(tokens, concept.token)
+            # Fillers dropped from a phrase ("cách nhận" → "nhận") can leave an everyday word
+            # that would tag half the questions: such a phrase is skipped.
+            if tokens and not (len(tokens) < len(phrase) and len(tokens) == 1):
+                if not all(t in normalizer.lexicon.light for t in tokens):
+                    phrases.setdefault(tokens, concept.token)
     per_entry = [
         tuple(t for t in concepts.entry_tokens(entry.id) if t in linked) for entry in entries
     ]

@@ -220,8 +220,10 @@ class MatchIndex:
                 terms.append(QueryTerm(corrected, weight, self._names_thing(corrected)))
         for concept in concepts:
             if concept in self.idf:
+                # Evidence for its entries, never a reason to refuse another: phrases overlap
+                # ("làm hộ chiếu" holds "làm hộ") and a story mentions several situations.
                 weight = max(self.idf[concept], scoring.concept_weight)
-                terms.append(QueryTerm(concept, weight, True))
+                terms.append(QueryTerm(concept, weight, False))
             else:
                 # A matter no entry answers: what the question is about, and missing.
                 terms.append(QueryTerm(concept, self.max_idf, True, True))

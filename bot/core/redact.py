@@ -13,6 +13,7 @@ PHONE = "[SĐT]"
 ID_NUMBER = "[SỐ GIẤY TỜ]"
 EMAIL = "[EMAIL]"
 DOSSIER = "[MÃ HỒ SƠ]"
+PLACEHOLDER_RE = re.compile("|".join(re.escape(p) for p in (PHONE, ID_NUMBER, EMAIL, DOSSIER)))
 
 _EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 
@@ -73,3 +74,8 @@ def _dossier_unless_date(match: re.Match[str]) -> str:
     if _DATE_RE.fullmatch(value):
         return value
     return DOSSIER
+
+
+def contains_personal_data(text: str) -> bool:
+    """Whether ``text`` has anything :func:`redact` replaces (or its placeholders already)."""
+    return bool(text) and (redact(text) != text or PLACEHOLDER_RE.search(text) is not None)
