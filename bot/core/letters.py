@@ -22,6 +22,12 @@ MAX_QUESTIONS = 4  # question sentences matched on their own, the clearest first
 
 # "rồi,nhưng" and ".cho e hỏi": punctuation glued to the next word still ends a clause.
 _GLUED_RE = re.compile(r"([,;:!?.])(?=[^\W\d_])")
+# "CCCD 0123…, SĐT 09…": the label goes with the number it introduces.
+_LABELLED_RE = re.compile(
+    r"(?i)\b(?:số\s+)?(?:cccd|cmnd|căn cước(?:\s+công dân)?|định danh|sđt|sdt|điện thoại|đt|"
+    r"e-?mail|mail|mã\s+(?:hồ sơ|hs|số\s+bhxh)|số\s+(?:hồ sơ|bhxh|bhyt)|bhxh|bhyt)"
+    r"(?:\s+(?:của\s+)?(?:tôi|em|mình|cháu))?\s*(?:là|:|số)?\s*(?=\[)"
+)
 _NUMBER_DOT_RE = re.compile(r"(?<=\d)[.,](?=\d)")  # dates and amounts are not sentence ends
 _SENTENCE_RE = re.compile(r"[^.!?;\n…]+[.!?;\n…]*")
 _WORD_RE = re.compile(r"[^\W_]+")
@@ -135,7 +141,7 @@ def _content(sentence: str) -> str | None:
     key = folded(" ".join(words))
     if not key or _SELF_RE.match(key):
         return None
-    kept = PLACEHOLDER_RE.sub(" ", " ".join(words))
+    kept = PLACEHOLDER_RE.sub(" ", _LABELLED_RE.sub(" ", " ".join(words)))
     kept = " ".join(kept.split()).strip(" ,.:;-")
     if len(_WORD_RE.findall(kept)) < 2:
         return None

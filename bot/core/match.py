@@ -21,7 +21,7 @@ from bot.core.messages import Candidate
 from bot.core.normalize import Normalizer, accent_token, canonical_token
 from bot.core.scoring import Scoring
 from bot.core.tones import fold
-from bot.core.understanding import Analysis, analyse
+from bot.core.understanding import Analysis, Ranked, analyse
 
 
 class ThresholdSettings(Protocol):
@@ -186,8 +186,8 @@ def decide(
     if not ranked:
         return MatchResult("no_match", (), key, 0.0, personal_data=personal)
     best = ranked[0]
-    runner_up = ranked[1].confidence if len(ranked) > 1 else 0.0
-    margin = round(best.confidence - runner_up, 4)
+    rivals = [r.confidence for r in ranked[1:] if not _other_question(analysis, r)]
+    margin = round(best.confidence - (rivals[0] if rivals else 0.0), 4)
     top = tuple(Candidate(entry_ids[r.entry], round(r.confidence, 4)) for r in ranked[:limit])
     # A vague in-scope question ("tài khoản") fits several entries: none is likely alone, yet
     # the index is sure the question is about them; choices help there too.
@@ -206,18 +206,24 @@ def decide(
     return MatchResult("ambiguous", offered or top[:1], key, margin, personal_data=personal)
 
 
+def _other_question(analysis: Analysis, ranked: Ranked) -> bool:
+    """The entry answers another question sentence of the message than the best one does:
+    two questions, not two readings of one, so it is no rival to the answer."""
+    best = analysis.ranked[0]
+    return (
+        ranked.view > 0
+        and ranked.view != best.view
+        and analysis.view_tops[ranked.view] == ranked.entry
+        and best.entry not in (analysis.view_tops[ranked.view], ranked.entry)
+    )
+
+
 def _also_asked(
     analysis: Analysis, entry_ids: tuple[str, ...], thresholds: Thresholds
 ) -> tuple[Candidate, ...]:
     """Another entry a question sentence of the message ranks first, if it is likely."""
-    answered = analysis.ranked[0].entry
     for ranked in analysis.ranked[1:]:
-        if (
-            ranked.view > 0
-            and analysis.view_tops[ranked.view] == ranked.entry
-            and ranked.entry != answered
-            and ranked.confidence >= thresholds.also
-        ):
+        if _other_question(analysis, ranked) and ranked.confidence >= thresholds.also:
             return (Candidate(entry_ids[ranked.entry], round(ranked.confidence, 4)),)
     return ()
 
@@ -236,9 +242,9 @@ def concept_table(
             tokens = normalizer.normalize(" ".join(phrase)).tokens
             # Fillers dropped from a phrase ("cách nhận" → "nhận") can leave an everyday word
             # that would tag half the questions: such a phrase is skipped.
-            if tokens and not (len(tokens) < len(phrase) and len(tokens) == 1):
-                if not all(t in normalizer.lexicon.light for t in tokens):
-                    phrases.setdefault(tokens, concept.token)
+            shrunk = len(tokens) < len(phrase) and len(tokens) == 1
+            if tokens and not shrunk and not all(t in normalizer.lexicon.light for t in tokens):
+                phrases.setdefault(tokens, concept.token)
     per_entry = [
         tuple(t for t in concepts.entry_tokens(entry.id) if t in linked) for entry in entries
     ]
