@@ -1,7 +1,7 @@
 """Fit the calibration (bot/core/calibration.py) on the tune split; print weights and a sweep.
 
 Logistic regression of "this candidate is the expected entry" on calibration.FEATURES, over
-the top three candidates of every row (out-of-scope rows give only negatives). Fit on
+every candidate kept for a row (out-of-scope rows give only negatives). Fit on
 ``tests/data/eval/tune.jsonl`` only: the test split is for reporting.
 
     .venv/bin/python bench/fit_calibration.py [tests/data/eval/tune.jsonl]
@@ -9,6 +9,7 @@ the top three candidates of every row (out-of-scope rows give only negatives). F
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -23,11 +24,26 @@ from bot.core.calibration import FEATURES, Calibration  # noqa: E402
 from bot.core.evaluation import read_rows, sweep  # noqa: E402
 from bot.runtime import build_matcher_from_dir  # noqa: E402
 
-TOP = 3
+TOP = 8  # every candidate kept: the model also reranks them
+
+
+def write(calibration: Calibration) -> None:
+    """Replace the default weights in bot/core/calibration.py with the fitted ones."""
+    source = ROOT / "bot" / "core" / "calibration.py"
+    text = source.read_text(encoding="utf-8")
+    text = re.sub(
+        r"    weights: tuple\[float, \.\.\.\] = \([^)]*\)",
+        f"    weights: tuple[float, ...] = {calibration.weights!r}",
+        text,
+    )
+    text = re.sub(r"    bias: float = [-0-9.]+", f"    bias: float = {calibration.bias!r}", text)
+    source.write_text(text, encoding="utf-8")
+    print(f"written to {source}")
 
 
 def main() -> int:
-    path = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "tests/data/eval/tune.jsonl"
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    path = Path(args[0]) if args else ROOT / "tests/data/eval/tune.jsonl"
     settings = Settings()
     matcher = build_matcher_from_dir(settings.knowledge_dir / "faq", settings)
     known = set(matcher.entry_ids)
@@ -42,6 +58,8 @@ def main() -> int:
     calibration = Calibration(tuple(round(w, 3) for w in weights), round(bias, 3))
     print(dict(zip(FEATURES, calibration.weights, strict=True)), "bias", calibration.bias)
     print(calibration)
+    if "--write" in sys.argv:
+        write(calibration)
     fitted = matcher.with_calibration(calibration)
     print(
         f"\n{'answer':>6} {'suggest':>7} {'answered':>8} {'helped':>6} {'wrong in':>8} "

@@ -23,6 +23,7 @@ FEATURES = (
     "uncovered",  # a situation phrase of the message is a matter no entry answers
     "length",  # log-scaled number of content words of the whole message
     "agreement",  # share of the message's views that rank the entry first
+    "evidence",  # the entry's share of the reranker's evidence among the candidates
 )
 
 
@@ -30,8 +31,8 @@ FEATURES = (
 class Calibration:
     """Weights follow FEATURES; fitted by bench/fit_calibration.py on tune.jsonl."""
 
-    weights: tuple[float, ...] = (0.72, 1.734, -1.149, 0.171, 1.402, -1.653, 0.047, 0.613)
-    bias: float = -0.4
+    weights: tuple[float, ...] = (0.944, 0.566, -0.814, 0.398, 0.17, -1.331, -0.2, -0.085, 2.457)
+    bias: float = -0.68
 
     def confidence(self, features: tuple[float, ...]) -> float:
         z = self.bias + sum(w * x for w, x in zip(self.weights, features, strict=True))

@@ -23,6 +23,7 @@ from bot.core.concepts import PREFIX as CONCEPT_PREFIX
 from bot.core.concepts import ConceptTable
 from bot.core.features import LOG_MASS, phrasing_features
 from bot.core.normalize import Normalized, accent_token, canonical_token, key_token
+from bot.core.reranker import Reranker
 from bot.core.scoring import Query, QueryTerm, Scoring, sigmoid
 from bot.core.tones import is_valid_syllable
 
@@ -133,6 +134,8 @@ class MatchIndex:
         self.vocab = sorted(t for t in self.postings if not t.startswith(CONCEPT_PREFIX))
         self._corrections: dict[str, str | None] = {}
         self._neighbours: dict[str, tuple[str, ...]] = {}
+        self._answer_sets: dict[int, frozenset[str]] = {}
+        self.reranker: Reranker | None = None  # set by the matcher once the index is built
         self._tune()
 
     def _tune(self) -> None:
@@ -402,6 +405,13 @@ class MatchIndex:
             if z > best_z:
                 best_z, best_index = z, index
         return best_z, best_index
+
+    def answer_token_set(self, entry: int) -> frozenset[str]:
+        """Key words of an entry's answer that its phrasings do not use."""
+        found = self._answer_sets.get(entry)
+        if found is None:
+            found = self._answer_sets[entry] = frozenset(self.answer_tokens[entry])
+        return found
 
     def named_share(self, query: Query, phrasing: int) -> float:
         """Share of a phrasing's idf mass the query names: a long story keeps it high."""

@@ -14,9 +14,11 @@ from bot.core.calibration import Calibration, length_feature, logit
 from bot.core.letters import Reading, read_message
 from bot.core.match_index import EntryScore, MatchIndex
 from bot.core.normalize import Normalizer
+from bot.core.reranker import shares
 from bot.core.scoring import Query
 
 MAX_RANKED = 8  # candidates kept per message after combining the views
+SHORT_QUESTION_WORDS = 8  # a question sentence shorter than this is read with the one before
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +56,7 @@ def analyse(
     reading = read_message(text)
     texts = [reading.text]
     if reading.is_letter:
-        texts += [reading.sentences[i] for i in reading.questions]
+        texts += [_question_view(reading, i) for i in reading.questions]
     views: list[_View] = []
     key = ""
     for number, view_text in enumerate(texts):
@@ -75,13 +77,14 @@ def analyse(
     if not ordered:
         return Analysis(key, (), reading, view_tops)
     words = views[0].words
+    evidence = _evidence(index, views[0].query, [score.entry for score, _ in ordered])
     ranked: list[Ranked] = []
     for position, (score, number) in enumerate(ordered):
         other = ordered[1][0].confidence if position == 0 and len(ordered) > 1 else 0.0
         if position > 0:
             other = ordered[0][0].confidence
         view = views[number]
-        features = _features(index, view, score, other, words, view_tops)
+        features = _features(index, view, score, other, words, view_tops, evidence[position])
         key_missing = bool(score.missing_rare) and view.words <= index.scoring.short_query
         ranked.append(
             Ranked(
@@ -97,6 +100,23 @@ def analyse(
     return Analysis(key, tuple(ranked), reading, view_tops)
 
 
+def _evidence(index: MatchIndex, query: Query, entries: list[int]) -> list[float]:
+    """Each candidate's share of the reranker's evidence for the whole message."""
+    if index.reranker is None:
+        return [0.0] * len(entries)
+    tokens = [*query.sequence, *(t.token for t in query.terms if t.token.startswith("~"))]
+    return shares(index.reranker.scores(tokens, entries))
+
+
+def _question_view(reading: Reading, index: int) -> str:
+    """A question sentence, with the sentence before it when it is too short to name its
+    topic ("Có thiệt không?", "Giờ tui xin sao cho lẹ?")."""
+    sentence = reading.sentences[index]
+    if index > 0 and len(sentence.split()) < SHORT_QUESTION_WORDS:
+        return f"{reading.sentences[index - 1]} {sentence}"
+    return sentence
+
+
 def _features(
     index: MatchIndex,
     view: _View,
@@ -104,6 +124,7 @@ def _features(
     other: float,
     words: int,
     view_tops: tuple[int | None, ...],
+    evidence: float,
 ) -> tuple[float, ...]:
     query = view.query
     rare_missing = (
@@ -115,6 +136,7 @@ def _features(
     supported = any(index.mentions(query, score.entry, t.token) for t in concepts if not t.unknown)
     uncovered = any(t.unknown for t in concepts)
     agreement = sum(top == score.entry for top in view_tops) / len(view_tops)
+
     return (
         logit(score.confidence),
         score.confidence - other,
@@ -124,4 +146,5 @@ def _features(
         float(uncovered),
         length_feature(words),
         agreement,
+        evidence,
     )
