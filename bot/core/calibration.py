@@ -31,8 +31,8 @@ FEATURES = (
 class Calibration:
     """Weights follow FEATURES; fitted by bench/fit_calibration.py on tune.jsonl."""
 
-    weights: tuple[float, ...] = (0.944, 0.566, -0.814, 0.398, 0.17, -1.331, -0.2, -0.085, 2.457)
-    bias: float = -0.68
+    weights: tuple[float, ...] = (0.918, 0.428, -0.67, 0.397, 0.4, -1.097, -0.198, 0.211, 2.372)
+    bias: float = -0.97
 
     def confidence(self, features: tuple[float, ...]) -> float:
         z = self.bias + sum(w * x for w, x in zip(self.weights, features, strict=True))

@@ -180,30 +180,51 @@ class _Reader:
 class ConceptTable:
     """Concept phrases in the index's key spelling, found in a query's tokens."""
 
-    def __init__(self, phrases: Mapping[tuple[str, ...], str], linked: set[str]) -> None:
-        """``phrases``: key tokens → concept token; ``linked``: tokens some entry answers."""
+    def __init__(
+        self,
+        phrases: Mapping[tuple[str, ...], str],
+        linked: set[str],
+        accents: Mapping[tuple[str, ...], tuple[str, ...]] | None = None,
+    ) -> None:
+        """``phrases``: key tokens → concept token; ``linked``: tokens some entry answers;
+        ``accents``: key tokens → the phrase's accented tokens (spelled like the keys)."""
         self.linked = frozenset(linked)
-        self._first: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        accents = accents or {}
+        self._first: dict[str, list[tuple[tuple[str, ...], tuple[str, ...], str]]] = {}
         for tokens, concept in phrases.items():
             if tokens:
-                self._first.setdefault(tokens[0], []).append((tokens, concept))
+                option = (tokens, accents.get(tokens, ()), concept)
+                self._first.setdefault(tokens[0], []).append(option)
         for options in self._first.values():
             options.sort(key=lambda option: -len(option[0]))
 
     def __bool__(self) -> bool:
         return bool(self._first)
 
-    def find(self, tokens: Sequence[str]) -> tuple[list[str], set[int]]:
-        """Concept tokens used in ``tokens`` (in order, once each) and the positions they span."""
+    def find(
+        self, tokens: Sequence[str], accents: Sequence[str] = ()
+    ) -> tuple[list[str], set[int]]:
+        """Concept tokens used in ``tokens`` (in order, once each) and the positions they span.
+
+        Where the citizen typed diacritics they must agree with the phrase's: "nộp hồ sơ" is
+        not "nộp hộ" although both fold to "nop ho".
+        """
         found: dict[str, None] = {}
         covered: set[int] = set()
-        first = self._first
         size = len(tokens)
         for start, token in enumerate(tokens):
-            for phrase, concept in first.get(token, ()):
+            for phrase, spelled, concept in self._first.get(token, ()):
                 end = start + len(phrase)
-                if end <= size and tuple(tokens[start:end]) == phrase:
-                    found[concept] = None
-                    covered.update(range(start, end))
-                    break
+                if end > size or tuple(tokens[start:end]) != phrase:
+                    continue
+                if accents and spelled and not _agree(accents[start:end], spelled):
+                    continue
+                found[concept] = None
+                covered.update(range(start, end))
+                break
         return list(found), covered
+
+
+def _agree(typed: Sequence[str], spelled: Sequence[str]) -> bool:
+    """Each word typed without diacritics, or with the phrase's own."""
+    return all(t.isascii() or t == s for t, s in zip(typed, spelled, strict=True))

@@ -241,21 +241,25 @@ def concept_table(
     """Concept phrases in key spelling, and per entry the concept tokens it answers."""
     present = {entry.id for entry in entries}
     phrases: dict[tuple[str, ...], str] = {}
+    spelled: dict[tuple[str, ...], tuple[str, ...]] = {}
     linked: set[str] = set()
     for concept in concepts.concepts:
         if any(e in present for e in concept.entries):
             linked.add(concept.token)
         for phrase in concept.phrases:
-            tokens = normalizer.normalize(" ".join(phrase)).tokens
+            normalized = normalizer.normalize(" ".join(phrase))
+            tokens = normalized.tokens
             # Fillers dropped from a phrase ("cách nhận" → "nhận") can leave an everyday word
             # that would tag half the questions: such a phrase is skipped.
             shrunk = len(tokens) < len(phrase) and len(tokens) == 1
             if tokens and not shrunk and not all(t in normalizer.lexicon.light for t in tokens):
                 phrases.setdefault(tokens, concept.token)
+                if normalized.accents and not all(a.isascii() for a in normalized.accents):
+                    spelled.setdefault(tokens, normalized.accents)
     per_entry = [
         tuple(t for t in concepts.entry_tokens(entry.id) if t in linked) for entry in entries
     ]
-    return ConceptTable(phrases, linked), per_entry
+    return ConceptTable(phrases, linked, spelled), per_entry
 
 
 def content_words(entries: Iterable[FaqEntry], lexicon: Lexicon) -> set[str]:

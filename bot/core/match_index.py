@@ -164,7 +164,9 @@ class MatchIndex:
         terms: list[QueryTerm] = []
         sequence: list[str] = []
         tokens = normalized.tokens
-        concepts, explained = self.concepts.find(tokens) if self.concepts else ([], set())
+        concepts, explained = (
+            self.concepts.find(tokens, normalized.accents) if self.concepts else ([], set())
+        )
         for position, token in enumerate(tokens):
             sequence.append(token)
             if token in seen:

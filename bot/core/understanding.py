@@ -8,7 +8,7 @@ signals of that view into P(the entry is what was asked).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.core.calibration import Calibration, length_feature, logit
 from bot.core.letters import Reading, read_message
@@ -97,6 +97,10 @@ def analyse(
             )
         )
     ranked.sort(key=lambda r: -r.confidence)
+    # Only one entry can be the right one: the confidences share one probability mass.
+    mass = sum(r.confidence for r in ranked)
+    if mass > 1.0:
+        ranked = [replace(r, confidence=r.confidence / mass) for r in ranked]
     return Analysis(key, tuple(ranked), reading, view_tops)
 
 
