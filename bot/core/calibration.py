@@ -31,8 +31,8 @@ FEATURES = (
 class Calibration:
     """Weights follow FEATURES; fitted by bench/fit_calibration.py on tune.jsonl."""
 
-    weights: tuple[float, ...] = (0.918, 0.428, -0.67, 0.397, 0.4, -1.097, -0.198, 0.211, 2.372)
-    bias: float = -0.97
+    weights: tuple[float, ...] = (0.904, 0.567, -0.707, 0.329, 0.549, -1.936, -0.183, 0.204, 2.427)
+    bias: float = -0.898
 
     def confidence(self, features: tuple[float, ...]) -> float:
         z = self.bias + sum(w * x for w, x in zip(self.weights, features, strict=True))

@@ -182,7 +182,8 @@ def decide(
 
     One entry is answered when it alone is likely right, clearly ahead of the runner-up, and
     a short question names no thing the entry never mentions; choices are offered when the
-    candidates together are likely to hold the right one; otherwise the honest fallback. A
+    candidates together are likely to hold the right one; otherwise, or when the question is
+    about a matter no entry answers (concepts.yaml), the honest fallback. A
     letter whose other question sentence clearly asks about another entry gets that entry
     offered beside the answer.
     """
@@ -200,7 +201,9 @@ def decide(
     # the index is sure the question is about them; choices help there too.
     likely = sum(r.confidence for r in ranked[:limit])
     in_scope = sum(r.raw for r in ranked)
-    if likely < thresholds.suggest and in_scope < max(VAGUE_IN_SCOPE, thresholds.suggest):
+    vague = likely < thresholds.suggest and in_scope < max(VAGUE_IN_SCOPE, thresholds.suggest)
+    # About a matter no entry answers: neighbours sharing a word are not what was meant.
+    if vague or best.uncovered:
         return MatchResult("no_match", top, key, margin, personal_data=personal)
     if (
         best.confidence >= thresholds.answer

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from bot.core.calibration import Calibration, length_feature, logit
+from bot.core.calibration import FEATURES, Calibration, length_feature, logit
 from bot.core.letters import Reading, read_message
 from bot.core.match_index import EntryScore, MatchIndex
 from bot.core.normalize import Normalizer
@@ -31,6 +31,7 @@ class Ranked:
     view: int  # which view ranked it best (0: the whole message)
     features: tuple[float, ...]
     key_missing: bool  # a short question names a thing the entry never mentions
+    uncovered: bool  # the question is about a matter no entry answers (concepts.yaml)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +86,7 @@ def analyse(
             other = ordered[0][0].confidence
         view = views[number]
         features = _features(index, view, score, other, words, view_tops, evidence[position])
+        # A short question naming a thing the entry never mentions is likely about it.
         key_missing = bool(score.missing_rare) and view.words <= index.scoring.short_query
         ranked.append(
             Ranked(
@@ -94,6 +96,7 @@ def analyse(
                 number,
                 features,
                 key_missing,
+                features[FEATURES.index("uncovered")] > 0,
             )
         )
     ranked.sort(key=lambda r: -r.confidence)
