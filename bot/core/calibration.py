@@ -31,8 +31,8 @@ FEATURES = (
 class Calibration:
     """Weights follow FEATURES; fitted by bench/fit_calibration.py on tune.jsonl."""
 
-    weights: tuple[float, ...] = (0.904, 0.567, -0.707, 0.329, 0.549, -1.936, -0.183, 0.204, 2.427)
-    bias: float = -0.898
+    weights: tuple[float, ...] = (0.87, 0.558, -0.732, 0.308, 0.421, -2.035, -0.236, 0.238, 2.913)
+    bias: float = -0.977
 
     def confidence(self, features: tuple[float, ...]) -> float:
         z = self.bias + sum(w * x for w, x in zip(self.weights, features, strict=True))

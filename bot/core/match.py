@@ -6,6 +6,7 @@ kept in settings (calibrate with ``python -m bot eval``).
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -22,7 +23,7 @@ from bot.core.normalize import Normalizer, accent_token, canonical_token, key_to
 from bot.core.reranker import Reranker
 from bot.core.scoring import Scoring
 from bot.core.tones import fold
-from bot.core.understanding import Analysis, Ranked, analyse
+from bot.core.understanding import Analysis, analyse
 
 
 class ThresholdSettings(Protocol):
@@ -194,9 +195,10 @@ def decide(
     if not ranked:
         return MatchResult("no_match", (), key, 0.0, personal_data=personal)
     best = ranked[0]
-    rivals = [r.confidence for r in ranked[1:] if not _other_question(analysis, r)]
+    rivals = [r.confidence for r in ranked[1:] if not analysis.other_question(r)]
     margin = round(best.confidence - (rivals[0] if rivals else 0.0), 4)
-    top = tuple(Candidate(entry_ids[r.entry], round(r.confidence, 4)) for r in ranked[:limit])
+    # Rounded down, so shown confidences never add up to more than one.
+    top = tuple(Candidate(entry_ids[r.entry], _floor4(r.confidence)) for r in ranked[:limit])
     # A vague in-scope question ("tài khoản") fits several entries: none is likely alone, yet
     # the index is sure the question is about them; choices help there too.
     likely = sum(r.confidence for r in ranked[:limit])
@@ -216,26 +218,18 @@ def decide(
     return MatchResult("ambiguous", offered or top[:1], key, margin, personal_data=personal)
 
 
-def _other_question(analysis: Analysis, ranked: Ranked) -> bool:
-    """The entry answers another question sentence of the message than the best one does:
-    two questions, not two readings of one, so it is no rival to the answer."""
-    best = analysis.ranked[0]
-    return (
-        ranked.view > 0
-        and ranked.view != best.view
-        and analysis.view_tops[ranked.view] == ranked.entry
-        and best.entry not in (analysis.view_tops[ranked.view], ranked.entry)
-    )
-
-
 def _also_asked(
     analysis: Analysis, entry_ids: tuple[str, ...], thresholds: Thresholds
 ) -> tuple[Candidate, ...]:
     """Another entry a question sentence of the message ranks first, if it is likely."""
     for ranked in analysis.ranked[1:]:
-        if _other_question(analysis, ranked) and ranked.confidence >= thresholds.also:
-            return (Candidate(entry_ids[ranked.entry], round(ranked.confidence, 4)),)
+        if analysis.other_question(ranked) and ranked.confidence >= thresholds.also:
+            return (Candidate(entry_ids[ranked.entry], _floor4(ranked.confidence)),)
     return ()
+
+
+def _floor4(value: float) -> float:
+    return math.floor(value * 10_000) / 10_000
 
 
 def concept_table(

@@ -66,11 +66,11 @@ class Reranker:
         return result
 
 
-def shares(scores: Sequence[float]) -> list[float]:
+def shares(scores: Sequence[float], temperature: float = 1.0) -> list[float]:
     """Softmax of the scores: each candidate's share of the evidence."""
     if not scores:
         return []
     top = max(scores)
-    exps = [math.exp(s - top) for s in scores]
+    exps = [math.exp((s - top) / temperature) for s in scores]
     total = sum(exps)
     return [e / total for e in exps]

@@ -18,6 +18,7 @@ from bot.core.reranker import shares
 from bot.core.scoring import Query
 
 MAX_RANKED = 8  # candidates kept per message after combining the views
+EVIDENCE_TEMPERATURE = 2.0  # softens the reranker's softmax (log-likelihoods differ by nats)
 SHORT_QUESTION_WORDS = 8  # a question sentence shorter than this is read with the one before
 
 
@@ -42,6 +43,17 @@ class Analysis:
     ranked: tuple[Ranked, ...]  # best first
     reading: Reading
     view_tops: tuple[int | None, ...]  # per view, the entry it ranks first
+
+    def other_question(self, ranked: Ranked) -> bool:
+        """The entry answers another question sentence than the best entry does: two
+        questions, not two readings of one, so it is no rival to the answer."""
+        best = self.ranked[0]
+        return (
+            ranked.view > 0
+            and ranked.view != best.view
+            and self.view_tops[ranked.view] == ranked.entry
+            and best.entry not in (self.view_tops[ranked.view], ranked.entry)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,11 +112,18 @@ def analyse(
             )
         )
     ranked.sort(key=lambda r: -r.confidence)
-    # Only one entry can be the right one: the confidences share one probability mass.
-    mass = sum(r.confidence for r in ranked)
-    if mass > 1.0:
-        ranked = [replace(r, confidence=r.confidence / mass) for r in ranked]
-    return Analysis(key, tuple(ranked), reading, view_tops)
+    analysis = Analysis(key, tuple(ranked), reading, view_tops)
+    # Only one entry can be the answer to one question: rivals share one probability mass
+    # (the answer to another question sentence of the same letter is no rival).
+    rivals = [r for r in ranked if not analysis.other_question(r)]
+    mass = sum(r.confidence for r in rivals)
+    if mass <= 1.0:
+        return analysis
+    shared = tuple(
+        r if analysis.other_question(r) else replace(r, confidence=r.confidence / mass)
+        for r in ranked
+    )
+    return replace(analysis, ranked=tuple(sorted(shared, key=lambda r: -r.confidence)))
 
 
 def _evidence(index: MatchIndex, query: Query, entries: list[int]) -> list[float]:
@@ -112,7 +131,7 @@ def _evidence(index: MatchIndex, query: Query, entries: list[int]) -> list[float
     if index.reranker is None:
         return [0.0] * len(entries)
     tokens = [*query.sequence, *(t.token for t in query.terms if t.token.startswith("~"))]
-    return shares(index.reranker.scores(tokens, entries))
+    return shares(index.reranker.scores(tokens, entries), EVIDENCE_TEMPERATURE)
 
 
 def _question_view(reading: Reading, index: int) -> str:
