@@ -31,8 +31,8 @@ FEATURES = (
 class Calibration:
     """Weights follow FEATURES; fitted by bench/fit_calibration.py on tune.jsonl."""
 
-    weights: tuple[float, ...] = (0.87, 0.558, -0.732, 0.308, 0.421, -2.035, -0.236, 0.238, 2.913)
-    bias: float = -0.977
+    weights: tuple[float, ...] = (0.849, 0.613, -0.576, 0.369, 0.379, -2.053, -0.322, 0.168, 3.0)
+    bias: float = -1.07
 
     def confidence(self, features: tuple[float, ...]) -> float:
         z = self.bias + sum(w * x for w, x in zip(self.weights, features, strict=True))

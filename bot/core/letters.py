@@ -18,7 +18,7 @@ from bot.core.redact import PLACEHOLDER_RE, redact
 from bot.core.tones import fold
 
 MAX_SENTENCES = 40  # a message is read up to here: 30 questions must not cost 30 matchings
-MAX_QUESTIONS = 4  # question sentences matched on their own, the clearest first
+MAX_QUESTIONS = 3  # question sentences matched on their own, the clearest first
 
 # "rồi,nhưng" and ".cho e hỏi": punctuation glued to the next word still ends a clause.
 _GLUED_RE = re.compile(r"([,;:!?.])(?=[^\W\d_])")
@@ -49,6 +49,8 @@ _CLOSING_RE = re.compile(
     r"(?:som )?(?:phan hoi|tra loi|giai dap|hoi am|ho tro)(?: som)?(?: giup)?"
     r"(?: (?:em|toi|minh))?(?: a)?)[\s,.!]*$"
 )
+_CLOSING_TAIL = 90  # characters at a sentence's end where a closing can stand
+_CLOSING_HINT_RE = re.compile(r"cam on|tran trong|kinh thu|mong|thank|tks")
 # "Tôi là Nguyễn Văn A, sinh năm 1990, CCCD ...": who the writer is, never what they ask.
 _SELF_RE = re.compile(
     r"^(?:(?:toi|em|minh|chau|con) (?:ten la|ten|la)\s|ho (?:va )?ten\b|ten toi\b|"
@@ -128,17 +130,20 @@ def read_message(text: str) -> Reading:
 def _content(sentence: str) -> str | None:
     """The sentence without courtesy and personal data, or None when nothing is left."""
     words = sentence.split()
-    for _ in range(3):  # "Xin chào anh/chị, kính gửi quý cơ quan": strip until none is left
-        opening = _OPENING_RE.match(folded(" ".join(words)))
+    key = folded(sentence)
+    # Most sentences of a long letter are neither: one cheap look at each end first.
+    while _OPENING_RE.match(key) is not None:  # "Xin chào anh/chị, kính gửi quý cơ quan"
+        opening = _OPENING_RE.match(key)
         if opening is None or not opening.group(0).strip():
             break
         words = _drop_words(words, len(opening.group(0).split()), from_end=False)
-    for _ in range(3):  # "Trân trọng cảm ơn"
-        closing = _CLOSING_RE.search(folded(" ".join(words)))
+        key = folded(" ".join(words))
+    while _CLOSING_HINT_RE.search(key[-_CLOSING_TAIL:]) is not None:  # "Trân trọng cảm ơn"
+        closing = _CLOSING_RE.search(key[-_CLOSING_TAIL:])
         if closing is None or not closing.group(0).strip():
             break
         words = _drop_words(words, len(closing.group(0).split()), from_end=True)
-    key = folded(" ".join(words))
+        key = folded(" ".join(words))
     if not key or _SELF_RE.match(key):
         return None
     kept = PLACEHOLDER_RE.sub(" ", _LABELLED_RE.sub(" ", " ".join(words)))

@@ -19,7 +19,7 @@ from bot.core.knowledge import FaqEntry, KnowledgeBase
 from bot.core.lexicon import Lexicon
 from bot.core.match_index import EntryScore, MatchIndex
 from bot.core.messages import Candidate
-from bot.core.normalize import Normalizer, accent_token, canonical_token, key_token
+from bot.core.normalize import Normalizer, accent_token, canonical_token
 from bot.core.reranker import Reranker
 from bot.core.scoring import Scoring
 from bot.core.tones import fold
@@ -141,7 +141,7 @@ class Matcher:
         tokens = index.phrasing_tokens
         index.reranker = Reranker(
             [[t for p in index.entry_phrasings[e] for t in tokens[p]] for e in range(len(entries))],
-            [[key_token(w) for w in words] for words in texts],
+            index.answer_tokens,
             entry_concepts,
         )
         # Questions may glue words ("nophoso"): the index's syllable pairs pick the cut.

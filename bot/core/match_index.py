@@ -317,13 +317,13 @@ class MatchIndex:
         """
         return self.score_query(self.query(normalized))
 
-    def score_query(self, query: Query) -> list[EntryScore]:
-        """:meth:`score` for a query already built."""
+    def score_query(self, query: Query, candidates: int | None = None) -> list[EntryScore]:
+        """:meth:`score` for a query already built, reranking ``candidates`` entries."""
         if query.total <= 0:
             return []
         scoring = self.scoring
         scored: list[tuple[float, int, int]] = []
-        for entry in self._retrieve(query):
+        for entry in self._retrieve(query, candidates):
             best_z, best_index = self._best_phrasing(query, entry, scoring.weights)
             if best_index >= 0:
                 scored.append((best_z, entry, best_index))
@@ -434,13 +434,13 @@ class MatchIndex:
             if t in query_accents and query_accents[t] != mine.get(t, query_accents[t])
         )
 
-    def _retrieve(self, query: Query) -> list[int]:
+    def _retrieve(self, query: Query, candidates: int | None = None) -> list[int]:
         """Entries sharing the most idf mass with the query, rarest features first.
 
         Once enough candidates are found, long postings only add weight to them (a set
         lookup per candidate) instead of being walked: the cost per query stays bounded.
         """
-        limit = self.scoring.candidates
+        limit = candidates or self.scoring.candidates
         postings = self.postings
         features = [(t.token, t.weight) for t in query.terms if t.token in postings]
         features.sort(key=lambda item: len(postings[item[0]]))

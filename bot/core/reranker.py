@@ -11,6 +11,7 @@ chứng sinh") adds a little evidence. It only reorders the candidates the index
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable, Sequence
 
 ANSWER_WEIGHT = 0.5  # an answer word is weaker evidence than a phrasing word
@@ -27,22 +28,20 @@ class Reranker:
         answers: Sequence[Iterable[str]],
         concepts: Sequence[Iterable[str]] = (),
     ) -> None:
-        """Per entry: key tokens of all its phrasings, of its answer, and its concept tokens."""
+        """Per entry: key tokens of all its phrasings, the answer's other words (each once),
+        and its concept tokens."""
         self.counts: list[dict[str, float]] = []
         self.sizes: list[float] = []
-        background: dict[str, float] = {}
+        background: Counter[str] = Counter()
         for number, tokens in enumerate(phrasings):
-            bag: dict[str, float] = {}
-            for token in tokens:
-                bag[token] = bag.get(token, 0.0) + 1.0
+            bag: dict[str, float] = dict(Counter(tokens))
             for token in answers[number] if number < len(answers) else ():
                 bag[token] = bag.get(token, 0.0) + ANSWER_WEIGHT
             for token in concepts[number] if number < len(concepts) else ():
                 bag[token] = bag.get(token, 0.0) + CONCEPT_WEIGHT
             self.counts.append(bag)
             self.sizes.append(sum(bag.values()))
-            for token, count in bag.items():
-                background[token] = background.get(token, 0.0) + count
+            background.update(bag)
         total = sum(background.values()) or 1.0
         self.background = {token: count / total for token, count in background.items()}
 

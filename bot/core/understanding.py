@@ -19,6 +19,8 @@ from bot.core.scoring import Query
 
 MAX_RANKED = 8  # candidates kept per message after combining the views
 EVIDENCE_TEMPERATURE = 2.0  # softens the reranker's softmax (log-likelihoods differ by nats)
+WHOLE_VIEW_CHARS = 600  # of a letter with question sentences
+QUESTION_CANDIDATES = 6  # entries reranked for each question sentence of a letter
 SHORT_QUESTION_WORDS = 8  # a question sentence shorter than this is read with the one before
 
 
@@ -73,11 +75,15 @@ def analyse(
     views: list[_View] = []
     key = ""
     for number, view_text in enumerate(texts):
-        normalized = normalizer.normalize(view_text)
+        # A long letter's question sentences are matched on their own: its whole text is
+        # read only so far, which bounds the cost of a 10,000-character message.
+        limit = WHOLE_VIEW_CHARS if number == 0 and len(texts) > 1 else None
+        normalized = normalizer.normalize(view_text, limit)
         if number == 0:
             key = normalized.key
         query = index.query(normalized)
-        scores = index.score_query(query)
+        # A question sentence is short and its topic is usually among the first few.
+        scores = index.score_query(query, QUESTION_CANDIDATES if number else None)
         views.append(_View(query, scores, len(normalized.tokens)))
     view_tops = tuple(v.scores[0].entry if v.scores else None for v in views)
     best: dict[int, tuple[EntryScore, int]] = {}
