@@ -35,7 +35,11 @@ def matcher() -> Matcher:
 
 
 def test_evaluate_counts(matcher: Matcher) -> None:
-    report = evaluate(matcher, ROWS)
+    # The ambiguous row expects the entry offered second: helped, but not top-1.
+    offered = matcher.match(ROWS[2].text)
+    assert offered.status == "ambiguous"
+    rows = [*ROWS[:2], EvalRow(ROWS[2].text, offered.candidates[1].faq_id, "keywords"), *ROWS[3:]]
+    report = evaluate(matcher, rows)
     total = report.total
     assert (total.rows, total.in_scope, total.out_of_scope) == (6, 4, 2)
     assert total.top1 == 2  # the ambiguous and the mislabelled rows rank another entry first
