@@ -24,6 +24,7 @@ FEATURES = (
     "length",  # log-scaled number of content words of the whole message
     "agreement",  # share of the message's views that rank the entry first
     "evidence",  # the entry's share of the reranker's evidence among the candidates
+    "fit",  # how well the message's words fit the entry at all (reranker, per word)
 )
 
 
@@ -31,8 +32,19 @@ FEATURES = (
 class Calibration:
     """Weights follow FEATURES; fitted by bench/fit_calibration.py on tune.jsonl."""
 
-    weights: tuple[float, ...] = (0.849, 0.613, -0.576, 0.369, 0.379, -2.053, -0.322, 0.168, 3.0)
-    bias: float = -1.07
+    weights: tuple[float, ...] = (
+        0.816,
+        0.66,
+        -0.623,
+        0.464,
+        0.342,
+        -2.05,
+        0.17,
+        0.142,
+        2.747,
+        1.153,
+    )
+    bias: float = -1.389
 
     def confidence(self, features: tuple[float, ...]) -> float:
         z = self.bias + sum(w * x for w, x in zip(self.weights, features, strict=True))

@@ -8,6 +8,7 @@ signals of that view into P(the entry is what was asked).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 from bot.core.calibration import FEATURES, Calibration, length_feature, logit
@@ -18,6 +19,7 @@ from bot.core.reranker import shares
 from bot.core.scoring import Query
 
 MAX_RANKED = 8  # candidates kept per message after combining the views
+FIT_SCALE = 2.0  # mean log-likelihood ratio per word that counts as a clear fit
 EVIDENCE_TEMPERATURE = 2.0  # softens the reranker's softmax (log-likelihoods differ by nats)
 WHOLE_VIEW_CHARS = 600  # of a letter with question sentences
 QUESTION_CANDIDATES = 6  # entries reranked for each question sentence of a letter
@@ -96,14 +98,16 @@ def analyse(
     if not ordered:
         return Analysis(key, (), reading, view_tops)
     words = views[0].words
-    evidence = _evidence(index, views[0].query, [score.entry for score, _ in ordered])
+    evidence, fits = _evidence(index, views[0].query, [score.entry for score, _ in ordered])
     ranked: list[Ranked] = []
     for position, (score, number) in enumerate(ordered):
         other = ordered[1][0].confidence if position == 0 and len(ordered) > 1 else 0.0
         if position > 0:
             other = ordered[0][0].confidence
         view = views[number]
-        features = _features(index, view, score, other, words, view_tops, evidence[position])
+        features = _features(
+            index, view, score, other, words, view_tops, evidence[position], fits[position]
+        )
         # A short question naming a thing the entry never mentions is likely about it.
         key_missing = bool(score.missing_rare) and view.words <= index.scoring.short_query
         ranked.append(
@@ -132,12 +136,20 @@ def analyse(
     return replace(analysis, ranked=tuple(sorted(shared, key=lambda r: -r.confidence)))
 
 
-def _evidence(index: MatchIndex, query: Query, entries: list[int]) -> list[float]:
-    """Each candidate's share of the reranker's evidence for the whole message."""
-    if index.reranker is None:
-        return [0.0] * len(entries)
+def _evidence(
+    index: MatchIndex, query: Query, entries: list[int]
+) -> tuple[list[float], list[float]]:
+    """Per candidate: its share of the reranker's evidence for the whole message, and how
+    well the message fits it at all (mean log-likelihood ratio per known word, squashed):
+    a share is relative, so an out-of-scope question still hands most of it to someone."""
+    reranker = index.reranker
+    if reranker is None:
+        return [0.0] * len(entries), [0.0] * len(entries)
     tokens = [*query.sequence, *(t.token for t in query.terms if t.token.startswith("~"))]
-    return shares(index.reranker.scores(tokens, entries), EVIDENCE_TEMPERATURE)
+    scores = reranker.scores(tokens, entries)
+    known = max(1, sum(1 for t in set(tokens) if t in reranker.background))
+    fits = [math.tanh(score / known / FIT_SCALE) for score in scores]
+    return shares(scores, EVIDENCE_TEMPERATURE), fits
 
 
 def _question_view(reading: Reading, index: int) -> str:
@@ -157,6 +169,7 @@ def _features(
     words: int,
     view_tops: tuple[int | None, ...],
     evidence: float,
+    fit: float,
 ) -> tuple[float, ...]:
     query = view.query
     rare_missing = (
@@ -179,4 +192,5 @@ def _features(
         length_feature(words),
         agreement,
         evidence,
+        fit,
     )
