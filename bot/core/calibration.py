@@ -32,19 +32,8 @@ FEATURES = (
 class Calibration:
     """Weights follow FEATURES; fitted by bench/fit_calibration.py on tune.jsonl."""
 
-    weights: tuple[float, ...] = (
-        0.816,
-        0.66,
-        -0.623,
-        0.464,
-        0.342,
-        -2.05,
-        0.17,
-        0.142,
-        2.747,
-        1.153,
-    )
-    bias: float = -1.389
+    weights: tuple[float, ...] = (0.79, 0.706, -0.651, 0.453, 0.464, -2.072, 0.228, -0.016, 2.706, 1.174)
+    bias: float = -1.386
 
     def confidence(self, features: tuple[float, ...]) -> float:
         z = self.bias + sum(w * x for w, x in zip(self.weights, features, strict=True))

@@ -29,6 +29,9 @@ def phrase_tokens(text: str) -> Phrase:
 
 
 PREFIX = "~"  # concept tokens start with a character no citizen text token can contain
+GAP = "…"  # in a phrase, "đổi ... máy": up to MAX_GAP other words may stand here
+MAX_GAP = 3
+_GAP_RE = re.compile(r"\s*(?:\.\.\.|…)\s*")
 _ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _ENTRY_RE = re.compile(r"^[a-z0-9_]+\.[a-z0-9_]+$")
 
@@ -155,11 +158,13 @@ class _Reader:
                 self.issue(node, name, f"{entry!r} is not an entry id")
         phrases: list[Phrase] = []
         for text, item in self.scalars(fields.get("phrases"), name):
-            tokens = phrase_tokens(text)
-            if not tokens:
-                self.issue(item, name, f"{text!r} has no letters or digits")
+            parts = [phrase_tokens(part) for part in _GAP_RE.split(text)]
+            if not all(parts):
+                self.issue(item, name, f"{text!r}: every part around '...' needs a word")
             else:
-                phrases.append(tokens)
+                phrases.append(
+                    tuple(t for n, part in enumerate(parts) for t in (*([GAP] if n else []), *part))
+                )
         if not phrases:
             self.issue(node, name, "a concept needs at least one phrase")
         return Concept(name, entries, tuple(dict.fromkeys(phrases)), key_node.start_mark.line + 1)
@@ -177,26 +182,40 @@ class _Reader:
             yield str(item.value).strip(), item
 
 
+Parts = tuple[tuple[str, ...], ...]  # a phrase in key spelling, cut at its gaps
+
+
+def split_gaps(phrase: Phrase) -> list[tuple[str, ...]]:
+    """("đổi", "…", "máy") → [("đổi",), ("máy",)]."""
+    parts: list[tuple[str, ...]] = [()]
+    for token in phrase:
+        if token == GAP:
+            parts.append(())
+        else:
+            parts[-1] = (*parts[-1], token)
+    return parts
+
+
 class ConceptTable:
     """Concept phrases in the index's key spelling, found in a query's tokens."""
 
     def __init__(
         self,
-        phrases: Mapping[tuple[str, ...], str],
+        phrases: Mapping[Parts, str],
         linked: set[str],
-        accents: Mapping[tuple[str, ...], tuple[str, ...]] | None = None,
+        accents: Mapping[Parts, Parts] | None = None,
     ) -> None:
-        """``phrases``: key tokens → concept token; ``linked``: tokens some entry answers;
-        ``accents``: key tokens → the phrase's accented tokens (spelled like the keys)."""
+        """``phrases``: key parts → concept token; ``linked``: tokens some entry answers;
+        ``accents``: key parts → the phrase's accented parts (spelled like the keys)."""
         self.linked = frozenset(linked)
         accents = accents or {}
-        self._first: dict[str, list[tuple[tuple[str, ...], tuple[str, ...], str]]] = {}
-        for tokens, concept in phrases.items():
-            if tokens:
-                option = (tokens, accents.get(tokens, ()), concept)
-                self._first.setdefault(tokens[0], []).append(option)
+        self._first: dict[str, list[tuple[Parts, Parts, str]]] = {}
+        for parts, concept in phrases.items():
+            if parts and parts[0]:
+                option = (parts, accents.get(parts, ()), concept)
+                self._first.setdefault(parts[0][0], []).append(option)
         for options in self._first.values():
-            options.sort(key=lambda option: -len(option[0]))
+            options.sort(key=lambda option: -sum(map(len, option[0])))
 
     def __bool__(self) -> bool:
         return bool(self._first)
@@ -211,20 +230,38 @@ class ConceptTable:
         """
         found: dict[str, None] = {}
         covered: set[int] = set()
-        size = len(tokens)
         for start, token in enumerate(tokens):
-            for phrase, spelled, concept in self._first.get(token, ()):
-                end = start + len(phrase)
-                if end > size or tuple(tokens[start:end]) != phrase:
-                    continue
-                if accents and spelled and not _agree(accents[start:end], spelled):
-                    continue
-                found[concept] = None
-                covered.update(range(start, end))
-                break
+            for parts, spelled, concept in self._first.get(token, ()):
+                span = _match(tokens, accents, start, parts, spelled)
+                if span is not None:
+                    found[concept] = None
+                    covered.update(span)
+                    break
         return list(found), covered
 
 
+def _match(
+    tokens: Sequence[str], accents: Sequence[str], start: int, parts: Parts, spelled: Parts
+) -> list[int] | None:
+    """Positions of ``parts`` found from ``start``, each within MAX_GAP words of the last."""
+    positions: list[int] = []
+    at = start
+    for number, part in enumerate(parts):
+        last = at if number == 0 else min(at + MAX_GAP, len(tokens) - len(part))
+        for begin in range(at, last + 1):
+            end = begin + len(part)
+            if tuple(tokens[begin:end]) != part:
+                continue
+            if accents and spelled and not _agree(accents[begin:end], spelled[number]):
+                continue
+            positions.extend(range(begin, end))
+            at = end
+            break
+        else:
+            return None
+    return positions
+
+
 def _agree(typed: Sequence[str], spelled: Sequence[str]) -> bool:
-    """Each word typed without diacritics, or with the phrase's own."""
-    return all(t.isascii() or t == s for t, s in zip(typed, spelled, strict=True))
+    """Each word typed (or written in the phrase) without diacritics, or with the same."""
+    return all(t.isascii() or s.isascii() or t == s for t, s in zip(typed, spelled, strict=True))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from bot.core.calibration import Calibration
-from bot.core.concepts import Concepts, ConceptTable
+from bot.core.concepts import Concepts, ConceptTable, Parts, split_gaps
 from bot.core.knowledge import FaqEntry, KnowledgeBase
 from bot.core.lexicon import Lexicon
 from bot.core.match_index import EntryScore, MatchIndex
@@ -237,22 +237,30 @@ def concept_table(
 ) -> tuple[ConceptTable, list[tuple[str, ...]]]:
     """Concept phrases in key spelling, and per entry the concept tokens it answers."""
     present = {entry.id for entry in entries}
-    phrases: dict[tuple[str, ...], str] = {}
-    spelled: dict[tuple[str, ...], tuple[str, ...]] = {}
+    phrases: dict[Parts, str] = {}
+    spelled: dict[Parts, Parts] = {}
     linked: set[str] = set()
+    light = normalizer.lexicon.light
     for concept in concepts.concepts:
         if any(e in present for e in concept.entries):
             linked.add(concept.token)
         for phrase in concept.phrases:
-            normalized = normalizer.normalize(" ".join(phrase))
-            tokens = normalized.tokens
+            keys: list[tuple[str, ...]] = []
+            accents: list[tuple[str, ...]] = []
+            for part in split_gaps(phrase):
+                normalized = normalizer.normalize(" ".join(part))
+                keys.append(normalized.tokens)
+                accents.append(normalized.accents or normalized.tokens)
+            words = [t for part in keys for t in part]
             # Fillers dropped from a phrase ("cách nhận" → "nhận") can leave an everyday word
             # that would tag half the questions: such a phrase is skipped.
-            shrunk = len(tokens) < len(phrase) and len(tokens) == 1
-            if tokens and not shrunk and not all(t in normalizer.lexicon.light for t in tokens):
-                phrases.setdefault(tokens, concept.token)
-                if normalized.accents and not all(a.isascii() for a in normalized.accents):
-                    spelled.setdefault(tokens, normalized.accents)
+            shrunk = len(words) < len(phrase) - (len(keys) - 1) and len(words) == 1
+            if not all(keys) or shrunk or all(t in light for t in words):
+                continue
+            parts = tuple(keys)
+            phrases.setdefault(parts, concept.token)
+            if any(not a.isascii() for part in accents for a in part):
+                spelled.setdefault(parts, tuple(accents))
     per_entry = [
         tuple(t for t in concepts.entry_tokens(entry.id) if t in linked) for entry in entries
     ]
