@@ -33,7 +33,9 @@ def write(calibration: Calibration) -> None:
     text = source.read_text(encoding="utf-8")
     text = re.sub(
         r"    weights: tuple\[float, \.\.\.\] = \([^)]*\)",
-        f"    weights: tuple[float, ...] = {calibration.weights!r}",
+        "    weights: tuple[float, ...] = (\n"
+        + "".join(f"        {w!r},\n" for w in calibration.weights)
+        + "    )",
         text,
     )
     text = re.sub(r"    bias: float = [-0-9.]+", f"    bias: float = {calibration.bias!r}", text)

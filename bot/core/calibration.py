@@ -32,7 +32,18 @@ FEATURES = (
 class Calibration:
     """Weights follow FEATURES; fitted by bench/fit_calibration.py on tune.jsonl."""
 
-    weights: tuple[float, ...] = (0.79, 0.706, -0.651, 0.453, 0.464, -2.072, 0.228, -0.016, 2.706, 1.174)
+    weights: tuple[float, ...] = (
+        0.79,
+        0.706,
+        -0.651,
+        0.453,
+        0.464,
+        -2.072,
+        0.228,
+        -0.016,
+        2.706,
+        1.174,
+    )
     bias: float = -1.386
 
     def confidence(self, features: tuple[float, ...]) -> float:
