@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,7 +23,10 @@ from fit_scoring import fit_logistic  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.core.calibration import FEATURES, Calibration  # noqa: E402
 from bot.core.evaluation import read_rows, sweep  # noqa: E402
-from bot.runtime import build_matcher_from_dir  # noqa: E402
+from bot.core.concepts import Concepts  # noqa: E402
+from bot.core.match import Matcher  # noqa: E402
+from bot.core.normalize import Normalizer  # noqa: E402
+from bot.runtime import build_matcher_from_dir, load_kb_source, load_normalizer  # noqa: E402
 
 TOP = 8  # every candidate kept: the model also reranks them
 
@@ -48,14 +52,23 @@ def main() -> int:
     path = Path(args[0]) if args else ROOT / "tests/data/eval/tune.jsonl"
     settings = Settings()
     matcher = build_matcher_from_dir(settings.knowledge_dir / "faq", settings)
+    # Fitted without the list of matters no entry answers: the policy refuses those anyway,
+    # and the model must learn to doubt out-of-scope questions the list does not name.
+    normalizer = load_normalizer(settings)
+    covered = Concepts.build([c for c in normalizer.lexicon.concepts.concepts if c.entries])
+    learner = Matcher.build(
+        load_kb_source(settings.knowledge_dir / "faq", settings),
+        Normalizer(replace(normalizer.lexicon, concepts=covered), max_chars=normalizer.max_chars),
+        matcher.thresholds,
+    )
     known = set(matcher.entry_ids)
     rows = [r for r in read_rows(path) if r.expect is None or r.expect in known]
     xs: list[tuple[float, ...]] = []
     ys: list[int] = []
     for row in rows:
-        for ranked in matcher.analyse(row.text).ranked[:TOP]:
+        for ranked in learner.analyse(row.text).ranked[:TOP]:
             xs.append(ranked.features)
-            ys.append(int(matcher.entry_ids[ranked.entry] == row.expect))
+            ys.append(int(learner.entry_ids[ranked.entry] == row.expect))
     bias, *weights = fit_logistic(xs, ys)
     calibration = Calibration(tuple(round(w, 3) for w in weights), round(bias, 3))
     print(dict(zip(FEATURES, calibration.weights, strict=True)), "bias", calibration.bias)

@@ -33,18 +33,18 @@ class Calibration:
     """Weights follow FEATURES; fitted by bench/fit_calibration.py on tune.jsonl."""
 
     weights: tuple[float, ...] = (
-        0.79,
-        0.706,
-        -0.651,
-        0.453,
-        0.464,
-        -2.072,
-        0.228,
-        -0.016,
-        2.706,
-        1.174,
+        0.813,
+        0.533,
+        -0.599,
+        0.463,
+        0.396,
+        0.0,
+        0.25,
+        -0.045,
+        2.552,
+        1.258,
     )
-    bias: float = -1.386
+    bias: float = -1.474
 
     def confidence(self, features: tuple[float, ...]) -> float:
         z = self.bias + sum(w * x for w, x in zip(self.weights, features, strict=True))
