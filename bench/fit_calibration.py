@@ -22,8 +22,8 @@ from fit_scoring import fit_logistic  # noqa: E402
 
 from bot.config import Settings  # noqa: E402
 from bot.core.calibration import FEATURES, Calibration  # noqa: E402
-from bot.core.evaluation import read_rows, sweep  # noqa: E402
 from bot.core.concepts import Concepts  # noqa: E402
+from bot.core.evaluation import read_rows, sweep  # noqa: E402
 from bot.core.match import Matcher  # noqa: E402
 from bot.core.normalize import Normalizer  # noqa: E402
 from bot.runtime import build_matcher_from_dir, load_kb_source, load_normalizer  # noqa: E402
