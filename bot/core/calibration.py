@@ -33,18 +33,18 @@ class Calibration:
     """Weights follow FEATURES; fitted by bench/fit_calibration.py on tune.jsonl."""
 
     weights: tuple[float, ...] = (
-        0.813,
-        0.533,
-        -0.599,
-        0.463,
-        0.396,
+        0.805,
+        0.373,
+        -0.621,
+        0.292,
+        0.578,
         0.0,
-        0.25,
-        -0.045,
-        2.552,
-        1.258,
+        0.417,
+        -0.325,
+        2.921,
+        1.062,
     )
-    bias: float = -1.474
+    bias: float = -1.598
 
     def confidence(self, features: tuple[float, ...]) -> float:
         z = self.bias + sum(w * x for w, x in zip(self.weights, features, strict=True))

@@ -11,6 +11,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Literal, Protocol
 
 from bot.core.calibration import Calibration
@@ -19,7 +20,7 @@ from bot.core.knowledge import FaqEntry, KnowledgeBase
 from bot.core.lexicon import Lexicon
 from bot.core.match_index import EntryScore, MatchIndex
 from bot.core.messages import Candidate
-from bot.core.normalize import Normalizer, accent_token, canonical_token
+from bot.core.normalize import Normalizer, accent_token, canonical_token, key_token
 from bot.core.reranker import Reranker
 from bot.core.scoring import Scoring
 from bot.core.tones import fold
@@ -39,6 +40,7 @@ Status = Literal["answered", "ambiguous", "no_match"]
 MIN_CHOICE = 0.05  # a "did you mean" choice less likely than this is noise
 VAGUE_IN_SCOPE = 0.6  # the index's in-scope mass (all candidates) that also offers choices
 _WORD_RE = re.compile(r"[^\W_]+")
+_SENTENCE_RE = re.compile(r"[.!?;:\n()]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,9 +141,16 @@ class Matcher:
             entry_concepts,
         )
         tokens = index.phrasing_tokens
+        pairs = index.pair_sets
         index.reranker = Reranker(
-            [[t for p in index.entry_phrasings[e] for t in tokens[p]] for e in range(len(entries))],
-            index.answer_tokens,
+            [
+                [t for p in index.entry_phrasings[e] for t in (*tokens[p], *pairs[p])]
+                for e in range(len(entries))
+            ],
+            [
+                (*index.answer_tokens[e], *answer_pairs(entry.answer))
+                for e, entry in enumerate(entries)
+            ],
             entry_concepts,
         )
         # Questions may glue words ("nophoso"): the index's syllable pairs pick the cut.
@@ -279,6 +288,15 @@ def content_words(entries: Iterable[FaqEntry], lexicon: Lexicon) -> set[str]:
             if not phrasing.isascii():
                 words.update(_WORD_RE.findall(unicodedata.normalize("NFC", phrasing).lower()))
     return {fold(word) for word in words - single_fillers}
+
+
+def answer_pairs(answer: str) -> set[str]:
+    """Adjacent key-word pairs of an answer ("giay_chung", "chung_sinh"), sentence by sentence."""
+    found: set[str] = set()
+    for sentence in _SENTENCE_RE.split(answer.lower()):
+        keys = [key_token(w) for w in _WORD_RE.findall(sentence)]
+        found.update(map("_".join, pairwise(keys)))
+    return found
 
 
 def answer_tokens(answer: str, cache: dict[str, str] | None = None) -> frozenset[str]:

@@ -145,7 +145,11 @@ def _evidence(
     reranker = index.reranker
     if reranker is None:
         return [0.0] * len(entries), [0.0] * len(entries)
-    tokens = [*query.sequence, *(t.token for t in query.terms if t.token.startswith("~"))]
+    tokens = [
+        *query.sequence,
+        *query.pairs,
+        *(t.token for t in query.terms if t.token.startswith("~")),
+    ]
     scores = reranker.scores(tokens, entries)
     known = max(1, sum(1 for t in set(tokens) if t in reranker.background))
     fits = [math.tanh(score / known / FIT_SCALE) for score in scores]
