@@ -33,18 +33,18 @@ class Calibration:
     """Weights follow FEATURES; fitted by bench/fit_calibration.py on tune.jsonl."""
 
     weights: tuple[float, ...] = (
-        0.805,
-        0.373,
-        -0.621,
-        0.292,
-        0.578,
+        0.811,
+        0.363,
+        -0.615,
+        0.296,
+        0.548,
         0.0,
-        0.417,
-        -0.325,
-        2.921,
-        1.062,
+        0.393,
+        -0.347,
+        2.955,
+        1.038,
     )
-    bias: float = -1.598
+    bias: float = -1.574
 
     def confidence(self, features: tuple[float, ...]) -> float:
         z = self.bias + sum(w * x for w, x in zip(self.weights, features, strict=True))

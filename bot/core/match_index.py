@@ -272,6 +272,10 @@ class MatchIndex:
         before = tokens[position - 1] if position > 0 else None
         after = tokens[position + 1] if position + 1 < len(tokens) else None
         for candidate in self._near_words(token):
+            # Slips hit a word's end (khoảng/khoản, tiềng/tiền), rarely its first letters:
+            # "xăng" is not "bằng".
+            if candidate[:2] != token[:2]:
+                continue
             if (before is not None and f"{before}_{candidate}" in self.pair_df) or (
                 after is not None and f"{candidate}_{after}" in self.pair_df
             ):

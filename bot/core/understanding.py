@@ -36,7 +36,7 @@ class Ranked:
     view: int  # which view ranked it best (0: the whole message)
     features: tuple[float, ...]
     key_missing: bool  # a short question names a thing the entry never mentions
-    uncovered: bool  # the question is about a matter no entry answers (concepts.yaml)
+    uncovered: bool  # about a matter no entry answers (concepts.yaml) or a thing no text names
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +118,8 @@ def analyse(
                 number,
                 features,
                 key_missing,
-                features[FEATURES.index("uncovered")] > 0,
+                features[FEATURES.index("uncovered")] > 0
+                or (key_missing and _unknown_thing(view.query, score)),
             )
         )
     ranked.sort(key=lambda r: -r.confidence)
@@ -154,6 +155,13 @@ def _evidence(
     known = max(1, sum(1 for t in set(tokens) if t in reranker.background))
     fits = [math.tanh(score / known / FIT_SCALE) for score in scores]
     return shares(scores, EVIDENCE_TEMPERATURE), fits
+
+
+def _unknown_thing(query: Query, score: EntryScore) -> bool:
+    """A thing-naming word of the question that no text of the knowledge base uses at all
+    ("giá xăng"): no entry is plausibly what was meant."""
+    unknown = {t.token for t in query.terms if t.rare and t.unknown and not t.spelled_nowhere}
+    return any(token in unknown for token in score.missing_rare)
 
 
 def _question_view(reading: Reading, index: int) -> str:
