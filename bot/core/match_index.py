@@ -16,16 +16,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
-from rapidfuzz import fuzz, process
-from rapidfuzz.distance import OSA
+from rapidfuzz import fuzz
 
 from bot.core.concepts import PREFIX as CONCEPT_PREFIX
 from bot.core.concepts import ConceptTable
 from bot.core.features import LOG_MASS, phrasing_features
 from bot.core.normalize import Normalized, accent_token, canonical_token, key_token
+from bot.core.query_terms import QueryTerms, has_diacritics
+from bot.core.query_terms import idf_of as _idf
 from bot.core.reranker import Reranker
-from bot.core.scoring import Query, QueryTerm, Scoring, sigmoid
-from bot.core.tones import is_valid_syllable
+from bot.core.scoring import Query, Scoring, sigmoid
 
 _LONG_POSTING = 128  # postings longer than this also get a set, for membership tests
 
@@ -38,7 +38,7 @@ class EntryScore:
     phrasing: int = -1  # index of the best phrasing
 
 
-class MatchIndex:
+class MatchIndex(QueryTerms):
     """Immutable index; build once per knowledge snapshot."""
 
     def __init__(
@@ -87,7 +87,7 @@ class MatchIndex:
             self.phrasing_tokens.append(tokens)
             self.token_sets.append(tuple(dict.fromkeys(tokens)))
             self.pair_sets.append(pairs)
-            accents = normalized.accents if _has_diacritics(normalized.accents) else None
+            accents = normalized.accents if has_diacritics(normalized.accents) else None
             self.accents.append(accents)
             entry_words[entry].update(tokens)
             entry_pairs[entry].update(pairs)
@@ -134,7 +134,6 @@ class MatchIndex:
         self.vocab = sorted(t for t in self.postings if not t.startswith(CONCEPT_PREFIX))
         self._corrections: dict[str, str | None] = {}
         self._neighbours: dict[str, tuple[str, ...]] = {}
-        self._answer_sets: dict[int, frozenset[str]] = {}
         self.reranker: Reranker | None = None  # set by the matcher once the index is built
         self._tune()
 
@@ -148,165 +147,6 @@ class MatchIndex:
         clone.scoring = scoring
         clone._tune()
         return clone
-
-    # ------------------------------------------------------------------ query side
-
-    def query(self, normalized: Normalized) -> Query:
-        """Weight each distinct query token; map misspelt ones to a close index word."""
-        scoring = self.scoring
-        accents = (
-            dict(zip(normalized.tokens, normalized.accents, strict=True))
-            if _has_diacritics(normalized.accents)
-            else None
-        )
-        short = len(normalized.tokens) <= scoring.short_query
-        seen: set[str] = set()
-        terms: list[QueryTerm] = []
-        sequence: list[str] = []
-        tokens = normalized.tokens
-        concepts, explained = (
-            self.concepts.find(tokens, normalized.accents) if self.concepts else ([], set())
-        )
-        for position, token in enumerate(tokens):
-            sequence.append(token)
-            if token in seen:
-                continue
-            seen.add(token)
-            if position in explained and token not in self.idf:
-                # Part of a situation phrase ("mới đẻ"): the concept carries its meaning.
-                terms.append(QueryTerm(token, scoring.light_weight, False))
-            elif token in self.idf:
-                weight = self.idf[token]
-                accented = accents.get(token, "") if accents is not None else ""
-                if self._is_light(token, accented):
-                    weight = min(weight, scoring.light_cap)
-                    terms.append(QueryTerm(token, weight, False))
-                elif accented in self.accent_idf:
-                    weight = max(weight, self.accent_idf[accented])
-                    terms.append(QueryTerm(token, weight, self._names_thing(token, accented)))
-                elif accented and not accented.isascii() and self._in_known_pair(tokens, position):
-                    # A wrong tone mark on a word the knowledge base uses in this very pair
-                    # ("giơ mở cửa", "số điên thoại") is that word, not a new one.
-                    terms.append(QueryTerm(token, weight, self._names_thing(token)))
-                elif accented and not accented.isascii():
-                    # Typed with diacritics the knowledge base never uses: "đèn" is not
-                    # "đến", "tăng" is not "tầng". Likely another topic (or a typo).
-                    terms.append(QueryTerm(token, self.max_idf, short, True, True))
-                else:
-                    terms.append(QueryTerm(token, weight, self._names_thing(token)))
-            elif any(c.isdigit() for c in token):
-                continue  # numbers, codes, phone numbers: never what a question is about
-            elif self._is_light(token, accents.get(token, "") if accents is not None else ""):
-                terms.append(QueryTerm(token, scoring.light_weight, False))
-            elif token in self.text_df:
-                # Only the answers use it: in-domain, but no phrasing can cover it.
-                weight = _idf(self.n_entries, self.text_df[token])
-                terms.append(QueryTerm(token, weight, self._names_thing(token), True))
-            elif (corrected := self._correct_in_pair(tokens, position)) is not None:
-                # "tài khoảng": one letter from a word the index uses right after "tài".
-                if corrected in seen:
-                    continue
-                seen.add(corrected)
-                sequence[-1] = corrected
-                weight = self.idf[corrected] * scoring.corrected_discount
-                terms.append(QueryTerm(corrected, weight, self._names_thing(corrected)))
-            elif is_valid_syllable(token):
-                # A real word the knowledge base never uses: in a short question it is
-                # likely what the question is about (out of scope); in a story, a detail.
-                terms.append(QueryTerm(token, self.max_idf, short, True))
-            else:
-                corrected = self.correct(token)
-                if corrected is None or corrected in seen:
-                    terms.append(QueryTerm(token, self.max_idf, False, True))
-                    continue
-                seen.add(corrected)
-                sequence[-1] = corrected
-                weight = self.idf[corrected] * scoring.corrected_discount
-                terms.append(QueryTerm(corrected, weight, self._names_thing(corrected)))
-        for concept in concepts:
-            if concept in self.idf:
-                # Evidence for its entries, never a reason to refuse another: phrases overlap
-                # ("làm hộ chiếu" holds "làm hộ") and a story mentions several situations.
-                weight = max(self.idf[concept], scoring.concept_weight)
-                terms.append(QueryTerm(concept, weight, False))
-            else:
-                # A matter no entry answers: what the question is about, and missing.
-                terms.append(QueryTerm(concept, self.max_idf, True, True))
-        return Query.build(terms, sequence, accents, self._pair_idf)
-
-    def _pair_idf(self, pair: str) -> float:
-        return _idf(self.n_entries, self.pair_df.get(pair, 0))
-
-    def mentions(self, query: Query, entry: int, token: str) -> bool:
-        """Whether the entry's phrasings or answer use the query word (as it was spelled)."""
-        if token in query.spelled_nowhere:
-            return False
-        return token in self.entry_tokens[entry] or token in self.answer_tokens[entry]
-
-    def _is_light(self, token: str, accented: str) -> bool:
-        # Typed with diacritics, the spelling decides: "sang" (tên) is not "sáng" (morning).
-        if accented and self.light_accented:
-            return accented in self.light_accented
-        return token in self.light
-
-    def _names_thing(self, token: str, accented: str = "") -> bool:
-        """Few entries' texts use it, so it names a thing (hộ chiếu, xe máy), not a verb."""
-        return not self._is_light(token, accented) and self.text_df.get(token, 0) <= self.rare_df
-
-    def _in_known_pair(self, tokens: Sequence[str], position: int) -> bool:
-        token = tokens[position]
-        pair_df = self.pair_df
-        return (position > 0 and f"{tokens[position - 1]}_{token}" in pair_df) or (
-            position + 1 < len(tokens) and f"{token}_{tokens[position + 1]}" in pair_df
-        )
-
-    def _correct_in_pair(self, tokens: Sequence[str], position: int) -> str | None:
-        """An index word one edit away that forms a known pair with a neighbour, or None.
-
-        Alone, a one-letter change is a guess (khoảng is a word too); next to the word the
-        knowledge base always writes before or after it, it is the typo it looks like.
-        """
-        token = tokens[position]
-        if len(token) < 3 or any(c.isdigit() for c in token):
-            return None
-        before = tokens[position - 1] if position > 0 else None
-        after = tokens[position + 1] if position + 1 < len(tokens) else None
-        for candidate in self._near_words(token):
-            # Slips hit a word's end (khoảng/khoản, tiềng/tiền), rarely its first letters:
-            # "xăng" is not "bằng".
-            if candidate[:2] != token[:2]:
-                continue
-            if (before is not None and f"{before}_{candidate}" in self.pair_df) or (
-                after is not None and f"{candidate}_{after}" in self.pair_df
-            ):
-                return candidate
-        return None
-
-    def _near_words(self, token: str) -> tuple[str, ...]:
-        found = self._neighbours.get(token)
-        if found is None:
-            matches = process.extract(
-                token, self.vocab, scorer=OSA.distance, score_cutoff=1, limit=8
-            )
-            found = tuple(word for word, _, _ in sorted(matches, key=lambda m: (m[1], m[0])))
-            if len(self._neighbours) > 50_000:
-                self._neighbours.clear()
-            self._neighbours[token] = found
-        return found
-
-    def correct(self, token: str) -> str | None:
-        """Closest index word within one edit (two for long words), or None."""
-        if len(token) < 4:
-            return None  # three letters are one edit from too many words (evn → vn)
-        if token in self._corrections:
-            return self._corrections[token]
-        limit = 1 if len(token) < 7 else 2
-        best = process.extractOne(token, self.vocab, scorer=OSA.distance, score_cutoff=limit)
-        result = best[0] if best is not None else None
-        if len(self._corrections) > 50_000:
-            self._corrections.clear()
-        self._corrections[token] = result
-        return result
 
     def features(self, query: Query, entry: int) -> list[tuple[int, tuple[float, ...]]]:
         """(phrasing, feature vector) for every phrasing of one entry; see scoring.FEATURES."""
@@ -412,13 +252,6 @@ class MatchIndex:
                 best_z, best_index = z, index
         return best_z, best_index
 
-    def answer_token_set(self, entry: int) -> frozenset[str]:
-        """Key words of an entry's answer that its phrasings do not use."""
-        found = self._answer_sets.get(entry)
-        if found is None:
-            found = self._answer_sets[entry] = frozenset(self.answer_tokens[entry])
-        return found
-
     def named_share(self, query: Query, phrasing: int) -> float:
         """Share of a phrasing's idf mass the query names: a long story keeps it high."""
         mass = self.mass[phrasing]
@@ -469,12 +302,4 @@ class MatchIndex:
         return heapq.nlargest(limit, pool, key=scores.__getitem__)
 
 
-def _has_diacritics(accents: tuple[str, ...]) -> bool:
-    return bool(accents) and not all(a.isascii() for a in accents)
-
-
-def _idf(n: int, df: int) -> float:
-    return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
-
-
-__all__ = ["EntryScore", "MatchIndex", "Query", "QueryTerm", "Scoring", "sigmoid"]
+__all__ = ["EntryScore", "MatchIndex", "Query", "Scoring", "sigmoid"]
