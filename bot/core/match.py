@@ -253,6 +253,8 @@ def concept_table(
     for concept in concepts.concepts:
         if any(e in present for e in concept.entries):
             linked.add(concept.token)
+        elif concept.entries:
+            continue  # its entries are not published here: it marks nothing
         for phrase in concept.phrases:
             keys: list[tuple[str, ...]] = []
             accents: list[tuple[str, ...]] = []

@@ -9,7 +9,7 @@ import pytest
 from bot.config import PROJECT_ROOT
 from bot.core.assistant import Assistant
 from bot.core.concepts import Concepts
-from bot.core.knowledge import KnowledgeBase, KnowledgeError
+from bot.core.knowledge import Category, FaqEntry, KnowledgeBase, KnowledgeError
 from bot.core.letters import MAX_SENTENCES, read_message
 from bot.core.match import Matcher
 from bot.core.messages import IncomingMessage, Outcome
@@ -160,3 +160,18 @@ def test_concept_errors_are_located(tmp_path: Path) -> None:
     assert any(line == 5 and "concept id" in m for line, m in messages)
     assert any("already belongs to 'ok'" in m for _, m in messages)
     assert any("at least one phrase" in m for _, m in messages)
+
+
+def test_a_concept_whose_entries_are_not_published_marks_nothing(runtime: Runtime) -> None:
+    # concepts.yaml links "mã otp" to account.otp_not_received; a knowledge base without that
+    # entry must not take the phrase for a matter nobody answers.
+    entry = FaqEntry(
+        id="account.otp",
+        category="account",
+        question="Không nhận được mã OTP?",
+        alternates=("khong nhan duoc ma otp",),
+        answer="Chờ một phút rồi bấm gửi lại mã.",
+    )
+    kb = KnowledgeBase.build([Category("account", "Tài khoản")], [entry])
+    matcher = Matcher.build(kb, runtime.normalizer, runtime.thresholds)
+    assert matcher.match("khong nhan duoc ma otp").faq_id == "account.otp"
