@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -297,7 +298,8 @@ def answer_pairs(answer: str) -> set[str]:
     found: set[str] = set()
     for sentence in _SENTENCE_RE.split(answer.lower()):
         keys = [key_token(w) for w in _WORD_RE.findall(sentence)]
-        found.update(map("_".join, pairwise(keys)))
+        # Interned: at 10,000 entries the same pairs recur in thousands of answers.
+        found.update(sys.intern(pair) for pair in map("_".join, pairwise(keys)))
     return found
 
 
