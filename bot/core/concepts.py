@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.core.knowledge import KnowledgeError, KnowledgeIssue
+from bot.core.knowledge import KnowledgeError, KnowledgeIssue, compose_yaml
 
 Phrase = tuple[str, ...]
 _TOKEN_RE = re.compile(r"[^\W_]+")
@@ -65,20 +65,7 @@ class Concepts:
     @classmethod
     def load(cls, path: Path) -> Concepts:
         """Read and check concepts YAML; problems raise KnowledgeError naming file and line."""
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise KnowledgeError(
-                [KnowledgeIssue(str(path), None, None, None, f"cannot read: {exc}")]
-            ) from exc
-        try:
-            root = yaml.compose(text, Loader=yaml.SafeLoader)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = mark.line + 1 if mark is not None else None
-            raise KnowledgeError(
-                [KnowledgeIssue(str(path), line, None, None, f"invalid YAML: {exc}")]
-            ) from exc
+        root = compose_yaml(path)
         return _Reader(str(path)).read(root)
 
     def entry_tokens(self, entry_id: str) -> tuple[str, ...]:

@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 
 from bot.core.concepts import Concepts, Phrase, phrase_tokens
-from bot.core.knowledge import KnowledgeError, KnowledgeIssue
+from bot.core.knowledge import KnowledgeError, KnowledgeIssue, compose_yaml
 from bot.core.tones import fold
 
 SECTIONS = ("abbreviations", "synonyms", "fillers", "light", "protected")
@@ -42,20 +42,7 @@ class Lexicon:
     @classmethod
     def load(cls, path: Path) -> Lexicon:
         """Read and check lexicon YAML; problems raise KnowledgeError naming file and line."""
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise KnowledgeError(
-                [KnowledgeIssue(str(path), None, None, None, f"cannot read: {exc}")]
-            ) from exc
-        try:
-            root = yaml.compose(text, Loader=yaml.SafeLoader)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = mark.line + 1 if mark is not None else None
-            raise KnowledgeError(
-                [KnowledgeIssue(str(path), line, None, None, f"invalid YAML: {exc}")]
-            ) from exc
+        root = compose_yaml(path)
         return _Reader(str(path)).read(root)
 
     def known_words(self) -> frozenset[str]:
