@@ -66,7 +66,7 @@ def main() -> int:
     xs: list[tuple[float, ...]] = []
     ys: list[int] = []
     for row in rows:
-        for ranked in learner.analyse(row.text).ranked[:TOP]:
+        for ranked in learner.analyse(row.query).ranked[:TOP]:
             xs.append(ranked.features)
             ys.append(int(learner.entry_ids[ranked.entry] == row.expect))
     bias, *weights = fit_logistic(xs, ys)

@@ -25,6 +25,8 @@ from bot.admin.storage_cli import ProgressBar, actor, add_by, open_storage, prin
 from bot.config import Settings
 from bot.core.concepts import Concepts
 from bot.core.knowledge import FaqEntry, KnowledgeError, KnowledgeIssue
+from bot.core.provinces import validate_profiles
+from bot.runtime import load_address_book
 from bot.storage import ImportPlan
 
 _LISTED = 50  # per kind; a 10,000-row import should not scroll away the summary
@@ -84,6 +86,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
             context = read_source(settings.knowledge_dir)[0]
         issues = [*issues, *validate(located, categories, context)]
         issues = [*issues, *concept_issues(settings, {e.id for e, _, _ in [*located, *context]})]
+    if path.is_dir() and (path / "provinces").is_dir():
+        # Province profiles are knowledge too: their commune names are checked against the
+        # address data, so a typo is found here rather than when the assistant starts.
+        try:
+            issues = [*issues, *validate_profiles(path / "provinces", load_address_book(settings))]
+        except KnowledgeError as exc:
+            issues = [*issues, *exc.issues]
     if issues:
         print_issues(issues, f"{len(issues)} lỗi trong {path} (file:dòng, mục, trường: lỗi):")
         return 1

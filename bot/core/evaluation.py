@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from bot.core.match import Matcher, Thresholds, decide
 from bot.core.messages import Candidate
+from bot.core.redact import redact
 
 OOS = "oos"  # category and style label of out-of-scope rows
 RELIABILITY_BINS = 10
@@ -41,6 +42,11 @@ class EvalRow:
     expect: str | None  # None: out of scope, the right outcome is no_match
     style: str = ""
     near: str | None = None  # a near miss: the covered topic it shares words with
+
+    @property
+    def query(self) -> str:
+        """What the matcher sees in production: the redacted text (bot.core.assistant)."""
+        return redact(self.text)
 
     @property
     def category(self) -> str:
@@ -237,7 +243,7 @@ def evaluate(
         if known_ids is not None and row.expect is not None and row.expect not in known_ids:
             report.skipped += 1
             continue
-        _tally_into(report, row, matcher.match(row.text))
+        _tally_into(report, row, matcher.match(row.query))
     return report
 
 
@@ -249,7 +255,7 @@ def sweep(
     margin: float | None = None,
 ) -> list[SweepPoint]:
     """Tallies for every (answer, suggest) pair; scores are computed once per row."""
-    analysed = [(row, matcher.analyse(row.text)) for row in rows]
+    analysed = [(row, matcher.analyse(row.query)) for row in rows]
     margin = matcher.thresholds.margin if margin is None else margin
     also = matcher.thresholds.also
     points: list[SweepPoint] = []

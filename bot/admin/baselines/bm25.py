@@ -85,7 +85,7 @@ class Bm25Baseline:
 
     def tune(self, rows: Sequence[EvalRow]) -> None:
         """Pick the thresholds that maximise right answers + rejected OOS - wrong answers."""
-        scored = [(row, self.scores(row.text)) for row in rows]
+        scored = [(row, self.scores(row.query)) for row in rows]
         values = sorted({round(s[0][1], 2) for _, s in scored if s} | {0.0})
         grid = [*values[:: max(1, len(values) // 40)], values[-1] + 1.0]
         best: tuple[float, float, float] | None = None
