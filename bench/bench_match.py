@@ -2,7 +2,9 @@
 
 For the real knowledge base and synthetic ones of 1,000 and 10,000 entries x 6 phrasings
 (recombined from the real vocabulary, seeded), each in its own process so peak RSS is per
-size: index build time, p50 / p99 per query on one core, peak RSS, and the naive baseline
+size: index build time, p50 / p99 per query on one core (short questions, and letters of
+2,000 characters with personal data and the question buried in the middle), peak RSS, and the
+naive baseline
 ``process.extractOne(query, all_phrasings, scorer=fuzz.WRatio)`` on the same phrasings.
 Then the dev-set figures through ``evaluate``.
 
@@ -89,6 +91,33 @@ def make_queries(entries: list[FaqEntry], rng: random.Random, count: int) -> lis
     return queries
 
 
+LETTER_CHARS = 2000
+LETTERS = 300
+
+
+def make_letters(entries: list[FaqEntry], rng: random.Random, count: int) -> list[str]:
+    """Letters of about 2,000 characters: greeting, personal data, a backstory of other
+    entries' phrasings with dates, the question buried in the middle, more story, a closing."""
+    letters: list[str] = []
+    for _ in range(count):
+        parts = [
+            "Kính gửi Quý cơ quan.",
+            f"Tôi tên Nguyễn Văn {rng.choice('ABCDEGHKLMN')}, "
+            f"CCCD 0{rng.randrange(10**10, 10**11)}, "
+            f"SĐT 09{rng.randrange(10**7, 10**8)}.",
+        ]
+        question = rng.choice(rng.choice(entries).phrasings)
+        story: list[str] = []
+        while sum(len(x) for x in story) < LETTER_CHARS - 300:
+            phrasing = rng.choice(rng.choice(entries).phrasings)
+            story.append(f"Ngày {rng.randint(1, 28)}.{rng.randint(1, 12)}.2025 tôi {phrasing}.")
+        middle = len(story) // 2
+        parts += [*story[:middle], f"Xin hỏi {question}?", *story[middle:]]
+        parts.append("Xin chân thành cảm ơn.")
+        letters.append(" ".join(parts)[: LETTER_CHARS + 200])
+    return letters
+
+
 def peak_rss_mb() -> float:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / 1024.0 if sys.platform != "darwin" else peak / (1024.0 * 1024.0)
@@ -127,6 +156,11 @@ def run_size(size: int) -> dict[str, float | int | str]:
         matcher.match(text)
         cpu.append(time.process_time() - started_cpu)
         wall.append(time.perf_counter() - started)
+    letter_cpu: list[float] = []
+    for text in make_letters(entries, rng, LETTERS):
+        started_cpu = time.process_time()
+        matcher.match(text)
+        letter_cpu.append(time.process_time() - started_cpu)
     rss = peak_rss_mb()
     # The naive baseline: WRatio over every raw phrasing, raw text, no index.
     all_phrasings = [unicodedata.normalize("NFC", p) for e in entries for p in e.phrasings]
@@ -145,6 +179,8 @@ def run_size(size: int) -> dict[str, float | int | str]:
         "p99_ms": percentile(cpu, 0.99) * 1000,
         "wall_p50_ms": statistics.median(wall) * 1000,
         "wall_p99_ms": percentile(wall, 0.99) * 1000,
+        "letter_p50_ms": statistics.median(letter_cpu) * 1000,
+        "letter_p99_ms": percentile(letter_cpu, 0.99) * 1000,
         "rss_mb": rss,
         "base_p50_ms": statistics.median(baseline) * 1000,
         "base_p99_ms": percentile(baseline, 0.99) * 1000,
@@ -166,7 +202,8 @@ def print_speed(results: list[dict[str, float | int | str]]) -> None:
     header = (
         f"{'KB':>7} {'entries':>8} {'phrasings':>9} {'build s':>8} {'(cpu)':>6} {'p50 ms':>7} "
         f"{'p99 ms':>7} "
-        f"{'(wall p99)':>10} {'RSS MB':>7} | {'WRatio p50':>10} {'WRatio p99':>10} "
+        f"{'(wall p99)':>10} {'letter p99':>10} {'RSS MB':>7} | {'WRatio p50':>10} "
+        f"{'WRatio p99':>10} "
         f"{'speed-up':>8}"
     )
     print(header)
@@ -176,13 +213,13 @@ def print_speed(results: list[dict[str, float | int | str]]) -> None:
         print(
             f"{r['label']:>7} {r['entries']:>8} {r['phrasings']:>9} {r['build_s']:>8.2f} "
             f"{r['build_cpu_s']:>6.2f} {r['p50_ms']:>7.3f} {r['p99_ms']:>7.3f} "
-            f"{r['wall_p99_ms']:>10.3f} "
+            f"{r['wall_p99_ms']:>10.3f} {r['letter_p99_ms']:>10.3f} "
             f"{r['rss_mb']:>7.0f} | {r['base_p50_ms']:>10.2f} {r['base_p99_ms']:>10.2f} "
             f"{speedup:>7.0f}x"
         )
     print(
-        "Goal at 10,000: p99 <= 2 ms, >= 100x faster than WRatio (p50 wall vs p50 wall), "
-        "build <= 3 s, RSS <= 300 MB"
+        "Goal at 10,000: p99 <= 2 ms (short question), <= 10 ms (2,000-character letter), "
+        ">= 100x faster than WRatio (p50 wall vs p50 wall), build <= 3 s, RSS <= 300 MB"
     )
     print(
         f"Machine: sum(range(1000)) takes {machine_speed_us():.1f} µs here "

@@ -23,10 +23,12 @@ class Settings(BaseSettings):
     # official code ("86") or name ("vinh_long"); unverified details fall back to national ones.
     province: str = "default"
 
-    # --- matching policy (calibrated on tests/data/dev.jsonl; re-tune with `python -m bot eval`)
+    # --- matching policy (calibrated on tests/data/eval/tune.jsonl only: bench/fit_calibration.py,
+    # then the sweep of `python -m bot eval tests/data/eval/tune.jsonl`)
     match_answer_threshold: float = 0.80  # one entry this likely right: answer it
-    match_suggest_threshold: float = 0.60  # candidates together this likely: offer choices
+    match_suggest_threshold: float = 0.50  # candidates together this likely: offer choices
     match_margin: float = 0.10  # and the answer must lead the runner-up by this much
+    match_also_threshold: float = 0.50  # a letter's second question offered as a choice
     max_input_chars: int = 1000  # longer input is cut for matching
     max_message_chars: int = 4000  # longer messages get a polite "please shorten"
     # An answer not re-checked for this many days tells citizens where to check it, and

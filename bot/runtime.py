@@ -7,7 +7,7 @@ import datetime as dt
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -17,6 +17,7 @@ from bot.core.address import AddressFinder
 from bot.core.address_book import AddressBook
 from bot.core.assistant import Assistant, Ports
 from bot.core.bookkeeping import WriteBehind
+from bot.core.concepts import Concepts
 from bot.core.freshness import Clock
 from bot.core.jsonl import load_jsonl
 from bot.core.knowledge import KnowledgeBase, KnowledgeError, KnowledgeIssue, load_knowledge_dir
@@ -67,6 +68,9 @@ def local_today(settings: Settings) -> Clock:
 def load_normalizer(settings: Settings) -> Normalizer:
     lexicon_file = settings.knowledge_dir / "lexicon.yaml"
     lexicon = Lexicon.load(lexicon_file) if lexicon_file.exists() else Lexicon.empty()
+    concepts_file = settings.knowledge_dir / "concepts.yaml"
+    if concepts_file.exists():
+        lexicon = replace(lexicon, concepts=Concepts.load(concepts_file))
     return Normalizer(lexicon, max_chars=settings.max_input_chars)
 
 

@@ -11,10 +11,23 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.admin.baselines.bm25 import Bm25Baseline
+from bot.admin.baselines.legacy_match import LEGACY_THRESHOLDS
+from bot.admin.baselines.legacy_match import Matcher as LegacyMatcher
 from bot.admin.common import run_async, settings_from, setup_logging
-from bot.core.evaluation import EvalReport, EvalRow, Tally, evaluate, read_rows, sweep
+from bot.admin.eval_render import (
+    pct,
+    render_categories,
+    render_comparison,
+    render_failures,
+    render_reliability,
+    render_styles,
+)
+from bot.core.evaluation import EvalReport, EvalRow, evaluate, read_rows, sweep
+from bot.core.live import Snapshot
 from bot.core.match import Matcher, Thresholds
-from bot.runtime import open_runtime
+from bot.core.normalize import Normalizer
+from bot.runtime import load_normalizer, open_runtime
 
 __all__ = ["evaluate", "register"]
 
@@ -43,6 +56,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--failures", type=int, default=0, metavar="N", help="also list the first N failures"
     )
     parser.add_argument("--no-sweep", action="store_true", help="skip the threshold sweep")
+    parser.add_argument(
+        "--no-baselines",
+        action="store_true",
+        help="skip the previous matcher and BM25 columns",
+    )
     parser.set_defaults(func=cmd_eval)
 
 
@@ -54,17 +72,18 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(f"Không đọc được tệp đánh giá (cannot read the eval file): {exc}", file=sys.stderr)
         return 1
     setup_logging(settings, quiet=True)
-    found: list[Matcher] = []
+    found: list[Snapshot] = []
 
-    async def live_matcher() -> int:
+    async def live_snapshot() -> int:
         # The live knowledge (the database) unless --kb names another source; logs nothing.
         async with open_runtime(settings, kb_path=args.kb, log_conversations=False) as runtime:
-            found.append(runtime.snapshot.matcher)
+            found.append(runtime.snapshot)
         return 0
 
-    if run_async(live_matcher) != 0:
+    if run_async(live_snapshot) != 0:
         return 1
-    matcher = found[0]
+    snapshot = found[0]
+    matcher = snapshot.matcher
     current = matcher.thresholds
     thresholds = Thresholds(
         answer=current.answer if args.answer is None else args.answer,
@@ -72,72 +91,38 @@ def cmd_eval(args: argparse.Namespace) -> int:
         margin=current.margin if args.margin is None else args.margin,
     )
     matcher = matcher.with_thresholds(thresholds)
-    report = evaluate(matcher, rows)
-    print(render_report(args.file, report, thresholds))
+    known = set(matcher.entry_ids)
+    report = evaluate(matcher, rows, known)
+    reports = [("new", report)]
+    if not args.no_baselines:
+        reports += baseline_reports(snapshot, load_normalizer(settings), rows, known)
+    print(render_comparison(str(args.file), reports, thresholds))
+    print(render_styles(reports))
+    print(render_categories(report))
+    print(render_reliability(report))
     if args.failures:
         print(render_failures(report, args.failures))
     if not args.no_sweep:
-        print(render_sweep(matcher, rows))
+        print(render_sweep(matcher, [r for r in rows if r.expect is None or r.expect in known]))
     return 0
 
 
-def _pct(value: float) -> str:
-    return f"{value * 100:5.1f}%"
-
-
-def render_report(path: Path, report: EvalReport, thresholds: Thresholds) -> str:
-    t = report.total
-    lines = [
-        f"{path}: {t.rows} questions ({t.in_scope} in scope, {t.out_of_scope} out of scope)",
-        f"thresholds: answer {thresholds.answer:.2f} · suggest {thresholds.suggest:.2f} · "
-        f"margin {thresholds.margin:.2f}",
-        "",
-        f"  top-1 accuracy (best candidate is right)    {_pct(t.top1_rate)}  "
-        f"({t.top1}/{t.in_scope})",
-        f"  answered right (auto-answer, right id)      {_pct(t.answered_rate)}  "
-        f"({t.answered_right}/{t.in_scope})",
-        f"  helped (answered right, or right choice)    {_pct(t.helped_rate)}  "
-        f"({t.helped}/{t.in_scope})",
-        f"  out-of-scope rejection (no_match)           {_pct(t.rejection_rate)}  "
-        f"({t.rejected}/{t.out_of_scope})",
-        f"  confidently wrong (answered a wrong id)     {_pct(t.wrong_rate)}  "
-        f"({t.confidently_wrong}/{t.rows})",
-        "",
-        _table("category", report.by_category),
-    ]
-    if any(style for style in report.by_style if style != "oos"):
-        lines += ["", _table("style", report.by_style)]
-    return "\n".join(lines)
-
-
-def _table(title: str, tallies: dict[str, Tally]) -> str:
-    header = f"  {title:<12} {'n':>4} {'top-1':>7} {'answered':>9} {'helped':>7} {'rejected':>9}"
-    header += f" {'wrong':>6}"
-    lines = [header]
-    for name in sorted(tallies):
-        t = tallies[name]
-        in_scope = t.in_scope > 0
-        lines.append(
-            f"  {name:<12} {t.rows:>4} "
-            f"{_pct(t.top1_rate) if in_scope else '-':>7} "
-            f"{_pct(t.answered_rate) if in_scope else '-':>9} "
-            f"{_pct(t.helped_rate) if in_scope else '-':>7} "
-            f"{_pct(t.rejection_rate) if t.out_of_scope else '-':>9} "
-            f"{_pct(t.wrong_rate):>6}"
-        )
-    return "\n".join(lines)
-
-
-def render_failures(report: EvalReport, limit: int) -> str:
-    lines = ["", f"first {limit} failures (expected → outcome, candidates):"]
-    for outcome in report.failures[:limit]:
-        result = outcome.result
-        choices = ", ".join(f"{c.faq_id} {c.confidence:.2f}" for c in result.candidates)
-        lines.append(
-            f"  [{outcome.row.style or '-'}] {outcome.row.text[:90]!r}\n"
-            f"      {outcome.row.expect or 'out of scope'} → {result.status}: {choices or '-'}"
-        )
-    return "\n".join(lines)
+def baseline_reports(
+    snapshot: Snapshot, normalizer: Normalizer, rows: Sequence[EvalRow], known: set[str]
+) -> list[tuple[str, EvalReport]]:
+    """The previous matcher and BM25 on the same knowledge and rows."""
+    entries = snapshot.kb.published
+    previous = LegacyMatcher.build_from_entries(entries, normalizer, LEGACY_THRESHOLDS)
+    reports = [("previous", evaluate(previous, rows, known))]
+    try:
+        bm25 = Bm25Baseline(entries, normalizer)
+    except ImportError:
+        print("(BM25 baseline skipped: install the dev extras for bm25s)", file=sys.stderr)
+        return reports
+    kept = [r for r in rows if r.expect is None or r.expect in known]
+    bm25.tune(kept)
+    reports.append(("BM25", evaluate(bm25, kept)))
+    return reports
 
 
 def render_sweep(
@@ -152,8 +137,8 @@ def render_sweep(
         "",
         f"threshold sweep (margin {margin:.2f}; MATCH_ANSWER_THRESHOLD, "
         "MATCH_SUGGEST_THRESHOLD, MATCH_MARGIN in the environment or .env):",
-        f"  {'answer':>6} {'suggest':>7} {'answered':>9} {'helped':>7} {'rejected':>9} "
-        f"{'wrong':>6}",
+        f"  {'answer':>6} {'suggest':>7} {'answered':>9} {'helped':>7} {'oos dym':>8} "
+        f"{'wrong in':>9} {'wrong oos':>9}",
     ]
     current = matcher.thresholds
     answers = sorted({*answers, current.answer})
@@ -168,7 +153,7 @@ def render_sweep(
         )
         lines.append(
             f"  {point.thresholds.answer:>6.2f} {point.thresholds.suggest:>7.2f} "
-            f"{_pct(t.answered_rate):>9} {_pct(t.helped_rate):>7} {_pct(t.rejection_rate):>9} "
-            f"{_pct(t.wrong_rate):>6}{mark}"
+            f"{pct(t.answered_rate):>9} {pct(t.helped_rate):>7} {pct(t.suggested_rate):>8} "
+            f"{pct(t.wrong_in_scope_rate):>9} {pct(t.wrong_out_of_scope_rate):>9}{mark}"
         )
     return "\n".join(lines)

@@ -22,7 +22,9 @@ from bot.admin.kb_files import (
 )
 from bot.admin.sheets import write_csv, write_xlsx
 from bot.admin.storage_cli import ProgressBar, actor, add_by, open_storage, print_issues
-from bot.core.knowledge import FaqEntry, KnowledgeError
+from bot.config import Settings
+from bot.core.concepts import Concepts
+from bot.core.knowledge import FaqEntry, KnowledgeError, KnowledgeIssue
 from bot.core.provinces import validate_profiles
 from bot.runtime import load_address_book
 from bot.storage import ImportPlan
@@ -83,6 +85,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
             # Related ids may point at entries kept elsewhere in knowledge/.
             context = read_source(settings.knowledge_dir)[0]
         issues = [*issues, *validate(located, categories, context)]
+        issues = [*issues, *concept_issues(settings, {e.id for e, _, _ in [*located, *context]})]
     if path.is_dir() and (path / "provinces").is_dir():
         # Province profiles are knowledge too: their commune names are checked against the
         # address data, so a typo is found here rather than when the assistant starts.
@@ -96,6 +99,18 @@ def cmd_validate(args: argparse.Namespace) -> int:
     sources = {s for _, s, _ in located}
     print(f"Hợp lệ: {len(located)} mục trong {len(sources)} tệp.")
     return 0
+
+
+def concept_issues(settings: Settings, entry_ids: set[str]) -> list[KnowledgeIssue]:
+    """Problems of knowledge/concepts.yaml: its own, and entries it names that do not exist."""
+    path = settings.knowledge_dir / "concepts.yaml"
+    if not path.exists():
+        return []
+    try:
+        concepts = Concepts.load(path)
+    except KnowledgeError as exc:
+        return list(exc.issues)
+    return concepts.unknown_entries(entry_ids)
 
 
 # ---------------------------------------------------------------- import

@@ -31,7 +31,7 @@ from bot.core.ports import (
     TipSource,
     UserDirectory,
 )
-from bot.core.redact import redact
+from bot.core.redact import contains_personal_data, redact
 from bot.core.responder import Responder, command_name
 
 log = logging.getLogger(__name__)
@@ -103,6 +103,9 @@ class Assistant:
         self._awaiting_comment = _ExpiringMap()
         # After a 👎, many citizens just type what was wrong instead of tapping the button.
         self._may_comment = _ExpiringMap(ttl_seconds=600.0)
+        # Who was already asked not to send ID or phone numbers (bounded; per chat state
+        # moves to the database later).
+        self._reminded = _ExpiringMap(ttl_seconds=86_400.0)
         self._erasure = ErasureFlow(
             lambda: self.ports.eraser, self._forget, settle=self.bookkeeping.drain
         )
@@ -147,7 +150,15 @@ class Assistant:
             text = message.text or ""
             self._last_question.put(key, text)
             await self._log(message, reply, text)
+            reply = self._remind_personal_data(key, text, reply)
         return reply
+
+    def _remind_personal_data(self, key: tuple[str, str], text: str, reply: Reply) -> Reply:
+        """Once per conversation, ask a citizen who sent ID or phone numbers not to."""
+        if self._reminded.get(key) is not None or not contains_personal_data(text):
+            return reply
+        self._reminded.put(key, "1")
+        return replace(reply, text=f"{reply.text}\n\n{texts.PERSONAL_DATA_REMINDER}")
 
     def readable(self, message: IncomingMessage) -> IncomingMessage:
         """The message as the assistant reads it: the first ``max_input_chars`` characters,
@@ -160,7 +171,12 @@ class Assistant:
         return replace(message, text=text, typed_length=typed)
 
     def _forget(self, key: tuple[str, str]) -> None:
-        for memory in (self._last_question, self._awaiting_comment, self._may_comment):
+        for memory in (
+            self._last_question,
+            self._awaiting_comment,
+            self._may_comment,
+            self._reminded,
+        ):
             memory.pop(key)
 
     # ------------------------------------------------------------------ internals

@@ -6,16 +6,34 @@ Pure functions: the ``eval`` command prints these figures and the benchmark reus
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from bot.core.match import Matcher, MatchResult, Thresholds, decide
-from bot.core.match_index import EntryScore
+from bot.core.match import Matcher, Thresholds, decide
+from bot.core.messages import Candidate
 from bot.core.redact import redact
 
 OOS = "oos"  # category and style label of out-of-scope rows
+RELIABILITY_BINS = 10
+
+
+class Result(Protocol):
+    """What a matcher's answer must offer to be scored (the previous matcher's too)."""
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def candidates(self) -> tuple[Candidate, ...]: ...
+
+    @property
+    def faq_id(self) -> str | None: ...
+
+
+class Matches(Protocol):
+    def match(self, text: str, limit: int = 3) -> Result: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +41,7 @@ class EvalRow:
     text: str
     expect: str | None  # None: out of scope, the right outcome is no_match
     style: str = ""
+    near: str | None = None  # a near miss: the covered topic it shares words with
 
     @property
     def query(self) -> str:
@@ -45,16 +64,20 @@ class Tally:
     answered_right: int = 0
     helped: int = 0  # answered right, or the right entry among the offered choices
     rejected: int = 0  # out-of-scope rows that got no_match
+    suggested: int = 0  # out-of-scope rows that got a "did you mean" list
     confidently_wrong: int = 0  # answered with a wrong id (any answer to an OOS row)
+    wrong_in_scope: int = 0  # ... of which rows in scope
 
-    def add(self, row: EvalRow, result: MatchResult) -> None:
+    def add(self, row: EvalRow, result: Result) -> None:
         self.rows += 1
         answered = result.faq_id
         if answered is not None and answered != row.expect:
             self.confidently_wrong += 1
+            self.wrong_in_scope += row.expect is not None
         if row.expect is None:
             self.out_of_scope += 1
             self.rejected += result.status == "no_match"
+            self.suggested += result.status == "ambiguous"
             return
         self.in_scope += 1
         best = result.candidates[0].faq_id if result.candidates else None
@@ -86,14 +109,40 @@ class Tally:
         return self._rate(self.rejected, self.out_of_scope)
 
     @property
+    def not_answered_rate(self) -> float:
+        """Out-of-scope rows given no answer (a fallback or a "did you mean" list)."""
+        return self._rate(self.rejected + self.suggested, self.out_of_scope)
+
+    @property
+    def suggested_rate(self) -> float:
+        return self._rate(self.suggested, self.out_of_scope)
+
+    @property
     def wrong_rate(self) -> float:
         return self._rate(self.confidently_wrong, self.rows)
+
+    @property
+    def wrong_in_scope_rate(self) -> float:
+        return self._rate(self.wrong_in_scope, self.in_scope)
+
+    @property
+    def wrong_out_of_scope_rate(self) -> float:
+        return self._rate(self.confidently_wrong - self.wrong_in_scope, self.out_of_scope)
 
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
     row: EvalRow
-    result: MatchResult
+    result: Result
+
+    @property
+    def top_right(self) -> bool:
+        """The best candidate is the expected entry (never, for out-of-scope rows)."""
+        return bool(self.result.candidates) and self.result.candidates[0].faq_id == self.row.expect
+
+    @property
+    def confidence(self) -> float:
+        return self.result.candidates[0].confidence if self.result.candidates else 0.0
 
     @property
     def ok(self) -> bool:
@@ -108,10 +157,29 @@ class EvalReport:
     by_category: dict[str, Tally] = field(default_factory=dict)
     by_style: dict[str, Tally] = field(default_factory=dict)
     outcomes: list[Outcome] = field(default_factory=list)
+    skipped: int = 0  # rows expecting an id the knowledge base does not have
 
     @property
     def failures(self) -> list[Outcome]:
         return [o for o in self.outcomes if not o.ok]
+
+    def reliability(self, bins: int = RELIABILITY_BINS) -> list[tuple[float, float, int, float]]:
+        """(low, high, rows, share right) per confidence band of the best candidate.
+
+        Calibrated means the share right falls inside its band: of the questions answered
+        with confidence 0.9 to 1.0, 9 or more in 10 were right.
+        """
+        counts = [0] * bins
+        right = [0] * bins
+        for outcome in self.outcomes:
+            band = min(bins - 1, int(outcome.confidence * bins))
+            counts[band] += 1
+            right[band] += outcome.top_right
+        return [
+            (band / bins, (band + 1) / bins, counts[band], right[band] / counts[band])
+            for band in range(bins)
+            if counts[band]
+        ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,10 +209,16 @@ def parse_row(data: Any, where: str = "row") -> EvalRow:
     expect = data.get("expect")
     if expect is not None and not isinstance(expect, str):
         raise ValueError(f"{where}: 'expect' must be an FAQ id or null")
-    return EvalRow(data["text"], expect or None, str(data.get("style") or ""))
+    near = data.get("near")
+    return EvalRow(
+        data["text"],
+        expect or None,
+        str(data.get("style") or ""),
+        near if isinstance(near, str) and near else None,
+    )
 
 
-def _tally_into(report: EvalReport, row: EvalRow, result: MatchResult) -> None:
+def _tally_into(report: EvalReport, row: EvalRow, result: Result) -> None:
     report.total.add(row, result)
     report.by_category.setdefault(row.category, Tally()).add(row, result)
     style = row.style or ("oos" if row.expect is None else "")
@@ -153,11 +227,22 @@ def _tally_into(report: EvalReport, row: EvalRow, result: MatchResult) -> None:
     report.outcomes.append(Outcome(row, result))
 
 
-def evaluate(matcher: Matcher, rows: Iterable[EvalRow | Mapping[str, Any]]) -> EvalReport:
-    """Match every row and count top-1, helped, rejection and confidently-wrong."""
+def evaluate(
+    matcher: Matches,
+    rows: Iterable[EvalRow | Mapping[str, Any]],
+    known_ids: Collection[str] | None = None,
+) -> EvalReport:
+    """Match every row and count top-1, helped, rejection and confidently-wrong.
+
+    With ``known_ids``, rows expecting another id are skipped (and counted): a set written
+    for a larger knowledge base can still measure the topics this one has.
+    """
     report = EvalReport(Tally())
     for raw in rows:
         row = raw if isinstance(raw, EvalRow) else parse_row(raw)
+        if known_ids is not None and row.expect is not None and row.expect not in known_ids:
+            report.skipped += 1
+            continue
         _tally_into(report, row, matcher.match(row.query))
     return report
 
@@ -170,19 +255,17 @@ def sweep(
     margin: float | None = None,
 ) -> list[SweepPoint]:
     """Tallies for every (answer, suggest) pair; scores are computed once per row."""
-    scored: list[tuple[EvalRow, str, list[EntryScore]]] = []
-    for row in rows:
-        key, scores = matcher.scores(row.query)
-        scored.append((row, key, scores))
+    analysed = [(row, matcher.analyse(row.query)) for row in rows]
     margin = matcher.thresholds.margin if margin is None else margin
+    also = matcher.thresholds.also
     points: list[SweepPoint] = []
     for answer in answers:
         for suggest in suggests:
             if suggest > answer:
                 continue
-            thresholds = Thresholds(answer, suggest, margin)
+            thresholds = Thresholds(answer, suggest, margin, also)
             tally = Tally()
-            for row, key, scores in scored:
-                tally.add(row, decide(key, scores, matcher.entry_ids, thresholds))
+            for row, analysis in analysed:
+                tally.add(row, decide(analysis, matcher.entry_ids, thresholds))
             points.append(SweepPoint(thresholds, tally))
     return points

@@ -168,6 +168,25 @@ _LineLoader.add_constructor(
 )
 
 
+def compose_yaml(path: Path) -> yaml.Node | None:
+    """Read a YAML file into its node tree (nodes keep their line numbers); unreadable files
+    and syntax errors raise a located KnowledgeError."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise KnowledgeError(
+            [KnowledgeIssue(str(path), None, None, None, f"cannot read: {exc}")]
+        ) from exc
+    try:
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise KnowledgeError(
+            [KnowledgeIssue(str(path), line, None, None, f"invalid YAML: {exc}")]
+        ) from exc
+
+
 def load_yaml_with_lines(path: Path) -> Any:
     """Parse a YAML file, turning syntax errors into a located KnowledgeError."""
     try:

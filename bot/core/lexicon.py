@@ -6,26 +6,18 @@ kept as tuples of accented lowercase tokens, the form the normalizer looks them 
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
-from bot.core.knowledge import KnowledgeError, KnowledgeIssue
+from bot.core.concepts import Concepts, Phrase, phrase_tokens
+from bot.core.knowledge import KnowledgeError, KnowledgeIssue, compose_yaml
 from bot.core.tones import fold
 
-_TOKEN_RE = re.compile(r"[^\W_]+")
 SECTIONS = ("abbreviations", "synonyms", "fillers", "light", "protected")
-
-Phrase = tuple[str, ...]
-
-
-def phrase_tokens(text: str) -> Phrase:
-    """Split lexicon text the way the normalizer splits citizen text (NFC, lowercase)."""
-    return tuple(_TOKEN_RE.findall(unicodedata.normalize("NFC", text).lower()))
+__all__ = ["Lexicon", "Phrase", "phrase_tokens"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +32,8 @@ class Lexicon:
     source: str = "<empty>"
     # The everyday words as written: folded "chieu" is both chiều (light) and chiếu (a thing).
     light_accented: frozenset[str] = frozenset()
+    # Situation phrases → topics (knowledge/concepts.yaml, loaded beside this file).
+    concepts: Concepts = field(default_factory=Concepts.empty)
 
     @classmethod
     def empty(cls) -> Lexicon:
@@ -48,20 +42,7 @@ class Lexicon:
     @classmethod
     def load(cls, path: Path) -> Lexicon:
         """Read and check lexicon YAML; problems raise KnowledgeError naming file and line."""
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise KnowledgeError(
-                [KnowledgeIssue(str(path), None, None, None, f"cannot read: {exc}")]
-            ) from exc
-        try:
-            root = yaml.compose(text, Loader=yaml.SafeLoader)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = mark.line + 1 if mark is not None else None
-            raise KnowledgeError(
-                [KnowledgeIssue(str(path), line, None, None, f"invalid YAML: {exc}")]
-            ) from exc
+        root = compose_yaml(path)
         return _Reader(str(path)).read(root)
 
     def known_words(self) -> frozenset[str]:

@@ -6,19 +6,26 @@ kept in settings (calibrate with ``python -m bot eval``).
 
 from __future__ import annotations
 
+import math
 import re
+import sys
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Literal, Protocol
 
+from bot.core.calibration import Calibration
+from bot.core.concepts import Concepts, ConceptTable, Parts, split_gaps
 from bot.core.knowledge import FaqEntry, KnowledgeBase
 from bot.core.lexicon import Lexicon
 from bot.core.match_index import EntryScore, MatchIndex
 from bot.core.messages import Candidate
-from bot.core.normalize import Normalizer, accent_token, canonical_token
+from bot.core.normalize import Normalizer, accent_token, canonical_token, key_token
+from bot.core.reranker import Reranker
 from bot.core.scoring import Scoring
 from bot.core.tones import fold
+from bot.core.understanding import Analysis, analyse
 
 
 class ThresholdSettings(Protocol):
@@ -27,20 +34,24 @@ class ThresholdSettings(Protocol):
     match_answer_threshold: float
     match_suggest_threshold: float
     match_margin: float
+    match_also_threshold: float
 
 
 Status = Literal["answered", "ambiguous", "no_match"]
-MIN_CHOICE = 0.02  # a "did you mean" choice less likely than this is noise
+MIN_CHOICE = 0.05  # a "did you mean" choice less likely than this is noise
+VAGUE_IN_SCOPE = 0.6  # the index's in-scope mass (all candidates) that also offers choices
 _WORD_RE = re.compile(r"[^\W_]+")
+_SENTENCE_RE = re.compile(r"[.!?;:\n()]+")
 
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
-    """Policy cut-offs on the 0..1 confidence."""
+    """Policy cut-offs on the calibrated 0..1 confidence."""
 
     answer: float  # answer when the best entry is at least this likely right ...
     suggest: float  # ... else offer choices when the candidates together reach this
     margin: float  # answering also needs the runner-up to trail by at least this
+    also: float = 0.5  # a letter's second question is offered when this likely
 
     @classmethod
     def from_settings(cls, settings: ThresholdSettings) -> Thresholds:
@@ -48,6 +59,7 @@ class Thresholds:
             answer=settings.match_answer_threshold,
             suggest=settings.match_suggest_threshold,
             margin=settings.match_margin,
+            also=settings.match_also_threshold,
         )
 
 
@@ -57,6 +69,8 @@ class MatchResult:
     candidates: tuple[Candidate, ...]  # best first, distinct faq ids
     normalized: str  # the query key
     margin: float  # top-1 minus top-2 confidence (distinct entries)
+    also: tuple[Candidate, ...] = ()  # another question of the same message, to offer
+    personal_data: bool = False  # the message carried ID, phone or e-mail numbers
 
     @property
     def faq_id(self) -> str | None:
@@ -79,11 +93,13 @@ class Matcher:
         index: MatchIndex,
         normalizer: Normalizer,
         thresholds: Thresholds,
+        calibration: Calibration | None = None,
     ) -> None:
         self.entry_ids = entry_ids
         self.index = index
         self.normalizer = normalizer
         self.thresholds = thresholds
+        self.calibration = calibration or Calibration()
 
     @classmethod
     def build(
@@ -114,8 +130,29 @@ class Matcher:
         spellings: dict[str, str] = {}
         texts = [answer_tokens(entry.answer, spellings) for entry in entries]
         lexicon = normalizer.lexicon
+        table, entry_concepts = concept_table(lexicon.concepts, entries, local)
         index = MatchIndex(
-            len(entries), phrasings, lexicon.light, scoring, texts, lexicon.light_accented
+            len(entries),
+            phrasings,
+            lexicon.light,
+            scoring,
+            texts,
+            lexicon.light_accented,
+            table,
+            entry_concepts,
+        )
+        tokens = index.phrasing_tokens
+        pairs = index.pair_sets
+        index.reranker = Reranker(
+            [
+                [t for p in index.entry_phrasings[e] for t in (*tokens[p], *pairs[p])]
+                for e in range(len(entries))
+            ],
+            [
+                (*index.answer_tokens[e], *answer_pairs(entry.answer))
+                for e, entry in enumerate(entries)
+            ],
+            entry_concepts,
         )
         # Questions may glue words ("nophoso"): the index's syllable pairs pick the cut.
         for_queries = local.with_content_words((), pairs=index.pair_df)
@@ -123,54 +160,123 @@ class Matcher:
 
     def with_thresholds(self, thresholds: Thresholds) -> Matcher:
         """Same index, other policy (cheap; for threshold sweeps)."""
-        return Matcher(self.entry_ids, self.index, self.normalizer, thresholds)
+        return Matcher(self.entry_ids, self.index, self.normalizer, thresholds, self.calibration)
 
     def with_scoring(self, scoring: Scoring) -> Matcher:
         """Same index, another confidence model (for fitting and experiments)."""
         index = self.index.with_scoring(scoring)
-        return Matcher(self.entry_ids, index, self.normalizer, self.thresholds)
+        return Matcher(self.entry_ids, index, self.normalizer, self.thresholds, self.calibration)
+
+    def with_calibration(self, calibration: Calibration) -> Matcher:
+        return Matcher(self.entry_ids, self.index, self.normalizer, self.thresholds, calibration)
 
     def scores(self, text: str) -> tuple[str, list[EntryScore]]:
-        """The query key and every candidate's score (for evaluation and sweeps)."""
+        """The query key and every candidate's index score (for fitting the index)."""
         normalized = self.normalizer.normalize(text)
         return normalized.key, self.index.score(normalized)
 
+    def analyse(self, text: str) -> Analysis:
+        """Calibrated candidates for ``text`` (for the policy, evaluation and sweeps)."""
+        return analyse(text, self.index, self.normalizer, self.calibration)
+
     def match(self, text: str, limit: int = 3) -> MatchResult:
-        key, scores = self.scores(text)
-        return decide(key, scores, self.entry_ids, self.thresholds, limit)
+        return decide(self.analyse(text), self.entry_ids, self.thresholds, limit)
 
 
 def decide(
-    key: str,
-    scores: list[EntryScore],
+    analysis: Analysis,
     entry_ids: tuple[str, ...],
     thresholds: Thresholds,
     limit: int = 3,
 ) -> MatchResult:
     """The policy: answer, offer up to ``limit`` choices, or admit there is no match.
 
-    Confidences are probabilities sharing one "the question is in scope" mass (their sum), so
-    choices are worth offering when that mass reaches ``suggest``; one entry is answered only
-    when it alone is likely right, clearly ahead of the runner-up, and does not ignore a word
-    of the question that names a thing.
+    One entry is answered when it alone is likely right, clearly ahead of the runner-up, and
+    a short question names no thing the entry never mentions; choices are offered when the
+    candidates together are likely to hold the right one; otherwise, or when the question is
+    about a matter no entry answers (concepts.yaml), the honest fallback. A
+    letter whose other question sentence clearly asks about another entry gets that entry
+    offered beside the answer.
     """
     limit = max(1, limit)
-    if not scores:
-        return MatchResult("no_match", (), key, 0.0)
-    best = scores[0]
-    runner_up = scores[1].confidence if len(scores) > 1 else 0.0
-    margin = round(best.confidence - runner_up, 4)
-    top = [Candidate(entry_ids[s.entry], round(s.confidence, 4)) for s in scores[:limit]]
-    if sum(s.confidence for s in scores) < thresholds.suggest:
-        return MatchResult("no_match", tuple(top), key, margin)
+    key = analysis.key
+    personal = analysis.reading.personal_data
+    ranked = analysis.ranked
+    if not ranked:
+        return MatchResult("no_match", (), key, 0.0, personal_data=personal)
+    best = ranked[0]
+    rivals = [r.confidence for r in ranked[1:] if not analysis.other_question(r)]
+    margin = round(best.confidence - (rivals[0] if rivals else 0.0), 4)
+    # Rounded down, so shown confidences never add up to more than one.
+    top = tuple(Candidate(entry_ids[r.entry], _floor4(r.confidence)) for r in ranked[:limit])
+    # A vague in-scope question ("tài khoản") fits several entries: none is likely alone, yet
+    # the index is sure the question is about them; choices help there too.
+    likely = sum(r.confidence for r in ranked[:limit])
+    in_scope = sum(r.raw for r in ranked)
+    vague = likely < thresholds.suggest and in_scope < max(VAGUE_IN_SCOPE, thresholds.suggest)
+    # About a matter no entry answers: neighbours sharing a word are not what was meant.
+    if vague or best.uncovered:
+        return MatchResult("no_match", top, key, margin, personal_data=personal)
     if (
         best.confidence >= thresholds.answer
         and margin >= thresholds.margin
-        and not best.missing_rare
+        and not best.key_missing
     ):
-        return MatchResult("answered", tuple(top), key, margin)
+        also = _also_asked(analysis, entry_ids, thresholds)
+        return MatchResult("answered", top, key, margin, also, personal)
     offered = tuple(c for c in top if c.confidence >= MIN_CHOICE)
-    return MatchResult("ambiguous", offered or tuple(top[:1]), key, margin)
+    return MatchResult("ambiguous", offered or top[:1], key, margin, personal_data=personal)
+
+
+def _also_asked(
+    analysis: Analysis, entry_ids: tuple[str, ...], thresholds: Thresholds
+) -> tuple[Candidate, ...]:
+    """Another entry a question sentence of the message ranks first, if it is likely."""
+    for ranked in analysis.ranked[1:]:
+        if analysis.other_question(ranked) and ranked.confidence >= thresholds.also:
+            return (Candidate(entry_ids[ranked.entry], _floor4(ranked.confidence)),)
+    return ()
+
+
+def _floor4(value: float) -> float:
+    return math.floor(value * 10_000) / 10_000
+
+
+def concept_table(
+    concepts: Concepts, entries: Sequence[FaqEntry], normalizer: Normalizer
+) -> tuple[ConceptTable, list[tuple[str, ...]]]:
+    """Concept phrases in key spelling, and per entry the concept tokens it answers."""
+    present = {entry.id for entry in entries}
+    phrases: dict[Parts, str] = {}
+    spelled: dict[Parts, Parts] = {}
+    linked: set[str] = set()
+    light = normalizer.lexicon.light
+    for concept in concepts.concepts:
+        if any(e in present for e in concept.entries):
+            linked.add(concept.token)
+        elif concept.entries:
+            continue  # its entries are not published here: it marks nothing
+        for phrase in concept.phrases:
+            keys: list[tuple[str, ...]] = []
+            accents: list[tuple[str, ...]] = []
+            for part in split_gaps(phrase):
+                normalized = normalizer.normalize(" ".join(part))
+                keys.append(normalized.tokens)
+                accents.append(normalized.accents or normalized.tokens)
+            words = [t for part in keys for t in part]
+            # Fillers dropped from a phrase ("cách nhận" → "nhận") can leave an everyday word
+            # that would tag half the questions: such a phrase is skipped.
+            shrunk = len(words) < len(phrase) - (len(keys) - 1) and len(words) == 1
+            if not all(keys) or shrunk or all(t in light for t in words):
+                continue
+            parts = tuple(keys)
+            phrases.setdefault(parts, concept.token)
+            if any(not a.isascii() for part in accents for a in part):
+                spelled.setdefault(parts, tuple(accents))
+    per_entry = [
+        tuple(t for t in concepts.entry_tokens(entry.id) if t in linked) for entry in entries
+    ]
+    return ConceptTable(phrases, linked, spelled), per_entry
 
 
 def content_words(entries: Iterable[FaqEntry], lexicon: Lexicon) -> set[str]:
@@ -185,6 +291,16 @@ def content_words(entries: Iterable[FaqEntry], lexicon: Lexicon) -> set[str]:
             if not phrasing.isascii():
                 words.update(_WORD_RE.findall(unicodedata.normalize("NFC", phrasing).lower()))
     return {fold(word) for word in words - single_fillers}
+
+
+def answer_pairs(answer: str) -> set[str]:
+    """Adjacent key-word pairs of an answer ("giay_chung", "chung_sinh"), sentence by sentence."""
+    found: set[str] = set()
+    for sentence in _SENTENCE_RE.split(answer.lower()):
+        keys = [key_token(w) for w in _WORD_RE.findall(sentence)]
+        # Interned: at 10,000 entries the same pairs recur in thousands of answers.
+        found.update(sys.intern(pair) for pair in map("_".join, pairwise(keys)))
+    return found
 
 
 def answer_tokens(answer: str, cache: dict[str, str] | None = None) -> frozenset[str]:

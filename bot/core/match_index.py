@@ -16,13 +16,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
-from rapidfuzz import fuzz, process
-from rapidfuzz.distance import OSA
+from rapidfuzz import fuzz
 
+from bot.core.concepts import PREFIX as CONCEPT_PREFIX
+from bot.core.concepts import ConceptTable
 from bot.core.features import LOG_MASS, phrasing_features
 from bot.core.normalize import Normalized, accent_token, canonical_token, key_token
-from bot.core.scoring import Query, QueryTerm, Scoring, sigmoid
-from bot.core.tones import is_valid_syllable
+from bot.core.query_terms import QueryTerms, has_diacritics
+from bot.core.query_terms import idf_of as _idf
+from bot.core.reranker import Reranker
+from bot.core.scoring import Query, Scoring, sigmoid
 
 _LONG_POSTING = 128  # postings longer than this also get a set, for membership tests
 
@@ -35,7 +38,7 @@ class EntryScore:
     phrasing: int = -1  # index of the best phrasing
 
 
-class MatchIndex:
+class MatchIndex(QueryTerms):
     """Immutable index; build once per knowledge snapshot."""
 
     def __init__(
@@ -46,13 +49,17 @@ class MatchIndex:
         scoring: Scoring | None = None,
         texts: Sequence[Iterable[str]] = (),
         light_accented: Iterable[str] = (),
+        concepts: ConceptTable | None = None,
+        entry_concepts: Sequence[Iterable[str]] = (),
     ) -> None:
         """Index ``phrasings`` as (entry number, normalized text).
 
         ``texts`` holds, per entry, the accented tokens of the rest of its text (the answer):
         they never match a query but tell everyday words from words that name a thing.
+        ``entry_concepts`` holds, per entry, the concept tokens it answers (see concepts.py).
         """
         self.scoring = scoring or Scoring()
+        self.concepts = concepts or ConceptTable({}, set())
         self.n_entries = n = max(n_entries, 1)
         self.light = light
         self.light_accented = frozenset(accent_token(canonical_token(w)) for w in light_accented)
@@ -80,12 +87,14 @@ class MatchIndex:
             self.phrasing_tokens.append(tokens)
             self.token_sets.append(tuple(dict.fromkeys(tokens)))
             self.pair_sets.append(pairs)
-            accents = normalized.accents if _has_diacritics(normalized.accents) else None
+            accents = normalized.accents if has_diacritics(normalized.accents) else None
             self.accents.append(accents)
             entry_words[entry].update(tokens)
             entry_pairs[entry].update(pairs)
             if accents is not None:
                 entry_accents[entry].update(accents)
+        for entry, concept_tokens in enumerate(entry_concepts[:n_entries]):
+            entry_words[entry].update(concept_tokens)
         # Retrieval walks word postings only; pairs just need their entry frequency.
         postings: dict[str, list[int]] = defaultdict(list)
         pair_df: Counter[str] = Counter()
@@ -122,8 +131,10 @@ class MatchIndex:
         for bags in (self.entry_tokens, self.answer_tokens):
             for bag in bags:
                 self.text_df.update(bag)
-        self.vocab = sorted(self.postings)
+        self.vocab = sorted(t for t in self.postings if not t.startswith(CONCEPT_PREFIX))
         self._corrections: dict[str, str | None] = {}
+        self._neighbours: dict[str, tuple[str, ...]] = {}
+        self.reranker: Reranker | None = None  # set by the matcher once the index is built
         self._tune()
 
     def _tune(self) -> None:
@@ -137,96 +148,6 @@ class MatchIndex:
         clone._tune()
         return clone
 
-    # ------------------------------------------------------------------ query side
-
-    def query(self, normalized: Normalized) -> Query:
-        """Weight each distinct query token; map misspelt ones to a close index word."""
-        scoring = self.scoring
-        accents = (
-            dict(zip(normalized.tokens, normalized.accents, strict=True))
-            if _has_diacritics(normalized.accents)
-            else None
-        )
-        short = len(normalized.tokens) <= scoring.short_query
-        seen: set[str] = set()
-        terms: list[QueryTerm] = []
-        sequence: list[str] = []
-        for token in normalized.tokens:
-            sequence.append(token)
-            if token in seen:
-                continue
-            seen.add(token)
-            if token in self.idf:
-                weight = self.idf[token]
-                accented = accents.get(token, "") if accents is not None else ""
-                if self._is_light(token, accented):
-                    weight = min(weight, scoring.light_cap)
-                    terms.append(QueryTerm(token, weight, False))
-                elif accented in self.accent_idf:
-                    weight = max(weight, self.accent_idf[accented])
-                    terms.append(QueryTerm(token, weight, self._names_thing(token, accented)))
-                elif accented and not accented.isascii():
-                    # Typed with diacritics the knowledge base never uses: "đèn" is not
-                    # "đến", "tăng" is not "tầng". Likely another topic (or a typo).
-                    terms.append(QueryTerm(token, self.max_idf, short, True, True))
-                else:
-                    terms.append(QueryTerm(token, weight, self._names_thing(token)))
-            elif any(c.isdigit() for c in token):
-                continue  # numbers, codes, phone numbers: never what a question is about
-            elif self._is_light(token, accents.get(token, "") if accents is not None else ""):
-                terms.append(QueryTerm(token, scoring.light_weight, False))
-            elif token in self.text_df:
-                # Only the answers use it: in-domain, but no phrasing can cover it.
-                weight = _idf(self.n_entries, self.text_df[token])
-                terms.append(QueryTerm(token, weight, self._names_thing(token), True))
-            elif is_valid_syllable(token):
-                # A real word the knowledge base never uses: in a short question it is
-                # likely what the question is about (out of scope); in a story, a detail.
-                terms.append(QueryTerm(token, self.max_idf, short, True))
-            else:
-                corrected = self.correct(token)
-                if corrected is None or corrected in seen:
-                    terms.append(QueryTerm(token, self.max_idf, False, True))
-                    continue
-                seen.add(corrected)
-                sequence[-1] = corrected
-                weight = self.idf[corrected] * scoring.corrected_discount
-                terms.append(QueryTerm(corrected, weight, self._names_thing(corrected)))
-        return Query.build(terms, sequence, accents, self._pair_idf)
-
-    def _pair_idf(self, pair: str) -> float:
-        return _idf(self.n_entries, self.pair_df.get(pair, 0))
-
-    def mentions(self, query: Query, entry: int, token: str) -> bool:
-        """Whether the entry's phrasings or answer use the query word (as it was spelled)."""
-        if token in query.spelled_nowhere:
-            return False
-        return token in self.entry_tokens[entry] or token in self.answer_tokens[entry]
-
-    def _is_light(self, token: str, accented: str) -> bool:
-        # Typed with diacritics, the spelling decides: "sang" (tên) is not "sáng" (morning).
-        if accented and self.light_accented:
-            return accented in self.light_accented
-        return token in self.light
-
-    def _names_thing(self, token: str, accented: str = "") -> bool:
-        """Few entries' texts use it, so it names a thing (hộ chiếu, xe máy), not a verb."""
-        return not self._is_light(token, accented) and self.text_df.get(token, 0) <= self.rare_df
-
-    def correct(self, token: str) -> str | None:
-        """Closest index word within one edit (two for long words), or None."""
-        if len(token) < 4:
-            return None  # three letters are one edit from too many words (evn → vn)
-        if token in self._corrections:
-            return self._corrections[token]
-        limit = 1 if len(token) < 7 else 2
-        best = process.extractOne(token, self.vocab, scorer=OSA.distance, score_cutoff=limit)
-        result = best[0] if best is not None else None
-        if len(self._corrections) > 50_000:
-            self._corrections.clear()
-        self._corrections[token] = result
-        return result
-
     def features(self, query: Query, entry: int) -> list[tuple[int, tuple[float, ...]]]:
         """(phrasing, feature vector) for every phrasing of one entry; see scoring.FEATURES."""
         return phrasing_features(self, query, entry)
@@ -238,12 +159,15 @@ class MatchIndex:
         the best linear score and the query's own features, the second a softmax of the
         linear scores over the candidates, so near-twins share the probability.
         """
-        query = self.query(normalized)
+        return self.score_query(self.query(normalized))
+
+    def score_query(self, query: Query, candidates: int | None = None) -> list[EntryScore]:
+        """:meth:`score` for a query already built, reranking ``candidates`` entries."""
         if query.total <= 0:
             return []
         scoring = self.scoring
         scored: list[tuple[float, int, int]] = []
-        for entry in self._retrieve(query):
+        for entry in self._retrieve(query, candidates):
             best_z, best_index = self._best_phrasing(query, entry, scoring.weights)
             if best_index >= 0:
                 scored.append((best_z, entry, best_index))
@@ -328,6 +252,14 @@ class MatchIndex:
                 best_z, best_index = z, index
         return best_z, best_index
 
+    def named_share(self, query: Query, phrasing: int) -> float:
+        """Share of a phrasing's idf mass the query names: a long story keeps it high."""
+        mass = self.mass[phrasing]
+        if phrasing < 0 or not mass:
+            return 0.0
+        common = query.token_set.intersection(self.token_sets[phrasing])
+        return min(1.0, sum(map(self.idf.__getitem__, common)) / mass)
+
     def disagreement(self, query: Query, index: int, common: Iterable[str]) -> float:
         """Weight of shared words whose diacritics differ ("sổ đỏ" is not "số đo")."""
         query_accents = query.accents or {}
@@ -339,13 +271,13 @@ class MatchIndex:
             if t in query_accents and query_accents[t] != mine.get(t, query_accents[t])
         )
 
-    def _retrieve(self, query: Query) -> list[int]:
+    def _retrieve(self, query: Query, candidates: int | None = None) -> list[int]:
         """Entries sharing the most idf mass with the query, rarest features first.
 
         Once enough candidates are found, long postings only add weight to them (a set
         lookup per candidate) instead of being walked: the cost per query stays bounded.
         """
-        limit = self.scoring.candidates
+        limit = candidates or self.scoring.candidates
         postings = self.postings
         features = [(t.token, t.weight) for t in query.terms if t.token in postings]
         features.sort(key=lambda item: len(postings[item[0]]))
@@ -370,12 +302,4 @@ class MatchIndex:
         return heapq.nlargest(limit, pool, key=scores.__getitem__)
 
 
-def _has_diacritics(accents: tuple[str, ...]) -> bool:
-    return bool(accents) and not all(a.isascii() for a in accents)
-
-
-def _idf(n: int, df: int) -> float:
-    return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
-
-
-__all__ = ["EntryScore", "MatchIndex", "Query", "QueryTerm", "Scoring", "sigmoid"]
+__all__ = ["EntryScore", "MatchIndex", "Query", "Scoring", "sigmoid"]

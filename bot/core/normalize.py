@@ -90,6 +90,15 @@ def key_token(token: str) -> str:
     return match.group(1) + "i" if match else folded
 
 
+def _undouble(token: str) -> str:
+    """Letters repeated with or without marks, once ("lâuu" → "lâu", "cảa" → "cả")."""
+    kept: list[str] = []
+    for char in token:
+        if not kept or fold(char) != fold(kept[-1]):
+            kept.append(char)
+    return "".join(kept)
+
+
 class Normalizer:
     """Turns any text into a :class:`Normalized`; never raises.
 
@@ -209,9 +218,16 @@ class Normalizer:
             return (token,)
         if not _ASCII_WORD_RE.fullmatch(folded):
             return (token,)
+        # Drawn-out letters ("lâuu", "ạạ", "cảa") are emphasis, not another word; typed with
+        # diacritics they are no Telex either ("ạạ" is not "â").
+        single = _undouble(token)
+        if not token.isascii() and single != token and is_valid_syllable(fold(single)):
+            return (place_tone(single),)
         decoded = decode_syllable(folded)
         if decoded is not None:
             return (decoded,)
+        if single != token and is_valid_syllable(fold(single)):
+            return (place_tone(single),)
         if not folded.isalpha() and not folded.isdigit():
             # Not VNI after all: a word glued to a number ("mucdo4", "lv2"); split them.
             return tuple(

@@ -23,6 +23,9 @@ ID_NUMBER = "[SỐ GIẤY TỜ]"
 EMAIL = "[EMAIL]"
 DOSSIER = "[MÃ HỒ SƠ]"
 ACCOUNT = "[SỐ TÀI KHOẢN]"
+PLACEHOLDER_RE = re.compile(
+    "|".join(re.escape(p) for p in (PHONE, ID_NUMBER, EMAIL, DOSSIER, ACCOUNT, ADDRESS))
+)
 
 __all__ = [
     "ACCOUNT",
@@ -31,8 +34,10 @@ __all__ = [
     "EMAIL",
     "ID_NUMBER",
     "PHONE",
+    "PLACEHOLDER_RE",
     "RULES",
     "Meter",
+    "contains_personal_data",
     "redact",
 ]
 
@@ -247,3 +252,9 @@ def redact(text: str, meter: Meter | None = None) -> str:
     for rule in RULES:
         text = apply(rule, text, meter)
     return text
+
+
+def contains_personal_data(text: str) -> bool:
+    """Whether ``text`` has anything :func:`redact` replaces (or its placeholders already:
+    the assistant redacts a message before anything else reads it)."""
+    return bool(text) and (PLACEHOLDER_RE.search(text) is not None or redact(text) != text)

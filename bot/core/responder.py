@@ -11,6 +11,7 @@ from bot.core.address_reply import ADDRESS_FAQ_ID, VERB, AddressReplies
 from bot.core.freshness import DEFAULT_STALE_DAYS, Clock, is_outdated
 from bot.core.knowledge import FaqEntry, link_problem
 from bot.core.live import LiveKnowledge, Snapshot
+from bot.core.match import MatchResult
 from bot.core.messages import (
     Candidate,
     Choice,
@@ -189,7 +190,9 @@ class Responder:
                 reply = self.answer_entry(entry, snapshot, best.confidence, result.normalized)
                 if note:
                     reply = replace(reply, text=f"{note}\n\n{reply.text}")
-                return replace(reply, candidates=result.candidates)
+                return self.with_also_asked(
+                    replace(reply, candidates=result.candidates), result, snapshot
+                )
         if result.status == "ambiguous" and result.candidates:
             choices = tuple(
                 Choice(entry.question, action("pick", entry.id))
@@ -218,6 +221,19 @@ class Responder:
             confidence=result.candidates[0].confidence if result.candidates else 0.0,
             candidates=result.candidates,
             normalized=result.normalized,
+        )
+
+    def with_also_asked(self, reply: Reply, result: MatchResult, snapshot: Snapshot) -> Reply:
+        """A letter's other question: named under the answer and offered as the first choice."""
+        entries = [snapshot.kb.get(c.faq_id) for c in result.also]
+        offered = [e for e in entries if e is not None and e.id != reply.faq_id]
+        if not offered:
+            return reply
+        lines = "\n".join(texts.ALSO_ASKED.format(question=e.question) for e in offered)
+        choices = tuple(Choice(e.question, action("pick", e.id)) for e in offered)
+        kept = tuple(c for c in reply.choices if c not in choices)
+        return replace(
+            reply, text=f"{reply.text}\n\n{lines}", choices=(*choices, *kept)[: MAX_RELATED + 1]
         )
 
     # ------------------------------------------------------------------ handlers

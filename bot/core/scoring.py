@@ -45,6 +45,7 @@ class Scoring:
     light_cap: float = 1.0  # ... and the most an everyday word an FAQ uses can weigh
     corrected_discount: float = 0.8  # a typo-corrected word counts a bit less
     rare_df_fraction: float = 0.06  # a word in at most this share of entries names a thing
+    concept_weight: float = 3.0  # the least a situation phrase (concepts.yaml) weighs
     candidates: int = 12  # entries reranked per query
     short_query: int = 8  # up to this many words a question is short
 

@@ -25,6 +25,11 @@ MENU = "Chọn một chủ đề:"
 CATEGORY = "{label}: chọn câu hỏi bạn cần."
 CATEGORY_EMPTY = "Chủ đề này chưa có câu hỏi nào. Bạn hãy chọn chủ đề khác."
 DID_YOU_MEAN = "Có phải bạn muốn hỏi:"
+ALSO_ASKED = "Bạn cũng hỏi về: {question}"
+PERSONAL_DATA_REMINDER = (
+    "🔒 Lưu ý: bạn không cần gửi số căn cước, số điện thoại hay email trong tin nhắn. "
+    "Để an toàn, đừng gửi những thông tin này qua trò chuyện."
+)
 DID_YOU_MEAN_HINT = "Nếu không đúng, bạn hãy gõ lại câu hỏi cụ thể hơn."
 FALLBACK = (
     "Xin lỗi, tôi chưa có câu trả lời cho câu hỏi này. Câu hỏi đã được ghi lại để cán bộ "

@@ -19,7 +19,7 @@ from tests.core.test_match import ENTRIES, THRESHOLDS
 ROWS = [
     EvalRow("quên mật khẩu vneid", "account.forgot_password", "polite"),
     EvalRow("lam ho chieu online", "proc.passport", "nodiacritics"),
-    EvalRow("đổi giấy tờ hết hạn", "proc.passport", "keywords"),  # ambiguous, offered
+    EvalRow("giấy tờ hết hạn cần đổi", "proc.passport", "keywords"),  # ambiguous, offered
     EvalRow("quên mật khẩu vneid", "help.hotline", "typo"),  # answered, but wrongly
     EvalRow("giá vàng hôm nay bao nhiêu", None, "oos"),
     EvalRow("quên mk vneid", None, "oos"),  # out of scope by label, answered anyway
@@ -35,7 +35,11 @@ def matcher() -> Matcher:
 
 
 def test_evaluate_counts(matcher: Matcher) -> None:
-    report = evaluate(matcher, ROWS)
+    # The ambiguous row expects the entry offered second: helped, but not top-1.
+    offered = matcher.match(ROWS[2].text)
+    assert offered.status == "ambiguous"
+    rows = [*ROWS[:2], EvalRow(ROWS[2].text, offered.candidates[1].faq_id, "keywords"), *ROWS[3:]]
+    report = evaluate(matcher, rows)
     total = report.total
     assert (total.rows, total.in_scope, total.out_of_scope) == (6, 4, 2)
     assert total.top1 == 2  # the ambiguous and the mislabelled rows rank another entry first
@@ -110,8 +114,10 @@ def test_eval_command_prints_figures_and_sweep(
     code = main(["eval", str(rows), "--kb", str(kb_dir / "faq"), "--failures", "2"])
     out = capsys.readouterr().out
     assert code == 0
-    for needle in ("top-1 accuracy", "helped", "out-of-scope rejection", "confidently wrong"):
+    for needle in ("top-1", "answered right", "helped", "did-you-mean", "confidently wrong"):
         assert needle in out
+    assert "previous" in out and "BM25" in out  # the baselines' columns
+    assert "reliability" in out
     assert "threshold sweep" in out and "← current" in out
     assert "polite" in out  # per style
     assert "first 2 failures" in out

@@ -144,7 +144,7 @@ def test_answered(matcher: Matcher, text: str, faq_id: str) -> None:
 
 def test_ambiguous_offers_at_most_three_choices(matcher: Matcher) -> None:
     # Renewing "papers" that expire: the passport and the driving licence both fit.
-    result = matcher.match("đổi giấy tờ hết hạn")
+    result = matcher.match("giấy tờ hết hạn cần đổi")
     check_shape(result)
     assert result.status == "ambiguous"
     assert result.faq_id is None

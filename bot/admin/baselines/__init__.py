@@ -1,0 +1,1 @@
+"""Baselines the ``eval`` command compares the matcher with; never used to answer citizens."""

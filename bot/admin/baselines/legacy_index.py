@@ -1,0 +1,377 @@
+"""FROZEN COPY (issue 11) of the matcher before "understanding v2": bot/core/match_index.py.
+
+Used only by ``eval`` and the benchmark as the previous matcher; do not improve it.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
+
+from bot.admin.baselines.legacy_features import LOG_MASS, phrasing_features
+from bot.admin.baselines.legacy_scoring import Query, QueryTerm, Scoring, sigmoid
+from bot.core.normalize import Normalized, accent_token, canonical_token, key_token
+from bot.core.tones import is_valid_syllable
+
+_LONG_POSTING = 128  # postings longer than this also get a set, for membership tests
+
+
+@dataclass(frozen=True, slots=True)
+class EntryScore:
+    entry: int
+    confidence: float
+    missing_rare: tuple[str, ...]
+    phrasing: int = -1  # index of the best phrasing
+
+
+class MatchIndex:
+    """Immutable index; build once per knowledge snapshot."""
+
+    def __init__(
+        self,
+        n_entries: int,
+        phrasings: Iterable[tuple[int, Normalized]],
+        light: frozenset[str],
+        scoring: Scoring | None = None,
+        texts: Sequence[Iterable[str]] = (),
+        light_accented: Iterable[str] = (),
+    ) -> None:
+        """Index ``phrasings`` as (entry number, normalized text).
+
+        ``texts`` holds, per entry, the accented tokens of the rest of its text (the answer):
+        they never match a query but tell everyday words from words that name a thing.
+        """
+        self.scoring = scoring or Scoring()
+        self.n_entries = n = max(n_entries, 1)
+        self.light = light
+        self.light_accented = frozenset(accent_token(canonical_token(w)) for w in light_accented)
+        self.keys: list[str] = []
+        # Per phrasing, tuples rather than sets: a few words each, and memory matters at
+        # 60,000 phrasings (set.intersection takes any iterable).
+        self.token_sets: list[tuple[str, ...]] = []
+        self.pair_sets: list[tuple[str, ...]] = []
+        self.accents: list[tuple[str, ...] | None] = []  # aligned with the key tokens
+        self.phrasing_tokens: list[tuple[str, ...]] = []
+        self.entry_phrasings: list[list[int]] = [[] for _ in range(n_entries)]
+        entry_words: list[set[str]] = [set() for _ in range(n_entries)]
+        entry_pairs: list[set[str]] = [set() for _ in range(n_entries)]
+        entry_accents: list[set[str]] = [set() for _ in range(n_entries)]
+        interned: dict[str, str] = {}
+        for entry, normalized in phrasings:
+            tokens = normalized.tokens
+            if not tokens:
+                continue
+            pairs = tuple(
+                {interned.setdefault(pair, pair): None for pair in map("_".join, pairwise(tokens))}
+            )
+            self.entry_phrasings[entry].append(len(self.keys))
+            self.keys.append(normalized.key)
+            self.phrasing_tokens.append(tokens)
+            self.token_sets.append(tuple(dict.fromkeys(tokens)))
+            self.pair_sets.append(pairs)
+            accents = normalized.accents if _has_diacritics(normalized.accents) else None
+            self.accents.append(accents)
+            entry_words[entry].update(tokens)
+            entry_pairs[entry].update(pairs)
+            if accents is not None:
+                entry_accents[entry].update(accents)
+        # Retrieval walks word postings only; pairs just need their entry frequency.
+        postings: dict[str, list[int]] = defaultdict(list)
+        pair_df: Counter[str] = Counter()
+        for entry in range(n_entries):
+            for word in entry_words[entry]:
+                postings[word].append(entry)
+            pair_df.update(entry_pairs[entry])
+        self.pair_df = pair_df
+        self.postings = {f: tuple(p) for f, p in postings.items()}
+        self.entry_tokens = [frozenset(words) for words in entry_words]
+        self.idf = {f: _idf(n, len(p)) for f, p in self.postings.items()}
+        self.max_idf = _idf(n, 0)
+        lookup = self.idf.__getitem__
+        self.mass = [sum(map(lookup, tokens)) for tokens in self.token_sets]  # distinct words
+        # The rest of each entry's text: folded "do" is common (đó, độ, do) while "đỏ" names
+        # one thing, and a word every answer uses is an everyday word.
+        keys: dict[str, str] = {}
+        self.answer_tokens: list[tuple[str, ...]] = [() for _ in range(n_entries)]
+        for entry in range(min(len(texts), n_entries)):
+            words = frozenset(texts[entry])
+            folded: set[str] = set()
+            for word in words:
+                key = keys.get(word)
+                if key is None:
+                    key = keys[word] = key_token(word)
+                folded.add(key)
+            self.answer_tokens[entry] = tuple(folded.difference(self.entry_tokens[entry]))
+            entry_accents[entry].update(words)
+        accent_df: Counter[str] = Counter()
+        for seen in entry_accents:
+            accent_df.update(seen)
+        self.accent_idf = {a: _idf(n, df) for a, df in accent_df.items() if not a.isascii()}
+        self.text_df: Counter[str] = Counter()
+        for bags in (self.entry_tokens, self.answer_tokens):
+            for bag in bags:
+                self.text_df.update(bag)
+        self.vocab = sorted(self.postings)
+        self._corrections: dict[str, str | None] = {}
+        self._tune()
+
+    def _tune(self) -> None:
+        self.rare_df = max(1, int(self.n_entries * self.scoring.rare_df_fraction))
+
+    def with_scoring(self, scoring: Scoring) -> MatchIndex:
+        """The same index with another confidence model (no rebuild)."""
+        clone = MatchIndex.__new__(MatchIndex)
+        clone.__dict__.update(self.__dict__)
+        clone.scoring = scoring
+        clone._tune()
+        return clone
+
+    # ------------------------------------------------------------------ query side
+
+    def query(self, normalized: Normalized) -> Query:
+        """Weight each distinct query token; map misspelt ones to a close index word."""
+        scoring = self.scoring
+        accents = (
+            dict(zip(normalized.tokens, normalized.accents, strict=True))
+            if _has_diacritics(normalized.accents)
+            else None
+        )
+        short = len(normalized.tokens) <= scoring.short_query
+        seen: set[str] = set()
+        terms: list[QueryTerm] = []
+        sequence: list[str] = []
+        for token in normalized.tokens:
+            sequence.append(token)
+            if token in seen:
+                continue
+            seen.add(token)
+            if token in self.idf:
+                weight = self.idf[token]
+                accented = accents.get(token, "") if accents is not None else ""
+                if self._is_light(token, accented):
+                    weight = min(weight, scoring.light_cap)
+                    terms.append(QueryTerm(token, weight, False))
+                elif accented in self.accent_idf:
+                    weight = max(weight, self.accent_idf[accented])
+                    terms.append(QueryTerm(token, weight, self._names_thing(token, accented)))
+                elif accented and not accented.isascii():
+                    # Typed with diacritics the knowledge base never uses: "đèn" is not
+                    # "đến", "tăng" is not "tầng". Likely another topic (or a typo).
+                    terms.append(QueryTerm(token, self.max_idf, short, True, True))
+                else:
+                    terms.append(QueryTerm(token, weight, self._names_thing(token)))
+            elif any(c.isdigit() for c in token):
+                continue  # numbers, codes, phone numbers: never what a question is about
+            elif self._is_light(token, accents.get(token, "") if accents is not None else ""):
+                terms.append(QueryTerm(token, scoring.light_weight, False))
+            elif token in self.text_df:
+                # Only the answers use it: in-domain, but no phrasing can cover it.
+                weight = _idf(self.n_entries, self.text_df[token])
+                terms.append(QueryTerm(token, weight, self._names_thing(token), True))
+            elif is_valid_syllable(token):
+                # A real word the knowledge base never uses: in a short question it is
+                # likely what the question is about (out of scope); in a story, a detail.
+                terms.append(QueryTerm(token, self.max_idf, short, True))
+            else:
+                corrected = self.correct(token)
+                if corrected is None or corrected in seen:
+                    terms.append(QueryTerm(token, self.max_idf, False, True))
+                    continue
+                seen.add(corrected)
+                sequence[-1] = corrected
+                weight = self.idf[corrected] * scoring.corrected_discount
+                terms.append(QueryTerm(corrected, weight, self._names_thing(corrected)))
+        return Query.build(terms, sequence, accents, self._pair_idf)
+
+    def _pair_idf(self, pair: str) -> float:
+        return _idf(self.n_entries, self.pair_df.get(pair, 0))
+
+    def mentions(self, query: Query, entry: int, token: str) -> bool:
+        """Whether the entry's phrasings or answer use the query word (as it was spelled)."""
+        if token in query.spelled_nowhere:
+            return False
+        return token in self.entry_tokens[entry] or token in self.answer_tokens[entry]
+
+    def _is_light(self, token: str, accented: str) -> bool:
+        # Typed with diacritics, the spelling decides: "sang" (tên) is not "sáng" (morning).
+        if accented and self.light_accented:
+            return accented in self.light_accented
+        return token in self.light
+
+    def _names_thing(self, token: str, accented: str = "") -> bool:
+        """Few entries' texts use it, so it names a thing (hộ chiếu, xe máy), not a verb."""
+        return not self._is_light(token, accented) and self.text_df.get(token, 0) <= self.rare_df
+
+    def correct(self, token: str) -> str | None:
+        """Closest index word within one edit (two for long words), or None."""
+        if len(token) < 4:
+            return None  # three letters are one edit from too many words (evn → vn)
+        if token in self._corrections:
+            return self._corrections[token]
+        limit = 1 if len(token) < 7 else 2
+        best = process.extractOne(token, self.vocab, scorer=OSA.distance, score_cutoff=limit)
+        result = best[0] if best is not None else None
+        if len(self._corrections) > 50_000:
+            self._corrections.clear()
+        self._corrections[token] = result
+        return result
+
+    def features(self, query: Query, entry: int) -> list[tuple[int, tuple[float, ...]]]:
+        """(phrasing, feature vector) for every phrasing of one entry; see scoring.FEATURES."""
+        return phrasing_features(self, query, entry)
+
+    def score(self, normalized: Normalized) -> list[EntryScore]:
+        """Candidate entries with their confidence, best first.
+
+        confidence = P(the question is in scope) × P(this entry | in scope): the first from
+        the best linear score and the query's own features, the second a softmax of the
+        linear scores over the candidates, so near-twins share the probability.
+        """
+        query = self.query(normalized)
+        if query.total <= 0:
+            return []
+        scoring = self.scoring
+        scored: list[tuple[float, int, int]] = []
+        for entry in self._retrieve(query):
+            best_z, best_index = self._best_phrasing(query, entry, scoring.weights)
+            if best_index >= 0:
+                scored.append((best_z, entry, best_index))
+        if not scored:
+            return []
+        scored.sort(reverse=True)
+        top_z = scored[0][0]
+        in_scope = sigmoid(
+            scoring.bias
+            + scoring.top_weight * top_z
+            + sum(w * x for w, x in zip(scoring.query_weights, query.vector, strict=True))
+        )
+        shares = [math.exp(z - top_z) for z, _, _ in scored]
+        norm = in_scope / sum(shares)
+        return [
+            EntryScore(
+                entry,
+                share * norm,
+                tuple(t for t in query.rare if not self.mentions(query, entry, t)),
+                index,
+            )
+            for share, (_, entry, index) in zip(shares, scored, strict=True)
+        ]
+
+    def _best_phrasing(self, query: Query, entry: int, w: tuple[float, ...]) -> tuple[float, int]:
+        """Best linear score over an entry's phrasings: ``features`` with the dot product
+        unrolled, since this is the per-query hot loop (a test keeps the two in step)."""
+        weights = query.weights
+        get_weight = weights.__getitem__
+        get_idf = self.idf.__getitem__
+        total = query.total
+        token_set = query.token_set
+        in_entry = token_set.intersection(self.entry_tokens[entry])
+        matched = sum(map(get_idf, in_entry))
+        rare_missing = (
+            sum(weights[t] for t in query.rare if not self.mentions(query, entry, t))
+            / query.rare_total
+            if query.rare
+            else 0.0
+        )
+        base = (
+            w[0] * sum(map(get_weight, in_entry)) / total
+            + w[7] * rare_missing
+            + w[8] * min(1.0, math.log1p(matched) / LOG_MASS)
+        )
+        cover_scale = w[1] / total + w[3] / (query.known_total or 1.0)
+        agree_scale = w[2] / total
+        pairs = query.pairs
+        get_pair = query.pair_weights.__getitem__
+        pair_scale = w[6] / query.pair_total if pairs else 0.0
+        fuzzy_scale = w[5] / 100.0
+        key = query.key
+        query_accents = query.accents
+        # Everything but the fuzzy ratio and the accent check is a few set operations; the
+        # ratio adds at most ``fuzzy_scale * 100`` and the accent check only subtracts, so
+        # phrasings are tried best bound first and the rest skipped once none can win.
+        partials: list[tuple[float, int, frozenset[str]]] = []
+        for index in self.entry_phrasings[entry]:
+            common = token_set.intersection(self.token_sets[index])
+            partial = base
+            if common:
+                mass = self.mass[index]
+                partial += (cover_scale + agree_scale) * sum(map(get_weight, common))
+                partial += w[4] * sum(map(get_idf, common)) / mass if mass else 0.0
+            if pairs:
+                partial += pair_scale * sum(
+                    map(get_pair, pairs.intersection(self.pair_sets[index]))
+                )
+            partials.append((partial, index, common))
+        partials.sort(reverse=True)
+        prune = fuzzy_scale >= 0 and agree_scale >= 0
+        fuzzy_max = fuzzy_scale * 100.0
+        best_z = -math.inf
+        best_index = -1
+        for partial, index, common in partials:
+            if prune and partial + fuzzy_max <= best_z:
+                break
+            z = partial + fuzzy_scale * fuzz.token_sort_ratio(key, self.keys[index])
+            if query_accents is not None and self.accents[index] is not None and common:
+                z -= agree_scale * self.disagreement(query, index, common)
+            if z > best_z:
+                best_z, best_index = z, index
+        return best_z, best_index
+
+    def disagreement(self, query: Query, index: int, common: Iterable[str]) -> float:
+        """Weight of shared words whose diacritics differ ("sổ đỏ" is not "số đo")."""
+        query_accents = query.accents or {}
+        accents = self.accents[index] or ()
+        mine = dict(zip(self.phrasing_tokens[index], accents, strict=True))
+        return sum(
+            query.weights[t]
+            for t in common
+            if t in query_accents and query_accents[t] != mine.get(t, query_accents[t])
+        )
+
+    def _retrieve(self, query: Query) -> list[int]:
+        """Entries sharing the most idf mass with the query, rarest features first.
+
+        Once enough candidates are found, long postings only add weight to them (a set
+        lookup per candidate) instead of being walked: the cost per query stays bounded.
+        """
+        limit = self.scoring.candidates
+        postings = self.postings
+        features = [(t.token, t.weight) for t in query.terms if t.token in postings]
+        features.sort(key=lambda item: len(postings[item[0]]))
+        scores: dict[int, float] = {}
+        get = scores.get
+        walked = 0
+        for feature, weight in features:
+            posting = postings[feature]
+            if len(posting) > _LONG_POSTING and len(scores) >= limit:
+                break
+            for entry in posting:
+                scores[entry] = get(entry, 0.0) + weight
+            walked += 1
+        if walked == len(features):
+            return heapq.nlargest(limit, scores, key=scores.__getitem__)
+        pool = heapq.nlargest(limit * 4, scores, key=scores.__getitem__)
+        entry_tokens = self.entry_tokens
+        for feature, weight in features[walked:]:
+            for entry in pool:
+                if feature in entry_tokens[entry]:
+                    scores[entry] += weight
+        return heapq.nlargest(limit, pool, key=scores.__getitem__)
+
+
+def _has_diacritics(accents: tuple[str, ...]) -> bool:
+    return bool(accents) and not all(a.isascii() for a in accents)
+
+
+def _idf(n: int, df: int) -> float:
+    return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+
+
+__all__ = ["EntryScore", "MatchIndex", "Query", "QueryTerm", "Scoring", "sigmoid"]

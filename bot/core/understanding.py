@@ -1,0 +1,208 @@
+"""From a message to calibrated candidates: views of the message, scored and combined.
+
+A short question is one view. A letter gives several: its content without courtesy and
+personal data, and each question sentence on its own (the topic buried in sentence three
+wins there). Every entry keeps its best view; the calibration (calibration.py) turns the
+signals of that view into P(the entry is what was asked).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+from bot.core.calibration import FEATURES, Calibration, length_feature, logit
+from bot.core.letters import Reading, read_message
+from bot.core.match_index import EntryScore, MatchIndex
+from bot.core.normalize import Normalizer
+from bot.core.reranker import shares
+from bot.core.scoring import Query
+
+MAX_RANKED = 8  # candidates kept per message after combining the views
+FIT_SCALE = 2.0  # mean log-likelihood ratio per word that counts as a clear fit
+EVIDENCE_TEMPERATURE = 2.0  # softens the reranker's softmax (log-likelihoods differ by nats)
+WHOLE_VIEW_CHARS = 600  # of a letter with question sentences
+QUESTION_CANDIDATES = 6  # entries reranked for each question sentence of a letter
+SHORT_QUESTION_WORDS = 8  # a question sentence shorter than this is read with the one before
+
+
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    """One candidate entry with its calibrated confidence."""
+
+    entry: int
+    confidence: float
+    raw: float  # the index's own confidence in the best view
+    view: int  # which view ranked it best (0: the whole message)
+    features: tuple[float, ...]
+    key_missing: bool  # a short question names a thing the entry never mentions
+    uncovered: bool  # about a matter no entry answers (concepts.yaml) or a thing no text names
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """Everything the policy decides from."""
+
+    key: str  # the normalized whole message (for logs)
+    ranked: tuple[Ranked, ...]  # best first
+    reading: Reading
+    view_tops: tuple[int | None, ...]  # per view, the entry it ranks first
+
+    def other_question(self, ranked: Ranked) -> bool:
+        """The entry answers another question sentence than the best entry does: two
+        questions, not two readings of one, so it is no rival to the answer."""
+        best = self.ranked[0]
+        return (
+            ranked.view > 0
+            and ranked.view != best.view
+            and self.view_tops[ranked.view] == ranked.entry
+            and best.entry not in (self.view_tops[ranked.view], ranked.entry)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _View:
+    query: Query
+    scores: list[EntryScore]
+    words: int
+
+
+def analyse(
+    text: str, index: MatchIndex, normalizer: Normalizer, calibration: Calibration
+) -> Analysis:
+    reading = read_message(text)
+    texts = [reading.text]
+    if reading.is_letter:
+        texts += [_question_view(reading, i) for i in reading.questions]
+    views: list[_View] = []
+    key = ""
+    for number, view_text in enumerate(texts):
+        # A long letter's question sentences are matched on their own: its whole text is
+        # read only so far, which bounds the cost of a 10,000-character message.
+        limit = WHOLE_VIEW_CHARS if number == 0 and len(texts) > 1 else None
+        normalized = normalizer.normalize(view_text, limit)
+        if number == 0:
+            key = normalized.key
+        query = index.query(normalized)
+        # A question sentence is short and its topic is usually among the first few.
+        scores = index.score_query(query, QUESTION_CANDIDATES if number else None)
+        views.append(_View(query, scores, len(normalized.tokens)))
+    view_tops = tuple(v.scores[0].entry if v.scores else None for v in views)
+    best: dict[int, tuple[EntryScore, int]] = {}
+    for number, view in enumerate(views):
+        for score in view.scores:
+            held = best.get(score.entry)
+            if held is None or score.confidence > held[0].confidence:
+                best[score.entry] = (score, number)
+    ordered = sorted(best.values(), key=lambda item: -item[0].confidence)[:MAX_RANKED]
+    if not ordered:
+        return Analysis(key, (), reading, view_tops)
+    words = views[0].words
+    evidence, fits = _evidence(index, views[0].query, [score.entry for score, _ in ordered])
+    ranked: list[Ranked] = []
+    for position, (score, number) in enumerate(ordered):
+        other = ordered[1][0].confidence if position == 0 and len(ordered) > 1 else 0.0
+        if position > 0:
+            other = ordered[0][0].confidence
+        view = views[number]
+        features = _features(
+            index, view, score, other, words, view_tops, evidence[position], fits[position]
+        )
+        # A short question naming a thing the entry never mentions is likely about it.
+        key_missing = bool(score.missing_rare) and view.words <= index.scoring.short_query
+        ranked.append(
+            Ranked(
+                score.entry,
+                calibration.confidence(features),
+                score.confidence,
+                number,
+                features,
+                key_missing,
+                features[FEATURES.index("uncovered")] > 0
+                or (key_missing and _unknown_thing(view.query, score)),
+            )
+        )
+    ranked.sort(key=lambda r: -r.confidence)
+    analysis = Analysis(key, tuple(ranked), reading, view_tops)
+    # Only one entry can be the answer to one question: rivals share one probability mass
+    # (the answer to another question sentence of the same letter is no rival).
+    rivals = [r for r in ranked if not analysis.other_question(r)]
+    mass = sum(r.confidence for r in rivals)
+    if mass <= 1.0:
+        return analysis
+    shared = tuple(
+        r if analysis.other_question(r) else replace(r, confidence=r.confidence / mass)
+        for r in ranked
+    )
+    return replace(analysis, ranked=tuple(sorted(shared, key=lambda r: -r.confidence)))
+
+
+def _evidence(
+    index: MatchIndex, query: Query, entries: list[int]
+) -> tuple[list[float], list[float]]:
+    """Per candidate: its share of the reranker's evidence for the whole message, and how
+    well the message fits it at all (mean log-likelihood ratio per known word, squashed):
+    a share is relative, so an out-of-scope question still hands most of it to someone."""
+    reranker = index.reranker
+    if reranker is None:
+        return [0.0] * len(entries), [0.0] * len(entries)
+    tokens = [
+        *query.sequence,
+        *query.pairs,
+        *(t.token for t in query.terms if t.token.startswith("~")),
+    ]
+    scores = reranker.scores(tokens, entries)
+    known = max(1, sum(1 for t in set(tokens) if t in reranker.background))
+    fits = [math.tanh(score / known / FIT_SCALE) for score in scores]
+    return shares(scores, EVIDENCE_TEMPERATURE), fits
+
+
+def _unknown_thing(query: Query, score: EntryScore) -> bool:
+    """A thing-naming word of the question that no text of the knowledge base uses at all
+    ("giá xăng"): no entry is plausibly what was meant."""
+    unknown = {t.token for t in query.terms if t.rare and t.unknown and not t.spelled_nowhere}
+    return any(token in unknown for token in score.missing_rare)
+
+
+def _question_view(reading: Reading, index: int) -> str:
+    """A question sentence, with the sentence before it when it is too short to name its
+    topic ("Có thiệt không?", "Giờ tui xin sao cho lẹ?")."""
+    sentence = reading.sentences[index]
+    if index > 0 and len(sentence.split()) < SHORT_QUESTION_WORDS:
+        return f"{reading.sentences[index - 1]} {sentence}"
+    return sentence
+
+
+def _features(
+    index: MatchIndex,
+    view: _View,
+    score: EntryScore,
+    other: float,
+    words: int,
+    view_tops: tuple[int | None, ...],
+    evidence: float,
+    fit: float,
+) -> tuple[float, ...]:
+    query = view.query
+    rare_missing = (
+        sum(query.weights[t] for t in score.missing_rare) / query.rare_total
+        if query.rare_total
+        else 0.0
+    )
+    concepts = [t for t in query.terms if t.token.startswith("~")]
+    supported = any(index.mentions(query, score.entry, t.token) for t in concepts if not t.unknown)
+    uncovered = any(t.unknown for t in concepts)
+    agreement = sum(top == score.entry for top in view_tops) / len(view_tops)
+
+    return (
+        logit(score.confidence),
+        score.confidence - other,
+        index.named_share(query, score.phrasing),
+        rare_missing,
+        float(supported),
+        float(uncovered),
+        length_feature(words),
+        agreement,
+        evidence,
+        fit,
+    )

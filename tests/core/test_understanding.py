@@ -1,0 +1,177 @@
+"""Issue 11: letters, concepts, typos, the policy's golden cases and bad input (real knowledge)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import PROJECT_ROOT
+from bot.core.assistant import Assistant
+from bot.core.concepts import Concepts
+from bot.core.knowledge import Category, FaqEntry, KnowledgeBase, KnowledgeError
+from bot.core.letters import MAX_SENTENCES, read_message
+from bot.core.match import Matcher
+from bot.core.messages import IncomingMessage, Outcome
+from bot.core.texts import PERSONAL_DATA_REMINDER
+from bot.runtime import Runtime
+
+LETTER = (
+    "Kính gửi Quý cơ quan. Tôi tên Nguyễn Văn An, CCCD 012345678901, SĐT 0912 345 678. "
+    "Năm 2019 tôi đi làm ở Bình Dương,rồi về quê cưới vợ.Ngày 12.03.2024 vợ tôi sinh "
+    "con gái đầu lòng tại bệnh viện huyện. Xin hỏi tôi có thể làm giấy khai sinh cho cháu "
+    "trên mạng không? Xin chân thành cảm ơn."
+)
+
+
+@pytest.fixture(scope="module")
+def matcher(runtime: Runtime) -> Matcher:
+    return runtime.snapshot.matcher
+
+
+def test_letter_keeps_content_and_marks_the_question() -> None:
+    reading = read_message(LETTER)
+    assert reading.personal_data
+    joined = reading.text
+    assert "0912" not in joined and "012345678901" not in joined
+    assert "Kính gửi" not in joined and "cảm ơn" not in joined
+    assert "Nguyễn Văn An" not in joined  # who the writer is: dropped
+    assert "12/03/2024" in joined  # a date is not a sentence end
+    question = reading.sentences[reading.questions[0]]
+    assert question.startswith("Xin hỏi tôi có thể làm giấy khai sinh")
+
+
+def test_a_buried_topic_in_a_letter_is_answered(matcher: Matcher) -> None:
+    result = matcher.match(LETTER)
+    assert result.status == "answered"
+    assert result.faq_id == "proc.birth_registration"
+    assert result.personal_data
+
+
+def test_a_story_reaches_its_topic_through_a_concept(matcher: Matcher) -> None:
+    # No word of "birth registration" in it: the situation (a newborn) names the topic.
+    result = matcher.match("con dâu tui mới sanh tuần rồi, giờ phải làm giấy gì cho cháu")
+    assert result.faq_id == "proc.birth_registration"
+
+
+def test_an_uncovered_matter_is_not_answered_with_a_neighbour(matcher: Matcher) -> None:
+    # Divorce shares words with marriage registration; no entry answers it.
+    result = matcher.match("thủ tục ly hôn thuận tình làm online được không")
+    assert result.status != "answered"
+
+
+@pytest.mark.parametrize(
+    ("typed", "faq_id"),
+    [
+        ("giơ mở cửa bộ phận một cửa", "help.working_hours"),  # wrong tone on a known word
+        ("quên mật khẩu tài khoảng vneid", "account.forgot_password"),  # one letter off
+        ("hộ chiếu mất bao lâuu", "proc.passport"),  # drawn-out letters
+    ],
+)
+def test_typos_do_not_count_as_new_words(matcher: Matcher, typed: str, faq_id: str) -> None:
+    result = matcher.match(typed)
+    assert result.candidates[0].faq_id == faq_id
+    assert result.status == "answered"
+
+
+def test_two_questions_answer_one_and_offer_the_other(matcher: Matcher) -> None:
+    text = (
+        "Chào anh chị. Tôi muốn làm hộ chiếu phổ thông trực tuyến, xin hỏi cần những bước nào? "
+        "Ngoài ra tôi quên mật khẩu tài khoản VNeID, làm sao để lấy lại mật khẩu?"
+    )
+    result = matcher.match(text)
+    assert result.status == "answered"
+    ids = {result.faq_id, *(c.faq_id for c in result.also)}
+    assert ids == {"proc.passport", "account.forgot_password"}
+
+
+async def test_also_asked_is_offered_in_the_reply(runtime: Runtime) -> None:
+    text = (
+        "Chào anh chị. Tôi muốn làm hộ chiếu phổ thông trực tuyến, xin hỏi cần những bước nào? "
+        "Ngoài ra tôi quên mật khẩu tài khoản VNeID, làm sao để lấy lại mật khẩu?"
+    )
+    reply = runtime.responder.respond(IncomingMessage("test", "u", "c", text=text))
+    assert reply.outcome is Outcome.ANSWERED
+    assert "Bạn cũng hỏi về:" in reply.text
+    assert reply.choices[0].action.startswith("pick:")
+
+
+async def test_personal_data_reminder_once_per_conversation(assistant: Assistant) -> None:
+    first = await assistant.handle(IncomingMessage("t", "u9", "c", text=LETTER))
+    assert PERSONAL_DATA_REMINDER in first.text
+    second = await assistant.handle(IncomingMessage("t", "u9", "c", text=LETTER))
+    assert PERSONAL_DATA_REMINDER not in second.text
+    other = await assistant.handle(IncomingMessage("t", "u10", "c", text="quên mật khẩu vneid"))
+    assert PERSONAL_DATA_REMINDER not in other.text  # no personal data, no reminder
+
+
+def test_reminder_memory_is_bounded(assistant: Assistant) -> None:
+    assert assistant._reminded.max_items <= 10_000
+
+
+BAD = [
+    "Kính gửi quý cơ quan. " + "Tôi có câu hỏi về hồ sơ. " * 450,  # ~10,000 characters
+    "Xin chào anh chị. Kính gửi quý cơ quan. Trân trọng cảm ơn.",  # only greetings
+    "CCCD 012345678901, SĐT 0912345678, email a@b.vn",  # only personal data
+    " ".join(f"Câu {n}: làm hộ chiếu thế nào?" for n in range(30)),  # 30 questions
+    "How do I reset my VNeID password? quên mật khẩu please",  # mixed languages
+    "quên 🙏 mật 😭 khẩu 🔑 vneid",  # emoji between words
+]
+
+
+@pytest.mark.parametrize("text", BAD)
+def test_bad_input_gets_a_sensible_result(matcher: Matcher, text: str) -> None:
+    result = matcher.match(text)
+    assert result.status in ("answered", "ambiguous", "no_match")
+    assert len(result.candidates) <= 3
+
+
+def test_long_input_reads_a_bounded_number_of_sentences() -> None:
+    reading = read_message("Làm hộ chiếu thế nào? " * 500)
+    assert reading.truncated
+    assert len(reading.sentences) <= MAX_SENTENCES
+
+
+def test_only_greetings_or_data_match_nothing(matcher: Matcher) -> None:
+    assert matcher.match(BAD[1]).status == "no_match"
+    assert matcher.match(BAD[2]).status == "no_match"
+
+
+def test_emoji_between_words_still_answers(matcher: Matcher) -> None:
+    assert matcher.match(BAD[5]).faq_id == "account.forgot_password"
+
+
+def test_concepts_file_is_valid_and_names_existing_entries(kb: KnowledgeBase) -> None:
+    concepts = Concepts.load(PROJECT_ROOT / "knowledge" / "concepts.yaml")
+    assert concepts.unknown_entries({e.id for e in kb.entries}) == []
+
+
+def test_concept_errors_are_located(tmp_path: Path) -> None:
+    path = tmp_path / "concepts.yaml"
+    path.write_text(
+        "concepts:\n  ok:\n    entries: [a.b]\n    phrases: [mới đẻ]\n"
+        "  Bad-Id:\n    phrases: [x]\n  twice:\n    entries: [a.c]\n    phrases: [mới đẻ]\n"
+        "  empty:\n    entries: [a.d]\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(KnowledgeError) as caught:
+        Concepts.load(path)
+    messages = [(issue.line, issue.message) for issue in caught.value.issues]
+    assert any(line == 5 and "concept id" in m for line, m in messages)
+    assert any("already belongs to 'ok'" in m for _, m in messages)
+    assert any("at least one phrase" in m for _, m in messages)
+
+
+def test_a_concept_whose_entries_are_not_published_marks_nothing(runtime: Runtime) -> None:
+    # concepts.yaml links "mã otp" to account.otp_not_received; a knowledge base without that
+    # entry must not take the phrase for a matter nobody answers.
+    entry = FaqEntry(
+        id="account.otp",
+        category="account",
+        question="Không nhận được mã OTP?",
+        alternates=("khong nhan duoc ma otp",),
+        answer="Chờ một phút rồi bấm gửi lại mã.",
+    )
+    kb = KnowledgeBase.build([Category("account", "Tài khoản")], [entry])
+    matcher = Matcher.build(kb, runtime.normalizer, runtime.thresholds)
+    assert matcher.match("khong nhan duoc ma otp").faq_id == "account.otp"
