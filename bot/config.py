@@ -29,7 +29,9 @@ class Settings(BaseSettings):
     match_suggest_threshold: float = 0.50  # candidates together this likely: offer choices
     match_margin: float = 0.10  # and the answer must lead the runner-up by this much
     match_also_threshold: float = 0.50  # a letter's second question offered as a choice
-    max_input_chars: int = 1000  # longer input is cut for matching
+    # Longer input is cut before matching and storing; letters to an agency bury their question
+    # in the middle, and a 2,000-character one is still matched in a few milliseconds.
+    max_input_chars: int = 2000
     max_message_chars: int = 4000  # longer messages get a polite "please shorten"
     # An answer not re-checked for this many days tells citizens where to check it, and
     # `python -m bot kb review` lists it for staff.
