@@ -59,6 +59,9 @@ async def serve(settings: Settings) -> int:
     async with AsyncExitStack() as stack:
         runtime = await stack.enter_async_context(open_runtime(settings))
         await _start_watcher(stack, runtime)
+        from bot.console.serve import start_console
+
+        await start_console(stack, runtime)
         if settings.telegram_bot_token is not None:
             from bot.channels.telegram.runner import run_telegram
 

@@ -21,8 +21,15 @@ from bot.admin.kb_files import (
     validate,
 )
 from bot.admin.sheets import write_csv, write_xlsx
-from bot.admin.storage_cli import ProgressBar, actor, add_by, open_storage, print_issues
-from bot.core.knowledge import FaqEntry, KnowledgeError
+from bot.admin.storage_cli import (
+    FEW_ALTERNATES_HINT,
+    ProgressBar,
+    actor,
+    add_by,
+    open_storage,
+    print_issues,
+)
+from bot.core.knowledge import FaqEntry, KnowledgeError, KnowledgeIssue, split_warnings
 from bot.storage import ImportPlan
 
 _LISTED = 50  # per kind; a 10,000-row import should not scroll away the summary
@@ -81,12 +88,30 @@ def cmd_validate(args: argparse.Namespace) -> int:
             # Related ids may point at entries kept elsewhere in knowledge/.
             context = read_source(settings.knowledge_dir)[0]
         issues = [*issues, *validate(located, categories, context)]
+    issues, warnings = split_warnings(issues)
     if issues:
-        print_issues(issues, f"{len(issues)} lỗi trong {path} (file:dòng, mục, trường: lỗi):")
+        print_issues(
+            [*issues, *warnings], f"{len(issues)} lỗi trong {path} (file:dòng, mục, trường: lỗi):"
+        )
         return 1
     sources = {s for _, s, _ in located}
     print(f"Hợp lệ: {len(located)} mục trong {len(sources)} tệp.")
+    print_warnings(warnings)
     return 0
+
+
+def print_warnings(warnings: list[KnowledgeIssue], stream: TextIO | None = None) -> None:
+    """Accepted, but each says what would help (e.g. how many more alternates)."""
+    if not warnings:
+        return
+    out = stream or sys.stderr
+    print(f"{len(warnings)} cảnh báo (vẫn nhập được, nên bổ sung):", file=out)
+    for warning in warnings[:_LISTED]:
+        print(f"  {warning}", file=out)
+    if len(warnings) > _LISTED:
+        print(f"  … và {len(warnings) - _LISTED} cảnh báo khác", file=out)
+    if any(w.field == "alternates" for w in warnings):
+        print(f"Gợi ý: {FEW_ALTERNATES_HINT}", file=out)
 
 
 # ---------------------------------------------------------------- import
@@ -104,7 +129,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         async with open_storage(settings) as storage:
             # Cross-entry problems (duplicates, unknown ids) are found even when some rows
             # did not parse, so staff fix everything in one pass.
-            problems = [*issues, *await storage.knowledge.check(located)]
+            problems, warnings = split_warnings([*issues, *await storage.knowledge.check(located)])
             if problems:
                 print_issues(
                     problems,
@@ -128,6 +153,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                 print_issues(exc.issues, f"Không nhập gì: {len(exc.issues)} lỗi:")
                 return 1
         print_plan(plan, dry_run=args.dry_run)
+        print_warnings(warnings)
         return 0
 
     return run_async(run)

@@ -1,0 +1,175 @@
+"""/staff/inbox: what citizens asked and did not get, with one-click fixes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from bot.console.accounts import actor
+from bot.console.inbox_actions import KIND_LABELS, SORTS, ConsoleInbox
+from bot.console.web.context import Console, console_of
+from bot.console.web.render import render, see_other
+from bot.console.web.security import error_page, requires, staff
+from bot.core.knowledge import FaqEntry, KnowledgeError
+from bot.storage.inbox import InboxError, InboxItem
+
+PAGE_SIZE = 30
+
+
+@dataclass(frozen=True, slots=True)
+class Guess:
+    entry: FaqEntry
+    confidence: float
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    item: InboxItem
+    guesses: list[Guess]
+    feedback_entry: FaqEntry | None
+
+
+def inbox_of(console: Console) -> ConsoleInbox:
+    return ConsoleInbox(console.storage.session_factory, console.storage.knowledge)
+
+
+def top_guesses(console: Console, text: str, limit: int = 3) -> list[Guess]:
+    snapshot = console.live.current  # one snapshot for the whole page
+    result = snapshot.matcher.match(text, limit=limit)
+    guesses = []
+    for candidate in result.candidates[:limit]:
+        entry = snapshot.kb.get(candidate.faq_id)
+        if entry is not None:
+            guesses.append(Guess(entry, candidate.confidence))
+    return guesses
+
+
+async def inbox_page(request: web.Request) -> web.Response:
+    console = console_of(request)
+    kind = request.query.get("kind") or None
+    if kind not in KIND_LABELS:
+        kind = None
+    sort = request.query.get("sort", "new")
+    if sort not in SORTS:
+        sort = "new"
+    try:
+        page_number = max(1, int(request.query.get("page", "1")))
+    except ValueError:
+        page_number = 1
+    inbox = inbox_of(console)
+    page = await inbox.page(
+        kind=kind, sort=sort, offset=(page_number - 1) * PAGE_SIZE, limit=PAGE_SIZE
+    )
+    kb = console.live.current.kb
+    rows = [
+        Row(item, top_guesses(console, item.text), kb.get(item.faq_id) if item.faq_id else None)
+        for item in page.items
+    ]
+    return render(
+        request,
+        "inbox.html",
+        {
+            "title": "Hộp thư câu hỏi",
+            "rows": rows,
+            "page": page,
+            "kind": kind,
+            "sort": sort,
+            "kinds": KIND_LABELS,
+            "sorts": SORTS,
+            "page_number": page_number,
+            "pages": max(1, -(-page.total // PAGE_SIZE)),
+            "suggestions": await inbox.suggestions(),
+            "entries": kb,
+            "categories": kb.categories,
+            "error": "",
+        },
+    )
+
+
+def _item_id(request: web.Request) -> int:
+    try:
+        return int(request.match_info["item_id"])
+    except ValueError as exc:
+        raise web.HTTPNotFound() from exc
+
+
+async def _refresh(console: Console) -> None:
+    # This process answers from the change at once; others notice the version within seconds.
+    await console.reload()
+
+
+def _problem(request: web.Request, message: str) -> web.Response:
+    return error_page(request, 409, "Chưa làm được", message)
+
+
+@requires("editor")
+async def promote(request: web.Request) -> web.StreamResponse:
+    console = console_of(request)
+    form = await request.post()
+    faq_id = str(form.get("faq_id", "")).strip()
+    if not faq_id:
+        return _problem(request, "Hãy chọn mục kiến thức để thêm cách hỏi này vào.")
+    try:
+        added = await inbox_of(console).promote(
+            _item_id(request), faq_id, by=actor(staff(request).account.username)
+        )
+    except InboxError as exc:
+        return _problem(request, str(exc))
+    except KnowledgeError as exc:
+        return _problem(request, "Không thêm được: " + "; ".join(i.message for i in exc.issues))
+    await _refresh(console)
+    return see_other("/staff/inbox", "promoted" if added else "already")
+
+
+@requires("editor")
+async def draft(request: web.Request) -> web.StreamResponse:
+    console = console_of(request)
+    form = await request.post()
+    category = str(form.get("category", "")).strip()
+    if console.live.current.kb.category(category) is None:
+        return _problem(request, "Hãy chọn nhóm cho mục mới.")
+    try:
+        faq_id = await inbox_of(console).draft(
+            _item_id(request), category, by=actor(staff(request).account.username)
+        )
+    except InboxError as exc:
+        return _problem(request, str(exc))
+    except KnowledgeError as exc:
+        return _problem(request, "Không tạo được: " + "; ".join(i.message for i in exc.issues))
+    return see_other(f"/staff/knowledge/{faq_id}", "drafted")
+
+
+@requires("editor")
+async def dismiss(request: web.Request) -> web.StreamResponse:
+    console = console_of(request)
+    try:
+        await inbox_of(console).dismiss(
+            _item_id(request), by=actor(staff(request).account.username)
+        )
+    except InboxError as exc:
+        return _problem(request, str(exc))
+    return see_other("/staff/inbox", "dismissed")
+
+
+@requires("editor")
+async def adopt_suggestion(request: web.Request) -> web.StreamResponse:
+    console = console_of(request)
+    form = await request.post()
+    text, faq_id = str(form.get("text", "")), str(form.get("faq_id", ""))
+    try:
+        added = await console.storage.knowledge.add_alternate(
+            faq_id, text, by=actor(staff(request).account.username), action="inbox.suggestion"
+        )
+    except KnowledgeError as exc:
+        return _problem(request, "Không thêm được: " + "; ".join(i.message for i in exc.issues))
+    await _refresh(console)
+    return see_other("/staff/inbox", "promoted" if added else "already")
+
+
+def add_routes(router: web.UrlDispatcher) -> None:
+    router.add_get("/inbox", inbox_page)
+    router.add_post("/inbox/{item_id}/promote", promote)
+    router.add_post("/inbox/{item_id}/draft", draft)
+    router.add_post("/inbox/{item_id}/dismiss", dismiss)
+    router.add_post("/inbox/suggestion", adopt_suggestion)
