@@ -36,14 +36,16 @@ CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 class FakeClock:
+    """Real time plus whatever the test skipped ahead (rows the assistant stamps stay "now")."""
+
     def __init__(self) -> None:
-        self.now = dt.datetime(2026, 11, 30, 3, 0, tzinfo=dt.UTC)
+        self.offset = dt.timedelta(0)
 
     def __call__(self) -> dt.datetime:
-        return self.now
+        return dt.datetime.now(dt.UTC) + self.offset
 
     def advance(self, **delta: float) -> None:
-        self.now += dt.timedelta(**delta)
+        self.offset += dt.timedelta(**delta)
 
 
 @dataclass
