@@ -55,8 +55,8 @@ class TrialRow:
 
 
 def _verdict(result: MatchResult, kb: KnowledgeBase, edited: FaqEntry) -> Verdict:
-    if not result.candidates:
-        return Verdict(result.status, None, "", 0.0)
+    if not result.candidates or result.status == "no_match":
+        return Verdict("no_match", None, "", 0.0)
     top = result.candidates[0]
     entry = edited if top.faq_id == edited.id else kb.get(top.faq_id)
     return Verdict(
@@ -95,15 +95,19 @@ def run_trial(
     before_matcher = _small(snapshot, old_pool, normalizer, thresholds)
     rows = []
     for question, before in zip(questions, befores, strict=True):
-        live_verdict = _verdict(before, snapshot.kb, edited)
+        live_verdict = _trim(_verdict(before, snapshot.kb, edited))
         small_before = _verdict(before_matcher.match(question), snapshot.kb, edited)
         after = _verdict(after_matcher.match(question), snapshot.kb, candidate)
-        estimate = (small_before.status, small_before.faq_id) != (
-            live_verdict.status,
-            live_verdict.faq_id,
-        )
-        rows.append(TrialRow(question, _trim(live_verdict), after, estimate))
+        if _same(small_before, after):
+            rows.append(TrialRow(question, live_verdict, live_verdict, estimate=False))
+        else:
+            estimate = not _same(small_before, live_verdict)
+            rows.append(TrialRow(question, live_verdict, after, estimate))
     return rows
+
+
+def _same(a: Verdict, b: Verdict) -> bool:
+    return (a.status, a.faq_id) == (b.status, b.faq_id)
 
 
 def _trim(verdict: Verdict) -> Verdict:

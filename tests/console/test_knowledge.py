@@ -6,9 +6,9 @@ import html
 import re
 
 from bot.console.trial import run_trial
+from bot.console.web.entry_form import fields_of
 from bot.core.knowledge import FaqEntry
 from bot.core.messages import Outcome
-from bot.console.web.entry_form import fields_of
 from tests.console.conftest import ConsoleEnv, StaffClient
 
 NEW_WORDING = "thủ tục xin giấy phép nuôi chim yến trong nhà phố"
@@ -50,9 +50,13 @@ async def test_trial_is_exact_for_the_live_side(env: ConsoleEnv) -> None:
     snapshot = env.runtime.live.current
     entry = snapshot.kb.get("account.register")
     assert entry is not None
-    rows = run_trial(snapshot, env.runtime.normalizer, env.runtime.thresholds, entry, [entry.question])
+    rows = run_trial(
+        snapshot, env.runtime.normalizer, env.runtime.thresholds, entry, [entry.question]
+    )
     live = snapshot.matcher.match(entry.question)
-    assert rows[0].before.status == live.status and rows[0].before.faq_id == live.candidates[0].faq_id
+    assert (
+        rows[0].before.status == live.status and rows[0].before.faq_id == live.candidates[0].faq_id
+    )
     assert not rows[0].changed and not rows[0].estimate
 
 
@@ -129,7 +133,13 @@ async def test_invalid_input_keeps_what_was_typed_and_says_what_to_fix(env: Cons
     staff = await env.staff("lan", "editor")
     page = await staff.post(
         "/staff/knowledge/new",
-        {"id": "Sai Mã", "category": "help", "question": "Câu hỏi thử?", "answer": "", "action": "save"},
+        {
+            "id": "Sai Mã",
+            "category": "help",
+            "question": "Câu hỏi thử?",
+            "answer": "",
+            "action": "save",
+        },
     )
     assert page.status == 422
     assert "Câu trả lời: bắt buộc" in page.text and "Mã: dạng nhóm.chủ_đề" in page.text
@@ -179,7 +189,8 @@ async def test_draft_then_publish_then_revert(env: ConsoleEnv) -> None:
     assert audit_ids  # the creation can be restored
     version = (await _form(staff, "help.lich_tiep_dan"))["version"]
     reverted = await staff.post(
-        "/staff/knowledge/help.lich_tiep_dan/revert", {"audit_id": audit_ids[-1], "version": version}
+        "/staff/knowledge/help.lich_tiep_dan/revert",
+        {"audit_id": audit_ids[-1], "version": version},
     )
     assert "Đã khôi phục" in reverted.text
     entry = await env.storage.knowledge.get("help.lich_tiep_dan")
