@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.storage.engine import reading
-from bot.storage.models import KnowledgeEntryRow
+from bot.storage.models import KnowledgeEntryRow, KnowledgeState
 from bot.storage.textkey import fold_key
 
 
@@ -47,6 +48,8 @@ class Catalog:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
         self._folded: dict[str, tuple[int, str]] = {}
+        # Rows of the last read, by knowledge version: every write bumps the version.
+        self._rows: tuple[int, list[Any]] | None = None
 
     async def listing(
         self, filters: Filters, *, today: dt.date, stale_days: int, offset: int, limit: int
@@ -64,17 +67,22 @@ class Catalog:
             KnowledgeEntryRow.position,
         )
         query = select(*columns).order_by(KnowledgeEntryRow.category, KnowledgeEntryRow.position)
-        if filters.category:
-            query = query.where(KnowledgeEntryRow.category == filters.category)
-        if filters.status:
-            query = query.where(KnowledgeEntryRow.status == filters.status)
         async with reading(self._sessions) as session:
-            total = 0
-            rows = (await session.execute(query)).all()
+            current = int(
+                await session.scalar(select(KnowledgeState.version).where(KnowledgeState.id == 1))
+                or 0
+            )
+            if self._rows is None or self._rows[0] != current:
+                self._rows = (current, list((await session.execute(query)).all()))
+            rows = self._rows[1]
         needle = fold_key(filters.query)
         found: list[Listed] = []
+        total = len(rows)
         for faq_id, category, question, status, reviewed, updated_at, by, version, _ in rows:
-            total += 1
+            if filters.category and category != filters.category:
+                continue
+            if filters.status and status != filters.status:
+                continue
             stale = reviewed is None or reviewed < limit_date
             if filters.stale and not stale:
                 continue

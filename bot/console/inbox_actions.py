@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -13,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.core.knowledge import FaqEntry, nfc
 from bot.storage.audit import add_audit
 from bot.storage.engine import reading
-from bot.storage.inbox import InboxError, InboxItem
+from bot.storage.inbox import InboxItem, item_from_row, open_row, resolve
 from bot.storage.knowledge_repo import KnowledgeRepository, entry_from_row
-from bot.storage.models import ConversationRow, InboxRow, KnowledgeEntryRow, utcnow
+from bot.storage.models import ConversationRow, InboxRow, KnowledgeEntryRow
 from bot.storage.textkey import fold_key
 
 KIND_LABELS = {
@@ -41,20 +40,6 @@ class PickSuggestion:
     count: int
 
 
-def _item(row: InboxRow) -> InboxItem:
-    return InboxItem(
-        row.id,
-        row.kind,
-        row.text,
-        row.count,
-        row.faq_id,
-        row.first_seen,
-        row.last_seen,
-        row.status,
-        row.promoted_to,
-    )
-
-
 class ConsoleInbox:
     def __init__(
         self, sessions: async_sessionmaker[AsyncSession], knowledge: KnowledgeRepository
@@ -76,7 +61,7 @@ class ConsoleInbox:
             rows = await session.scalars(
                 select(InboxRow).where(*where).order_by(*order).offset(offset).limit(limit)
             )
-            items = [_item(r) for r in rows]
+            items = [item_from_row(r) for r in rows]
             kinds = await session.execute(
                 select(InboxRow.kind, func.count(), func.sum(InboxRow.count))
                 .where(InboxRow.status == "open")
@@ -118,28 +103,10 @@ class ConsoleInbox:
                 found.append(PickSuggestion(text, faq_id, int(count)))
         return found[:limit]
 
-    async def promote(self, item_id: int, faq_id: str, *, by: str) -> bool:
-        """The item's wording becomes a phrasing of ``faq_id``; False if it already was one."""
-        async with self._sessions.begin() as session:
-            row = await _open_row(session, item_id)
-            added = await self._knowledge.add_alternate_in(
-                session, faq_id, row.text, by=by, action="inbox.promote"
-            )
-            _resolve(row, "promoted", by, faq_id)
-            add_audit(
-                session,
-                by,
-                "inbox.promote",
-                f"inbox:{item_id}",
-                old={"status": "open"},
-                new={"status": "promoted", "faq_id": faq_id, "text": row.text},
-            )
-            return added
-
     async def draft(self, item_id: int, category: str, *, by: str) -> str:
         """A new draft entry whose question is the citizen's wording; return its id."""
         async with self._sessions.begin() as session:
-            row = await _open_row(session, item_id)
+            row = await open_row(session, item_id)
             faq_id = await _free_id(session, category, row.text, item_id)
             entry = FaqEntry(
                 id=faq_id,
@@ -152,7 +119,8 @@ class ConsoleInbox:
             await self._knowledge.apply_in(
                 session, [(entry, "hộp thư", None)], by=by, action="inbox.draft"
             )
-            _resolve(row, "promoted", by, faq_id)
+            resolve(row, "promoted", by)
+            row.promoted_to = faq_id
             add_audit(
                 session,
                 by,
@@ -162,37 +130,6 @@ class ConsoleInbox:
                 new={"status": "promoted", "faq_id": faq_id, "text": row.text},
             )
             return faq_id
-
-    async def dismiss(self, item_id: int, *, by: str) -> None:
-        async with self._sessions.begin() as session:
-            row = await _open_row(session, item_id)
-            _resolve(row, "dismissed", by, None)
-            add_audit(
-                session,
-                by,
-                "inbox.dismiss",
-                f"inbox:{item_id}",
-                old={"status": "open"},
-                new={"status": "dismissed", "text": row.text},
-            )
-
-
-async def _open_row(session: AsyncSession, item_id: int) -> InboxRow:
-    row = await session.get(InboxRow, item_id, with_for_update=True)
-    if row is None:
-        raise InboxError("Không có câu hỏi này trong hộp thư.")
-    if row.status != "open":
-        who = row.resolved_by or "người khác"
-        raise InboxError(f"Câu hỏi này đã được {who} xử lý rồi; không cần làm lại.")
-    return row
-
-
-def _resolve(row: InboxRow, status: str, by: str, faq_id: str | None) -> None:
-    row.status = status
-    row.open_slot = row.id
-    row.resolved_at = utcnow()
-    row.resolved_by = by
-    row.promoted_to = faq_id
 
 
 def slug(text: str, limit: int = 40) -> str:
@@ -207,7 +144,3 @@ async def _free_id(session: AsyncSession, category: str, text: str, item_id: int
         if await session.get(KnowledgeEntryRow, candidate) is None:
             return candidate
     return f"{category}.moi_{item_id}_{int(dt.datetime.now(dt.UTC).timestamp())}"
-
-
-def with_phrasing(entry: FaqEntry, text: str) -> FaqEntry:
-    return dataclasses.replace(entry, alternates=(*entry.alternates, nfc(text.strip())))

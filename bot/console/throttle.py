@@ -1,8 +1,9 @@
 """Failed-login throttle stored in the database, so every process and restart shares it.
 
-After ``FREE_ATTEMPTS`` failures on one key (a username, a client address) each further attempt
-must wait, and the wait doubles with every failure up to ``MAX_DELAY``. A success clears the
-username's key; a quiet day clears any key.
+After ``FREE_ATTEMPTS`` failures on one username each further attempt must wait, and the wait
+doubles with every failure up to ``MAX_DELAY``. A client address gets ``FREE_PER_ADDRESS``
+failures first, since a whole office may share one address. A success clears the username's
+key; a quiet day clears any key.
 """
 
 from __future__ import annotations
@@ -17,18 +18,23 @@ from bot.console.models import LoginFailureRow
 from bot.storage.engine import dialect_insert
 
 FREE_ATTEMPTS = 5
+FREE_PER_ADDRESS = 20
 FIRST_DELAY = dt.timedelta(seconds=30)
 MAX_DELAY = dt.timedelta(hours=1)
 FORGET_AFTER = dt.timedelta(days=1)
 Clock = Callable[[], dt.datetime]
 
 
-def delay_after(failures: int) -> dt.timedelta:
-    """The wait imposed after ``failures`` consecutive failures (none before the fifth)."""
-    if failures < FREE_ATTEMPTS:
+def delay_after(failures: int, free: int = FREE_ATTEMPTS) -> dt.timedelta:
+    """The wait imposed after ``failures`` consecutive failures (none before ``free``)."""
+    if failures < free:
         return dt.timedelta(0)
-    wait: dt.timedelta = FIRST_DELAY * (2 ** (failures - FREE_ATTEMPTS))
+    wait: dt.timedelta = FIRST_DELAY * (2 ** min(failures - free, 20))
     return min(wait, MAX_DELAY)
+
+
+def free_attempts(key: str) -> int:
+    return FREE_PER_ADDRESS if key.startswith("ip:") else FREE_ATTEMPTS
 
 
 async def wait_left(session: AsyncSession, keys: Sequence[str], now: dt.datetime) -> float:
@@ -57,7 +63,7 @@ async def record_failure(session: AsyncSession, keys: Sequence[str], now: dt.dat
             row.failures = 0
         row.failures += 1
         row.last_failure = now
-        wait = delay_after(row.failures)
+        wait = delay_after(row.failures, free_attempts(key))
         row.blocked_until = now + wait if wait else None
 
 

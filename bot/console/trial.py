@@ -15,6 +15,7 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.console.memo import Memo
 from bot.core.knowledge import FaqEntry, KnowledgeBase
 from bot.core.live import Snapshot
 from bot.core.match import Matcher, MatchResult, Thresholds
@@ -84,15 +85,19 @@ def run_trial(
         return []
     live = snapshot.matcher
     befores = [live.match(q, limit=CANDIDATES) for q in questions]
-    ids = {c.faq_id for result in befores for c in result.candidates} - {edited.id}
-    others = [e for e in snapshot.kb.entries if e.id in ids and e.status == "published"]
     original = snapshot.kb.get(edited.id)
     candidate = dataclasses.replace(edited, status="published")  # as once published
+    if original is not None and original == candidate:
+        # Nothing changed (the editor just opened): after is the live answer, no index built.
+        same = [_trim(_verdict(result, snapshot.kb, edited)) for result in befores]
+        return [TrialRow(q, v, v, estimate=False) for q, v in zip(questions, same, strict=True)]
+    ids = {c.faq_id for result in befores for c in result.candidates} - {edited.id}
+    others = [e for e in snapshot.kb.entries if e.id in ids and e.status == "published"]
     after_matcher = _small(snapshot, [*others, candidate], normalizer, thresholds)
-    old_pool = (
-        [*others, original] if original is not None and original.status == "published" else others
-    )
-    before_matcher = _small(snapshot, old_pool, normalizer, thresholds)
+    old_pool = others
+    if original is not None and original.status == "published":
+        old_pool = [*others, original]
+    before_matcher = _before(snapshot, old_pool, normalizer, thresholds)
     rows = []
     for question, before in zip(questions, befores, strict=True):
         live_verdict = _trim(_verdict(before, snapshot.kb, edited))
@@ -113,6 +118,21 @@ def _same(a: Verdict, b: Verdict) -> bool:
 def _trim(verdict: Verdict) -> Verdict:
     # The live result was asked for CANDIDATES choices; citizens see at most three.
     return dataclasses.replace(verdict, choices=verdict.choices[:3])
+
+
+# While staff type, the test questions (so the pool) rarely change: the "before" matcher of a
+# pool is built once per snapshot. Values hold the snapshot itself, so an id is never reused.
+_BEFORE: Memo[tuple[Snapshot, Matcher]] = Memo(16)
+
+
+def _before(
+    snapshot: Snapshot, entries: list[FaqEntry], normalizer: Normalizer, thresholds: Thresholds
+) -> Matcher:
+    key = (id(snapshot), tuple(sorted(e.id for e in entries)))
+    cached = _BEFORE.get(key)
+    if cached is not None and cached[0] is snapshot:
+        return cached[1]
+    return _BEFORE.put(key, (snapshot, _small(snapshot, entries, normalizer, thresholds)))[1]
 
 
 def _small(

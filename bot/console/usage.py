@@ -16,8 +16,8 @@ from sqlalchemy import func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.storage.engine import reading
-from bot.storage.models import ConversationRow, FeedbackRow, InboxRow
-from bot.storage.stats import QUESTION_OUTCOMES, Counts, day_start
+from bot.storage.models import ConversationRow, InboxRow
+from bot.storage.stats import Counts, count_feedback, day_start
 
 
 @dataclass(slots=True)
@@ -90,27 +90,11 @@ class UsageRepository:
                 )
             )
             for raw_day, channel, outcome, picked, count in rows:
-                targets = [by_channel.setdefault(channel, Counts())]
+                by_channel.setdefault(channel, Counts()).count(outcome, picked, count)
                 row = by_day.get(_as_date(raw_day))
                 if row is not None:
-                    targets.append(row.counts)
-                for counts in targets:
-                    if picked:
-                        counts.picked += count
-                    elif outcome in QUESTION_OUTCOMES:
-                        counts.questions += count
-                        setattr(counts, outcome, getattr(counts, outcome) + count)
-            feedback = await session.execute(
-                select(FeedbackRow.channel, FeedbackRow.helpful, func.count())
-                .where(FeedbackRow.created_at >= since, FeedbackRow.created_at < now)
-                .group_by(FeedbackRow.channel, FeedbackRow.helpful)
-            )
-            for channel, helpful, count in feedback:
-                counts = by_channel.setdefault(channel, Counts())
-                if helpful:
-                    counts.helpful += count
-                else:
-                    counts.not_helpful += count
+                    row.counts.count(outcome, picked, count)
+            await count_feedback(session, since, now, by_channel)
             missed = await session.execute(
                 select(InboxRow.id, InboxRow.kind, InboxRow.text, InboxRow.count)
                 .where(InboxRow.status == "open", InboxRow.kind.in_(("no_match", "ambiguous")))

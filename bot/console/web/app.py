@@ -7,6 +7,7 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.console.catalog import Catalog
+from bot.console.memo import Memo
 from bot.console.web import (
     accounts_page,
     broadcasts,
@@ -19,6 +20,7 @@ from bot.console.web import (
 )
 from bot.console.web.broadcasts import OFFLINE
 from bot.console.web.context import CONSOLE, Console
+from bot.console.web.inbox import GUESSES, SUGGESTIONS
 from bot.console.web.knowledge_list import CATALOG
 from bot.console.web.security import (
     PREFIX,
@@ -43,6 +45,8 @@ def build_app(console: Console) -> web.Application:
     app[CONSOLE] = console
     app[CATALOG] = Catalog(console.storage.session_factory)
     app[OFFLINE] = {}
+    app[GUESSES] = Memo(5000)
+    app[SUGGESTIONS] = Memo(4)
     for page in PAGES:
         page.add_routes(app.router)
     app.router.add_static("/static/", STATIC, append_version=False)

@@ -5,20 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from bot.admin.sheets import COLUMNS
 from bot.core.knowledge import FaqEntry, KnowledgeIssue, check_entries, parse_entry
 
-FIELDS = (
-    "id",
-    "category",
-    "question",
-    "alternates",
-    "answer",
-    "links",
-    "related",
-    "source",
-    "reviewed",
-    "status",
-)
+FIELDS = COLUMNS  # the spreadsheet's columns: one order for every staff format
 LIST_FIELDS = ("alternates", "links", "related")
 MAX_FIELD = 20_000
 

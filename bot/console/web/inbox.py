@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from aiohttp import web
 
 from bot.console.accounts import actor
-from bot.console.inbox_actions import KIND_LABELS, SORTS, ConsoleInbox
+from bot.console.inbox_actions import KIND_LABELS, SORTS, ConsoleInbox, PickSuggestion
+from bot.console.memo import Memo
 from bot.console.web.context import Console, console_of
 from bot.console.web.render import render, see_other
 from bot.console.web.security import error_page, requires, staff
 from bot.core.knowledge import FaqEntry, KnowledgeError
+from bot.core.live import Snapshot
 from bot.storage.inbox import InboxError, InboxItem
 
-PAGE_SIZE = 30
+PAGE_SIZE = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,8 +37,10 @@ def inbox_of(console: Console) -> ConsoleInbox:
     return ConsoleInbox(console.storage.session_factory, console.storage.knowledge)
 
 
-def top_guesses(console: Console, text: str, limit: int = 3) -> list[Guess]:
-    snapshot = console.live.current  # one snapshot for the whole page
+GUESSES: web.AppKey[Memo[list[Guess]]] = web.AppKey("inbox_guesses", Memo)
+
+
+def top_guesses(snapshot: Snapshot, text: str, limit: int = 3) -> list[Guess]:
     result = snapshot.matcher.match(text, limit=limit)
     guesses = []
     for candidate in result.candidates[:limit]:
@@ -43,6 +48,27 @@ def top_guesses(console: Console, text: str, limit: int = 3) -> list[Guess]:
         if entry is not None:
             guesses.append(Guess(entry, candidate.confidence))
     return guesses
+
+
+async def guesses_for(request: web.Request, items: list[InboxItem]) -> list[list[Guess]]:
+    """Top guesses per item, remembered per knowledge snapshot (a page view matches only the
+    questions it has not shown since the knowledge last changed), matched off the event loop."""
+    snapshot = console_of(request).live.current  # one snapshot for the whole page
+    memo = request.config_dict[GUESSES]
+    keys = [(snapshot.version, id(snapshot), item.text) for item in items]
+    missing = [item.text for item, key in zip(items, keys, strict=True) if memo.get(key) is None]
+
+    def match_all() -> None:
+        for text in missing:
+            memo.put((snapshot.version, id(snapshot), text), top_guesses(snapshot, text))
+
+    if missing:
+        await asyncio.to_thread(match_all)
+    # A snapshot is kept alive by the live holder or this page; a new one gets a new id.
+    return [
+        memo.get(key) or top_guesses(snapshot, item.text)
+        for key, item in zip(keys, items, strict=True)
+    ]
 
 
 async def inbox_page(request: web.Request) -> web.Response:
@@ -62,9 +88,10 @@ async def inbox_page(request: web.Request) -> web.Response:
         kind=kind, sort=sort, offset=(page_number - 1) * PAGE_SIZE, limit=PAGE_SIZE
     )
     kb = console.live.current.kb
+    guesses = await guesses_for(request, page.items)
     rows = [
-        Row(item, top_guesses(console, item.text), kb.get(item.faq_id) if item.faq_id else None)
-        for item in page.items
+        Row(item, found, kb.get(item.faq_id) if item.faq_id else None)
+        for item, found in zip(page.items, guesses, strict=True)
     ]
     return render(
         request,
@@ -79,12 +106,24 @@ async def inbox_page(request: web.Request) -> web.Response:
             "sorts": SORTS,
             "page_number": page_number,
             "pages": max(1, -(-page.total // PAGE_SIZE)),
-            "suggestions": await inbox.suggestions(),
+            "suggestions": await suggestions(request, inbox),
             "entries": kb,
             "categories": kb.categories,
             "error": "",
         },
     )
+
+
+SUGGESTIONS: web.AppKey[Memo[list[PickSuggestion]]] = web.AppKey("inbox_suggestions", Memo)
+
+
+async def suggestions(request: web.Request, inbox: ConsoleInbox) -> list[PickSuggestion]:
+    """Recomputed at most once a minute: it groups every tapped choice in the log."""
+    console = console_of(request)
+    key = (int(console.clock().timestamp()) // 60, console.live.current.version)
+    memo = request.config_dict[SUGGESTIONS]
+    found = memo.get(key)
+    return found if found is not None else memo.put(key, await inbox.suggestions())
 
 
 def _item_id(request: web.Request) -> int:
@@ -111,7 +150,7 @@ async def promote(request: web.Request) -> web.StreamResponse:
     if not faq_id:
         return _problem(request, "Hãy chọn mục kiến thức để thêm cách hỏi này vào.")
     try:
-        added = await inbox_of(console).promote(
+        added = await console.storage.inbox.promote(
             _item_id(request), faq_id, by=actor(staff(request).account.username)
         )
     except InboxError as exc:
@@ -144,7 +183,7 @@ async def draft(request: web.Request) -> web.StreamResponse:
 async def dismiss(request: web.Request) -> web.StreamResponse:
     console = console_of(request)
     try:
-        await inbox_of(console).dismiss(
+        await console.storage.inbox.dismiss(
             _item_id(request), by=actor(staff(request).account.username)
         )
     except InboxError as exc:
