@@ -112,7 +112,8 @@ async def generate(storage: Storage, kb: KnowledgeBase, args: argparse.Namespace
         await conn.execute(text(INBOX), {"n": args.inbox})
     async with storage.engine.connect() as conn:
         await conn.execution_options(isolation_level="AUTOCOMMIT")
-        await conn.execute(text("ANALYZE"))
+        # A database in steady use has been vacuumed: index-only scans can skip the table.
+        await conn.execute(text("VACUUM ANALYZE"))
     print(
         f"generated {len(kb.entries):,} entries, {args.questions:,} questions, "
         f"{args.questions // 20:,} feedback, {args.inbox:,} open inbox items "
@@ -187,8 +188,42 @@ async def time_pages(
     return results
 
 
-async def grouping(storage: Storage, count: int) -> float:
-    """Count ``count`` unanswered questions into inbox items the way logging does."""
+GROUP_LOG = """
+SELECT max(text), count(*) AS n FROM conversations
+WHERE created_at >= :since AND outcome IN ('no_match', 'ambiguous') AND NOT picked
+GROUP BY normalized ORDER BY n DESC LIMIT 50
+"""
+
+
+async def group_log(storage: Storage, count: int) -> tuple[int, float]:
+    """Group the most recent ``count`` unanswered logged questions by wording (read side)."""
+    async with storage.engine.connect() as conn:
+        since = (
+            await conn.execute(
+                text(
+                    "SELECT created_at FROM conversations WHERE outcome IN ('no_match', "
+                    "'ambiguous') AND NOT picked ORDER BY created_at DESC OFFSET :n LIMIT 1"
+                ),
+                {"n": count - 1},
+            )
+        ).scalar()
+        rows = (
+            await conn.execute(
+                text(
+                    "SELECT count(*) FROM conversations WHERE created_at >= :since "
+                    "AND outcome IN ('no_match', 'ambiguous') AND NOT picked"
+                ),
+                {"since": since},
+            )
+        ).scalar()
+        started = time.perf_counter()
+        await conn.execute(text(GROUP_LOG), {"since": since})
+        return int(rows or 0), time.perf_counter() - started
+
+
+async def group_writes(storage: Storage, count: int) -> float:
+    """Count ``count`` unanswered questions into inbox items the way logging does (write side:
+    each commit of the logging writer upserts its batch, here 1,000 questions)."""
     rng = random.Random(SEED)
     hits = [
         InboxHit("no_match", f"nhom moi {rng.randrange(count // 4)}", f"câu hỏi mới {n}")
@@ -240,10 +275,16 @@ async def main(args: argparse.Namespace) -> None:
         for name, first, p50, p99 in await time_pages(base, args.rounds, kb):
             flag = "" if p99 <= 100 else "  > 100 ms"
             print(f"{name:24} {first:9.1f} {p50:8.1f} {p99:8.1f}{flag}")
-        seconds = await grouping(storage, args.inbox)
+        rows, seconds = await group_log(storage, args.inbox)
         print(
-            f"\ninbox grouping: {args.inbox:,} unanswered questions counted into "
-            f"{args.inbox // 4:,} groups in {seconds:.2f} s (target ≤ 2 s)"
+            f"\ninbox grouping (read side): {rows:,} unanswered logged questions grouped by "
+            f"wording in {seconds:.2f} s (target ≤ 2 s)"
+        )
+        seconds = await group_writes(storage, args.inbox)
+        print(
+            f"inbox grouping (write side): {args.inbox:,} more unanswered questions counted into "
+            f"{args.inbox // 4:,} groups by the logging path's upsert in {seconds:.2f} s "
+            f"({seconds / args.inbox * 1e6:.0f} µs per question)"
         )
         async with storage.engine.connect() as conn:
             open_items = (

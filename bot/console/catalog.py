@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -41,20 +41,41 @@ class Listing:
     total: int
 
 
+@dataclass(frozen=True, slots=True)
+class _Row:
+    listed: Listed
+    folded: str  # question and id, lower-case without tone marks, for search
+
+
 class Catalog:
-    """Reads light columns only and keeps each question's folded form per entry version,
-    so filtering 10,000 entries costs one indexed-free scan of short strings."""
+    """Keeps the light columns of every entry, with each question's folded form, per knowledge
+    version (every write bumps it): a page view reads one number, then filters in memory."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
-        self._folded: dict[str, tuple[int, str]] = {}
-        # Rows of the last read, by knowledge version: every write bumps the version.
-        self._rows: tuple[int, list[Any]] | None = None
+        self._rows: tuple[int, list[_Row]] | None = None
 
     async def listing(
         self, filters: Filters, *, today: dt.date, stale_days: int, offset: int, limit: int
     ) -> Listing:
         limit_date = today - dt.timedelta(days=stale_days)
+        rows = await self._current()
+        needle = fold_key(filters.query)
+        found = [
+            row.listed
+            for row in rows
+            if (not filters.category or row.listed.category == filters.category)
+            and (not filters.status or row.listed.status == filters.status)
+            and (not needle or needle in row.folded)
+            and (not filters.stale or _stale(row.listed, limit_date))
+        ]
+        page = [
+            dataclasses.replace(listed, stale=_stale(listed, limit_date))
+            for listed in found[offset : offset + limit]
+        ]
+        return Listing(page, len(found), len(rows))
+
+    async def _current(self) -> list[_Row]:
         columns = (
             KnowledgeEntryRow.id,
             KnowledgeEntryRow.category,
@@ -63,43 +84,24 @@ class Catalog:
             KnowledgeEntryRow.reviewed,
             KnowledgeEntryRow.updated_at,
             KnowledgeEntryRow.updated_by,
-            KnowledgeEntryRow.version,
-            KnowledgeEntryRow.position,
         )
-        query = select(*columns).order_by(KnowledgeEntryRow.category, KnowledgeEntryRow.position)
         async with reading(self._sessions) as session:
-            current = int(
+            version = int(
                 await session.scalar(select(KnowledgeState.version).where(KnowledgeState.id == 1))
                 or 0
             )
-            if self._rows is None or self._rows[0] != current:
-                self._rows = (current, list((await session.execute(query)).all()))
-            rows = self._rows[1]
-        needle = fold_key(filters.query)
-        found: list[Listed] = []
-        total = len(rows)
-        for faq_id, category, question, status, reviewed, updated_at, by, version, _ in rows:
-            if filters.category and category != filters.category:
-                continue
-            if filters.status and status != filters.status:
-                continue
-            stale = reviewed is None or reviewed < limit_date
-            if filters.stale and not stale:
-                continue
-            if (
-                needle
-                and needle not in self._fold(faq_id, version, question)
-                and needle not in faq_id
-            ):
-                continue
-            found.append(
-                Listed(faq_id, category, question, status, reviewed, updated_at, by, stale)
+            if self._rows is not None and self._rows[0] == version:
+                return self._rows[1]
+            result = await session.execute(
+                select(*columns).order_by(KnowledgeEntryRow.category, KnowledgeEntryRow.position)
             )
-        return Listing(found[offset : offset + limit], len(found), total)
+            rows = [
+                _Row(Listed(*values, stale=False), f"{fold_key(values[2])} {values[0]}")
+                for values in result
+            ]
+        self._rows = (version, rows)
+        return rows
 
-    def _fold(self, faq_id: str, version: int, question: str) -> str:
-        cached = self._folded.get(faq_id)
-        if cached is None or cached[0] != version:
-            cached = (version, fold_key(question))
-            self._folded[faq_id] = cached
-        return cached[1]
+
+def _stale(listed: Listed, limit_date: dt.date) -> bool:
+    return listed.reviewed is None or listed.reviewed < limit_date

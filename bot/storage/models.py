@@ -196,6 +196,7 @@ class InboxRow(Base):
         # The console sorts open items by last time asked or by count (migration 0006).
         Index("ix_inbox_items_status_last_seen", "status", "last_seen"),
         Index("ix_inbox_items_status_count", "status", "count"),
+        Index("ix_inbox_items_status_kind_count", "status", "kind", "count"),
     )
 
 

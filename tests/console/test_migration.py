@@ -21,6 +21,7 @@ INDEXES = {
     "ix_conversations_picked_matched",
     "ix_inbox_items_status_last_seen",
     "ix_inbox_items_status_count",
+    "ix_inbox_items_status_kind_count",
 }
 
 

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from bot.console.catalog import Catalog
 from bot.console.memo import Memo
+from bot.console.usage import UsageRepository
 from bot.console.web import (
     accounts_page,
     broadcasts,
@@ -22,6 +23,7 @@ from bot.console.web.broadcasts import OFFLINE
 from bot.console.web.context import CONSOLE, Console
 from bot.console.web.inbox import GUESSES, SUGGESTIONS
 from bot.console.web.knowledge_list import CATALOG
+from bot.console.web.overview import USAGE
 from bot.console.web.security import (
     PREFIX,
     auth_middleware,
@@ -47,6 +49,7 @@ def build_app(console: Console) -> web.Application:
     app[OFFLINE] = {}
     app[GUESSES] = Memo(5000)
     app[SUGGESTIONS] = Memo(4)
+    app[USAGE] = UsageRepository(console.storage.session_factory, console.settings.timezone)
     for page in PAGES:
         page.add_routes(app.router)
     app.router.add_static("/static/", STATIC, append_version=False)

@@ -10,6 +10,7 @@ from bot.console.web.context import console_of
 from bot.console.web.render import render
 
 PERIODS = (7, 30, 90)
+USAGE: web.AppKey[UsageRepository] = web.AppKey("usage", UsageRepository)
 CHANNELS = {"telegram": "Telegram", "zalo": "Zalo", "web": "Trang web", "console": "Dòng lệnh"}
 
 
@@ -21,9 +22,7 @@ async def overview(request: web.Request) -> web.Response:
         days = 30
     if days not in PERIODS:
         days = 30
-    usage = await UsageRepository(console.storage.session_factory, console.settings.timezone).usage(
-        days, console.clock()
-    )
+    usage = await request.config_dict[USAGE].usage(days, console.clock())
     open_items = await console.storage.inbox.count_open()
     return render(
         request,

@@ -6,7 +6,8 @@ Create Date: 2026-11-30
 
 Tables of bot.console.models. The indexes serve the console at 1,000,000 logged questions:
 the overview reads (created_at, channel, outcome, picked) from the index alone, and the inbox
-sorts open items by last time asked or by count without a sort over the table.
+sorts open items by last time asked or by count without a sort over the table, and counts
+them per kind from an index.
 """
 
 from __future__ import annotations
@@ -72,6 +73,8 @@ def upgrade() -> None:
     with op.batch_alter_table("inbox_items", schema=None) as batch_op:
         batch_op.create_index("ix_inbox_items_status_last_seen", ["status", "last_seen"])
         batch_op.create_index("ix_inbox_items_status_count", ["status", "count"])
+        # Counts per kind (and the kind filter sorted by count) from the index alone.
+        batch_op.create_index("ix_inbox_items_status_kind_count", ["status", "kind", "count"])
     with op.batch_alter_table("conversations", schema=None) as batch_op:
         batch_op.create_index(
             "ix_conversations_created_outcome", ["created_at", "channel", "outcome", "picked"]
@@ -86,6 +89,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_conversations_picked_matched")
         batch_op.drop_index("ix_conversations_created_outcome")
     with op.batch_alter_table("inbox_items", schema=None) as batch_op:
+        batch_op.drop_index("ix_inbox_items_status_kind_count")
         batch_op.drop_index("ix_inbox_items_status_count")
         batch_op.drop_index("ix_inbox_items_status_last_seen")
     op.drop_table("staff_login_failures")
