@@ -21,8 +21,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check bot tests bench run_bot.py
-	$(BIN)/ruff format --check bot tests bench run_bot.py
+	$(BIN)/ruff check bot tests bench tools run_bot.py
+	$(BIN)/ruff format --check bot tests bench tools run_bot.py
 
 typecheck: $(STAMP)
 	$(BIN)/mypy bot

@@ -19,7 +19,9 @@ class Settings(BaseSettings):
 
     # --- knowledge and province
     knowledge_dir: Path = PROJECT_ROOT / "knowledge"
-    province: str = "default"  # a file name under knowledge/provinces/ (without .yaml)
+    # A file name under knowledge/provinces/ (without .yaml), or any of the 34 provinces by
+    # official code ("86") or name ("vinh_long"); unverified details fall back to national ones.
+    province: str = "default"
 
     # --- matching policy (calibrated on tests/data/dev.jsonl; re-tune with `python -m bot eval`)
     match_answer_threshold: float = 0.80  # one entry this likely right: answer it
@@ -96,5 +98,6 @@ class Settings(BaseSettings):
         return frozenset(ids)
 
     @property
-    def province_file(self) -> Path:
-        return self.knowledge_dir / "provinces" / f"{self.province}.yaml"
+    def address_file(self) -> Path:
+        """Old→new administrative units (tools/build_address_data.py writes it)."""
+        return self.knowledge_dir / "addresses" / "units.json.gz"

@@ -13,13 +13,16 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.config import Settings
+from bot.core.address import AddressFinder
+from bot.core.address_book import AddressBook
 from bot.core.assistant import Assistant, Ports
 from bot.core.freshness import Clock
 from bot.core.jsonl import load_jsonl
-from bot.core.knowledge import KnowledgeBase, ProvinceProfile, load_knowledge_dir, load_province
+from bot.core.knowledge import KnowledgeBase, KnowledgeError, KnowledgeIssue, load_knowledge_dir
 from bot.core.live import LiveKnowledge, Snapshot, build_snapshot
 from bot.core.match import Matcher, Thresholds
 from bot.core.normalize import Lexicon, Normalizer
+from bot.core.provinces import DEFAULT_ID, ProvinceProfile, find_profile, load_province
 from bot.core.responder import Responder, ResponderSettings
 
 if TYPE_CHECKING:
@@ -29,8 +32,27 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def load_profile(settings: Settings) -> ProvinceProfile:
-    return load_province(settings.province_file)
+def load_address_book(settings: Settings) -> AddressBook | None:
+    """The old→new address data shipped under knowledge/addresses/, or None when absent."""
+    path = settings.address_file
+    if not path.is_file():
+        log.warning("no address data at %s: address lookup is off", path)
+        return None
+    try:
+        return AddressBook.load(path)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise KnowledgeError(
+            [KnowledgeIssue(str(path), None, None, None, f"unreadable address data: {exc}")]
+        ) from exc
+
+
+def load_profile(settings: Settings, book: AddressBook | None = None) -> ProvinceProfile:
+    """The configured province (file name, slug, code or name) over the national default."""
+    directory = settings.knowledge_dir / "provinces"
+    default = load_province(directory / f"{DEFAULT_ID}.yaml", book=book)
+    if settings.province == DEFAULT_ID:
+        return default
+    return find_profile(directory, settings.province, book, default)
 
 
 def local_today(settings: Settings) -> Clock:
@@ -73,6 +95,7 @@ class Runtime:
     responder: Responder
     assistant: Assistant
     storage: Storage | None = None
+    addresses: AddressFinder | None = None
     broadcast: BroadcastService | None = None  # set when the scheduler runs (Telegram admins)
     _swap_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -109,7 +132,9 @@ def make_runtime(
     ports: Ports | None = None,
     storage: Storage | None = None,
 ) -> Runtime:
-    profile = load_profile(settings)
+    book = load_address_book(settings)
+    addresses = AddressFinder(book) if book is not None else None
+    profile = load_profile(settings, book)
     normalizer = load_normalizer(settings)
     thresholds = Thresholds.from_settings(settings)
     live = LiveKnowledge(build_snapshot(kb, normalizer, thresholds, version))
@@ -118,6 +143,7 @@ def make_runtime(
         profile,
         ResponderSettings(settings.max_message_chars, settings.knowledge_stale_days),
         today=local_today(settings),
+        addresses=addresses,
     )
     return Runtime(
         settings=settings,
@@ -126,8 +152,9 @@ def make_runtime(
         thresholds=thresholds,
         live=live,
         responder=responder,
-        assistant=Assistant(responder, ports),
+        assistant=Assistant(responder, ports, max_input_chars=settings.max_input_chars),
         storage=storage,
+        addresses=addresses,
     )
 
 
@@ -167,6 +194,7 @@ async def open_runtime(
                 subscriptions=storage.subscriptions,
                 users=storage.users,
                 tips=TipRepository(storage.session_factory),
+                eraser=storage.erasure,
             )
             if log_conversations
             else Ports()

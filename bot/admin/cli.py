@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bot.admin.db_cmd",
     "bot.admin.broadcast_cmd",
     "bot.admin.tips_cmd",
+    "bot.admin.address_cmd",
     "bot.admin.staff_cmd",
 )
 

@@ -72,10 +72,12 @@ def decode_csv(data: bytes) -> tuple[str, str]:
         text, encoding = _strict(data, "utf-8-sig"), "UTF-8 (BOM)"
     elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         text, encoding = _strict(data, "utf-16"), "UTF-16"
-    elif b"\x00" in data[:4000]:
+    elif _looks_like_utf16(data[:4000]):
         raise EncodingProblem(
             "Tệp có vẻ là UTF-16 nhưng thiếu dấu BOM nên không đọc chắc chắn được. " + SAVE_AS_HELP
         )
+    elif b"\x00" in data:
+        raise EncodingProblem(_stray_nul(data) + SAVE_AS_HELP)
     else:
         try:
             text, encoding = data.decode("utf-8"), "UTF-8"
@@ -89,6 +91,25 @@ def decode_csv(data: bytes) -> tuple[str, str]:
             "Không nhập để tránh lưu chữ hỏng. " + SAVE_AS_HELP
         )
     return text, encoding
+
+
+def _looks_like_utf16(head: bytes) -> bool:
+    """UTF-16 without a BOM: Latin letters and digits leave every other byte zero."""
+    if len(head) < 4:
+        return False
+    halves = (head[0::2], head[1::2])
+    return any(half.count(0) >= 0.4 * len(half) for half in halves)
+
+
+def _stray_nul(data: bytes) -> str:
+    index = data.index(b"\x00")
+    line = data.count(b"\n", 0, index) + 1
+    around = data[max(0, index - 30) : index + 30].decode("utf-8", "replace").replace("\x00", "␀")
+    around = " ".join(around.split())
+    return (
+        f"Tệp có byte 0 (NUL) ở dòng {line} (byte thứ {index}), gần: …{around}… "
+        "Tệp CSV bị hỏng hoặc không phải tệp chữ; không nhập để tránh lưu dữ liệu hỏng. "
+    )
 
 
 def _strict(data: bytes, encoding: str) -> str:

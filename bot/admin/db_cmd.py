@@ -1,13 +1,17 @@
-"""``python -m bot db upgrade`` and ``python -m bot db purge``."""
+"""``python -m bot db upgrade``, ``db purge`` and ``db backup``."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 from typing import Any
 
 from bot.admin.common import run_async, settings_from
 from bot.storage import Storage
 from bot.storage import migrate as migrations
+from bot.storage.engine import SQLITE_DRIVER, DatabaseUrlError, async_url
+from bot.storage.files import BackupError, backup_sqlite
 
 
 def register(subparsers: Any) -> None:
@@ -17,6 +21,9 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=cmd_upgrade)
     p = sub.add_parser("purge", help="xoá nhật ký hội thoại quá hạn lưu (LOG_RETENTION_DAYS)")
     p.set_defaults(func=cmd_purge)
+    p = sub.add_parser("backup", help="sao lưu cơ sở dữ liệu SQLite ra một tệp mới (chỉ chủ đọc)")
+    p.add_argument("target", type=Path, help="tệp sao lưu (chưa có)")
+    p.set_defaults(func=cmd_backup)
 
 
 def cmd_upgrade(args: argparse.Namespace) -> int:
@@ -47,3 +54,19 @@ def cmd_purge(args: argparse.Namespace) -> int:
         return 0
 
     return run_async(run)
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    try:
+        url = async_url(settings.database_url)
+        if url.drivername != SQLITE_DRIVER or url.database is None:
+            raise BackupError(
+                "Sao lưu PostgreSQL bằng pg_dump; chạy `umask 077` trước để chỉ chủ tệp đọc được."
+            )
+        backup_sqlite(Path(url.database).expanduser(), args.target)
+    except (BackupError, DatabaseUrlError) as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(f"Đã sao lưu vào {args.target} (chỉ chủ tệp đọc được).")
+    return 0

@@ -30,6 +30,8 @@ from bot.admin.storage_cli import (
     print_issues,
 )
 from bot.core.knowledge import FaqEntry, KnowledgeError, KnowledgeIssue, split_warnings
+from bot.core.provinces import validate_profiles
+from bot.runtime import load_address_book
 from bot.storage import ImportPlan
 
 _LISTED = 50  # per kind; a 10,000-row import should not scroll away the summary
@@ -88,6 +90,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
             # Related ids may point at entries kept elsewhere in knowledge/.
             context = read_source(settings.knowledge_dir)[0]
         issues = [*issues, *validate(located, categories, context)]
+    if path.is_dir() and (path / "provinces").is_dir():
+        # Province profiles are knowledge too: their commune names are checked against the
+        # address data, so a typo is found here rather than when the assistant starts.
+        try:
+            issues = [*issues, *validate_profiles(path / "provinces", load_address_book(settings))]
+        except KnowledgeError as exc:
+            issues = [*issues, *exc.issues]
     issues, warnings = split_warnings(issues)
     if issues:
         print_issues(

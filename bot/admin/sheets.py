@@ -196,6 +196,41 @@ def write_csv(entries: Iterable[FaqEntry], stream: io.TextIOBase | Any) -> None:
 # ---------------------------------------------------------------- XLSX
 
 
+# An .xlsx is a zip of XML. openpyxl holds it all in memory (about 1.5 GB for 1 GB of XML), so
+# the sizes the zip declares are checked first. 10,000 entries make about 30 MB of XML that
+# compresses 4-5 times; a member that shrank more than 100 times is padding, not a sheet.
+MAX_UNPACKED_MB = 100
+MAX_RATIO = 100
+MAX_MEMBERS = 1000
+_RATIO_FROM_BYTES = 1 << 20
+
+
+def check_unpacked_size(path: Path) -> None:
+    """Refuse, before reading it, a workbook that would unpack too big (a "zip bomb")."""
+    with zipfile.ZipFile(path) as archive:
+        members = archive.infolist()
+    if len(members) > MAX_MEMBERS:
+        raise SheetError(
+            f"Tệp {path.name} chứa {len(members)} phần, nhiều bất thường (tối đa {MAX_MEMBERS}): "
+            "không phải bảng câu hỏi. Hãy lưu lại bảng tính bằng Excel thành .xlsx."
+        )
+    total = sum(member.file_size for member in members)
+    if total > MAX_UNPACKED_MB << 20:
+        raise SheetError(
+            f"Tệp {path.name} khi giải nén lớn {total / (1 << 20):,.0f} MB, quá giới hạn "
+            f"{MAX_UNPACKED_MB} MB. Hãy tách thành nhiều tệp nhỏ hơn hoặc lưu thành CSV UTF-8."
+        )
+    for member in members:
+        if member.file_size > _RATIO_FROM_BYTES and member.file_size > MAX_RATIO * max(
+            member.compress_size, 1
+        ):
+            raise SheetError(
+                f"Tệp {path.name} có phần {member.filename} nén {member.file_size:,} byte vào "
+                f"{member.compress_size:,} byte (hơn {MAX_RATIO} lần): nội dung bất thường, "
+                "không mở để tránh làm treo máy. Hãy lưu lại bảng tính bằng Excel thành .xlsx."
+            )
+
+
 def _open_workbook(path: Path) -> Any:
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
@@ -206,7 +241,10 @@ def _open_workbook(path: Path) -> Any:
             "(Excel Workbook) hoặc CSV UTF-8."
         )
     try:
+        check_unpacked_size(path)
         return load_workbook(path, data_only=False)
+    except SheetError:
+        raise
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise SheetError(
             f"Không phải tệp Excel .xlsx hợp lệ ({type(exc).__name__}). Hãy mở bằng Excel và "

@@ -8,6 +8,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, replace
 
 from bot.core import texts
+from bot.core.erasure import ErasureFlow
 from bot.core.messages import (
     QUESTION_OUTCOMES,
     Choice,
@@ -18,10 +19,12 @@ from bot.core.messages import (
     action,
     parse_action,
 )
+from bot.core.normalize import DEFAULT_MAX_CHARS
 from bot.core.ports import (
     ConversationLog,
     FeedbackStore,
     LoggedExchange,
+    PersonalDataEraser,
     SubscriptionStore,
     TipSource,
     UserDirectory,
@@ -71,21 +74,33 @@ class Ports:
     subscriptions: SubscriptionStore | None = None
     users: UserDirectory | None = None
     tips: TipSource | None = None
+    eraser: PersonalDataEraser | None = None
 
 
 class Assistant:
     """Channel-free entry point: ``await assistant.handle(message)`` → Reply."""
 
-    def __init__(self, responder: Responder, ports: Ports | None = None) -> None:
+    def __init__(
+        self,
+        responder: Responder,
+        ports: Ports | None = None,
+        *,
+        max_input_chars: int = DEFAULT_MAX_CHARS,
+    ) -> None:
         self.responder = responder
         self.ports = ports or Ports()
+        self.max_input_chars = max_input_chars
         self._last_question = _ExpiringMap()
         self._awaiting_comment = _ExpiringMap()
         # After a 👎, many citizens just type what was wrong instead of tapping the button.
         self._may_comment = _ExpiringMap(ttl_seconds=600.0)
+        self._erasure = ErasureFlow(lambda: self.ports.eraser, self._forget)
 
     async def handle(self, message: IncomingMessage) -> Reply:
+        message = self.readable(message)
         key = (message.channel, message.user_id)
+        if self._erasure.wants(message):
+            return await self._erasure.handle(message)  # nothing recorded, not even a touch
         await self._touch(message)
         if message.action:
             special = await self._on_action(message, key)
@@ -123,6 +138,20 @@ class Assistant:
             await self._log(message, reply, text)
         return reply
 
+    def readable(self, message: IncomingMessage) -> IncomingMessage:
+        """The message as the assistant reads it: the first ``max_input_chars`` characters,
+        personal data replaced. Redacted once, here: what is matched, remembered for a
+        comment and stored is this text, so no stored key can hold what was taken out."""
+        if not message.text:
+            return message
+        typed = len(message.text)
+        text = redact(message.text[: self.max_input_chars])
+        return replace(message, text=text, typed_length=typed)
+
+    def _forget(self, key: tuple[str, str]) -> None:
+        for memory in (self._last_question, self._awaiting_comment, self._may_comment):
+            memory.pop(key)
+
     # ------------------------------------------------------------------ internals
 
     async def _touch(self, message: IncomingMessage) -> None:
@@ -139,13 +168,15 @@ class Assistant:
         if self.ports.log is None:
             return
         try:
-            await self.ports.log.record(LoggedExchange(message, reply, redact(text)))
+            await self.ports.log.record(LoggedExchange(message, reply, text))
         except Exception:
             # Losing one log row is better than failing a citizen's answer.
             log.exception("could not log an exchange on %s", message.channel)
 
     async def _on_action(self, message: IncomingMessage, key: tuple[str, str]) -> Reply | None:
         verb, args = parse_action(message.action or "")
+        if verb in ("fb", "cmt") and not (args and self._published(args[-1])):
+            return None  # hand-made or outdated: the responder answers "no longer available"
         if verb == "fb" and len(args) == 2 and args[0] in ("0", "1"):
             helpful = args[0] == "1"
             question = self._last_question.get(key)
@@ -172,6 +203,10 @@ class Assistant:
             )
         return None
 
+    def _published(self, faq_id: str) -> bool:
+        entry = self.responder.live.current.kb.get(faq_id)
+        return entry is not None and entry.status == "published"
+
     async def _feedback(
         self,
         message: IncomingMessage,
@@ -188,14 +223,14 @@ class Assistant:
                 user_id=message.user_id,
                 faq_id=faq_id,
                 helpful=helpful,
-                comment=redact(comment) if comment else None,
-                question=redact(question) if question else None,
+                comment=comment or None,
+                question=question or None,
             )
         except Exception:
             log.exception("could not store feedback on %s", message.channel)
 
     async def _store_comment(self, message: IncomingMessage, faq_id: str) -> Reply:
-        text = (message.text or "")[:2000]
+        text = message.text or ""
         question = self._last_question.get((message.channel, message.user_id))
         await self._feedback(message, faq_id, False, text, question)
         return Reply(texts.COMMENT_THANKS, Outcome.FEEDBACK, faq_id=faq_id)

@@ -13,6 +13,7 @@ from typing import Any
 
 from bot.core.match import Matcher, MatchResult, Thresholds, decide
 from bot.core.match_index import EntryScore
+from bot.core.redact import redact
 
 OOS = "oos"  # category and style label of out-of-scope rows
 
@@ -22,6 +23,11 @@ class EvalRow:
     text: str
     expect: str | None  # None: out of scope, the right outcome is no_match
     style: str = ""
+
+    @property
+    def query(self) -> str:
+        """What the matcher sees in production: the redacted text (bot.core.assistant)."""
+        return redact(self.text)
 
     @property
     def category(self) -> str:
@@ -152,7 +158,7 @@ def evaluate(matcher: Matcher, rows: Iterable[EvalRow | Mapping[str, Any]]) -> E
     report = EvalReport(Tally())
     for raw in rows:
         row = raw if isinstance(raw, EvalRow) else parse_row(raw)
-        _tally_into(report, row, matcher.match(row.text))
+        _tally_into(report, row, matcher.match(row.query))
     return report
 
 
@@ -166,7 +172,7 @@ def sweep(
     """Tallies for every (answer, suggest) pair; scores are computed once per row."""
     scored: list[tuple[EvalRow, str, list[EntryScore]]] = []
     for row in rows:
-        key, scores = matcher.scores(row.text)
+        key, scores = matcher.scores(row.query)
         scored.append((row, key, scores))
     margin = matcher.thresholds.margin if margin is None else margin
     points: list[SweepPoint] = []

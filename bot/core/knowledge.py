@@ -1,4 +1,4 @@
-"""FAQ entries, categories and province profiles: model, loading and validation.
+"""FAQ entries and categories: model, loading and validation (province profiles: provinces.py).
 
 Errors name the file, the line and the entry id, and loading refuses to return a half-valid
 knowledge base.
@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -27,6 +28,11 @@ MIN_ALTERNATES = 6
 FIRST_PARAGRAPH_MAX = 400
 ANSWER_MAX = 4000
 LINE_KEY = "__line__"
+# Citizens tap these: web pages, a phone number or an e-mail address, nothing a client would run
+# ("javascript:", "data:"). "{portal_url}" stands for the province's portal (itself checked).
+LINK_SCHEMES = ("https://", "http://", "tel:", "mailto:")
+_URL_PLACEHOLDER = "{portal_url}"
+_NOT_IN_URL = frozenset(' <>"`\\')
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,30 +86,6 @@ class Category:
     @property
     def label(self) -> str:
         return f"{self.emoji} {self.title}".strip()
-
-
-@dataclass(frozen=True, slots=True)
-class ProvinceProfile:
-    """Province details filled into answers through placeholders."""
-
-    id: str
-    name: str
-    short_name: str
-    portal_url: str
-    hotline: str
-    one_stop_address: str
-    working_hours: str
-    email: str | None = None
-    notes: str = ""
-
-    def placeholders(self) -> dict[str, str]:
-        return {
-            "province_name": self.name,
-            "portal_url": self.portal_url,
-            "hotline": self.hotline,
-            "one_stop_address": self.one_stop_address,
-            "working_hours": self.working_hours,
-        }
 
 
 # An entry with where it was read from (file or sheet, line or row), for located errors.
@@ -302,12 +284,17 @@ def parse_entry(
     links: list[Link] = []
     for item in _as_list(raw.get("links")):
         if isinstance(item, Mapping) and item.get("url"):
-            links.append(Link(nfc(str(item.get("title") or item["url"])), str(item["url"]).strip()))
+            link = Link(nfc(str(item.get("title") or item["url"])), str(item["url"]).strip())
         elif isinstance(item, str) and item.strip():
             title, sep, url = item.rpartition("|")
-            links.append(Link(nfc(title.strip()) if sep else item.strip(), url.strip()))
+            link = Link(nfc(title.strip()) if sep else item.strip(), url.strip())
         else:
             issues.append(ctx.issue("links", "each link needs a url"))
+            continue
+        problem = link_problem(link.url)
+        if problem:
+            issues.append(ctx.issue("links", problem))
+        links.append(link)
     related = [str(r).strip() for r in _as_list(raw.get("related")) if str(r).strip()]
     if len(related) == 1 and "," in related[0]:
         related = [r.strip() for r in related[0].split(",") if r.strip()]
@@ -344,6 +331,26 @@ def split_warnings(
 ) -> tuple[list[KnowledgeIssue], list[KnowledgeIssue]]:
     """(errors, warnings): staff imports refuse the first and report the second."""
     return [i for i in issues if not i.warning], [i for i in issues if i.warning]
+
+
+def link_problem(url: str) -> str | None:
+    """Why a link may not be shown to citizens, or None when it may."""
+    if _NOT_IN_URL.intersection(url) or any(ord(ch) < 32 for ch in url):
+        return f"liên kết có khoảng trắng hoặc ký tự lạ (invalid characters): {url[:60]!r}"
+    if url.startswith(_URL_PLACEHOLDER):
+        rest = url[len(_URL_PLACEHOLDER) :]
+        if rest and not rest.startswith(("/", "?", "#")):
+            return f"sau {_URL_PLACEHOLDER} chỉ được là đường dẫn /… (a path): {url[:60]!r}"
+        return None
+    lowered = url.lower()
+    if not lowered.startswith(LINK_SCHEMES):
+        return (
+            "chỉ nhận liên kết https://, http://, tel: hoặc mailto: "
+            f"(only web, phone or e-mail links), not {url[:60]!r}"
+        )
+    if lowered.startswith(("https://", "http://")) and not urlsplit(url).netloc:
+        return f"liên kết thiếu tên miền (no host): {url[:60]!r}"
+    return None
 
 
 def first_paragraph(answer: str) -> str:
@@ -510,35 +517,6 @@ def load_knowledge_dir(
     if issues:
         raise KnowledgeError(issues)
     return KnowledgeBase.build(categories, (e for e, _, _ in located))
-
-
-def load_province(path: Path) -> ProvinceProfile:
-    data = strip_lines(load_yaml_with_lines(path))
-    required = ("id", "name", "portal_url", "hotline", "one_stop_address", "working_hours")
-    if not isinstance(data, dict):
-        raise KnowledgeError([KnowledgeIssue(str(path), None, None, None, "expected a mapping")])
-    missing = [k for k in required if not data.get(k)]
-    if missing:
-        raise KnowledgeError(
-            [KnowledgeIssue(str(path), None, None, k, "missing or empty") for k in missing]
-        )
-    return ProvinceProfile(
-        id=str(data["id"]),
-        name=nfc(str(data["name"])),
-        short_name=nfc(str(data.get("short_name") or data["name"])),
-        portal_url=str(data["portal_url"]),
-        hotline=nfc(str(data["hotline"])),
-        one_stop_address=nfc(str(data["one_stop_address"])),
-        working_hours=nfc(str(data["working_hours"])),
-        email=data.get("email") or None,
-        notes=nfc(str(data.get("notes") or "")),
-    )
-
-
-def fill_placeholders(text: str, profile: ProvinceProfile) -> str:
-    """Replace known {placeholders}; leave anything else untouched."""
-    values = profile.placeholders()
-    return PLACEHOLDER_RE.sub(lambda m: values.get(m.group(1), m.group(0)), text)
 
 
 def with_status(entry: FaqEntry, status: str) -> FaqEntry:

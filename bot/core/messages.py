@@ -54,6 +54,8 @@ class IncomingMessage:
     display_name: str | None = None
     # The question text a tapped choice answered (for learning from "did you mean" picks).
     reply_to_question: str | None = None
+    # Characters the citizen typed when ``text`` holds only the part that is read.
+    typed_length: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

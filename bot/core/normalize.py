@@ -29,7 +29,7 @@ _LOOKALIKES = str.maketrans({"Ð": "Đ", "ð": "đ", "Ɖ": "Đ", "ɖ": "đ"})
 # Every format character (Unicode 14 category Cf: soft hyphen, zero-width space and joiners,
 # BOM, bidi marks, tags). They are invisible, so they are deleted rather than turned into a
 # space: "đăng\u00adký" is one word. tests/core/test_normalize.py checks the list is complete.
-_INVISIBLE_RE = re.compile(
+INVISIBLE_RE = re.compile(
     "[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f"
     "\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd"
     "\U00013430-\U00013438\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001"
@@ -65,7 +65,7 @@ def clean(text: str, max_chars: int = DEFAULT_MAX_CHARS) -> str:
     if text.isascii():
         return text.lower()
     text = unicodedata.normalize("NFKC", text)[:max_chars]
-    text = _INVISIBLE_RE.sub("", text.translate(_LOOKALIKES)).lower()
+    text = INVISIBLE_RE.sub("", text.translate(_LOOKALIKES)).lower()
     # Lowercasing can produce combining sequences (İ → i̇); recompose them.
     return unicodedata.normalize("NFC", text)
 

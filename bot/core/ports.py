@@ -11,7 +11,11 @@ from bot.core.messages import IncomingMessage, Reply
 
 @dataclass(frozen=True, slots=True)
 class LoggedExchange:
-    """What is stored about one citizen message (text already redacted)."""
+    """What is stored about one citizen message.
+
+    ``redacted_text`` and ``reply.normalized`` are both derived from the redacted text (the
+    assistant matches the redacted text), so neither may hold personal data.
+    """
 
     message: IncomingMessage
     reply: Reply
@@ -34,7 +38,7 @@ class FeedbackStore(Protocol):
         comment: str | None = None,
         question: str | None = None,
     ) -> None:
-        """Store a 👍 / 👎 (a 👎 also enters the inbox)."""
+        """Store a 👍 / 👎 (a 👎 also enters the inbox); comment and question are redacted."""
 
 
 class SubscriptionStore(Protocol):
@@ -65,3 +69,8 @@ class Tip:
 
 class TipSource(Protocol):
     async def latest_tip(self) -> Tip | None: ...
+
+
+class PersonalDataEraser(Protocol):
+    async def erase_user(self, *, channel: str, user_id: str) -> dict[str, int]:
+        """Delete everything stored about one user of one channel; rows deleted per kind."""

@@ -6,8 +6,10 @@ import datetime as dt
 from dataclasses import dataclass, replace
 
 from bot.core import texts
+from bot.core.address import AddressFinder
+from bot.core.address_reply import ADDRESS_FAQ_ID, VERB, AddressReplies
 from bot.core.freshness import DEFAULT_STALE_DAYS, Clock, is_outdated
-from bot.core.knowledge import FaqEntry, ProvinceProfile, fill_placeholders
+from bot.core.knowledge import FaqEntry, link_problem
 from bot.core.live import LiveKnowledge, Snapshot
 from bot.core.messages import (
     Candidate,
@@ -19,11 +21,18 @@ from bot.core.messages import (
     action,
     parse_action,
 )
+from bot.core.provinces import ProvinceProfile, fill_placeholders
 from bot.core.smalltalk import SmallTalk, classify, strip_greeting
 
 MAX_RELATED = 3
 # Commands the core understands on every channel; channels may add their own before this.
 CORE_COMMANDS = frozenset({"start", "help", "menu", "lienhe"})
+ERASE_VERB = "erase"  # the button to /xoadulieu (bot.core.erasure)
+
+
+def erase_choice() -> Choice:
+    """The button that leads to the erasure confirmation (shown with /help)."""
+    return Choice(texts.ERASE_BUTTON, ERASE_VERB)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,11 +61,13 @@ class Responder:
         settings: ResponderSettings | None = None,
         *,
         today: Clock = dt.date.today,
+        addresses: AddressFinder | None = None,
     ) -> None:
         self.live = live
         self.profile = profile
         self.settings = settings or ResponderSettings()
         self.today = today
+        self.addresses = AddressReplies(addresses) if addresses is not None else None
 
     # ------------------------------------------------------------------ public
 
@@ -75,7 +86,7 @@ class Responder:
         small = classify(text)
         if small is not None:
             return self.on_smalltalk(small, snapshot)
-        return self.answer_question(strip_greeting(text), snapshot)
+        return self.answer_question(strip_greeting(text), snapshot, message.typed_length)
 
     def format(self, template: str) -> str:
         return fill_placeholders(template, self.profile)
@@ -105,6 +116,8 @@ class Responder:
         titles: dict[str, str] = {}
         literal: set[str] = set()
         for link in entry.links:
+            if link_problem(link.url):
+                continue  # stored before links were checked: never shown
             url = fill_placeholders(link.url, self.profile)
             if url not in titles or (url == link.url and url not in literal):
                 titles[url] = link.title
@@ -152,9 +165,23 @@ class Responder:
             normalized=normalized,
         )
 
-    def answer_question(self, text: str, snapshot: Snapshot) -> Reply:
+    def answer_question(
+        self, text: str, snapshot: Snapshot, typed_length: int | None = None
+    ) -> Reply:
         result = snapshot.matcher.match(text)
-        note = texts.TOO_LONG_NOTE if len(text) > self.settings.max_message_chars else ""
+        if self.addresses is not None:
+            top = result.candidates[0].faq_id if result.candidates else None
+            address = self.addresses.reply(
+                text,
+                self.profile,
+                snapshot.kb,
+                asked=top == ADDRESS_FAQ_ID and result.status != "no_match",
+                answered=result.status == "answered",
+            )
+            if address is not None:
+                return replace(address, normalized=result.normalized)
+        too_long = (typed_length or len(text)) > self.settings.max_message_chars
+        note = texts.TOO_LONG_NOTE if too_long else ""
         if result.status == "answered" and result.candidates:
             best = result.candidates[0]
             entry = snapshot.kb.get(best.faq_id)
@@ -199,7 +226,8 @@ class Responder:
         if command == "start":
             return self.menu(snapshot, texts.GREETING)
         if command == "help":
-            return Reply(texts.HELP, Outcome.COMMAND, choices=(self.menu_choice(),))
+            choices = (self.menu_choice(), erase_choice())
+            return Reply(texts.HELP, Outcome.COMMAND, choices=choices)
         if command == "menu":
             return self.menu(snapshot)
         if command == "lienhe":
@@ -239,4 +267,6 @@ class Responder:
             if entry is None or entry.status != "published":
                 return Reply(texts.STALE, Outcome.STALE, choices=(self.menu_choice(),))
             return self.answer_entry(entry, snapshot)
+        if verb == VERB and self.addresses is not None:
+            return self.addresses.on_action(args, self.profile, snapshot.kb)
         return Reply(texts.STALE, Outcome.STALE, choices=(self.menu_choice(),))

@@ -15,7 +15,10 @@ HELP = (
     "• /menu: xem câu hỏi theo chủ đề\n"
     "• /lienhe: số tổng đài và nơi hỗ trợ trực tiếp\n"
     "• /subscribe: nhận mẹo kỹ năng số hằng tuần; /unsubscribe: hủy nhận\n"
-    "• /tips: xem mẹo mới nhất\n\n"
+    "• /tips: xem mẹo mới nhất\n"
+    "• /xoadulieu: xóa những gì trợ lý đã lưu về bạn\n\n"
+    "Câu hỏi được lưu có thời hạn để cán bộ bổ sung câu trả lời, sau khi đã che số điện thoại, "
+    "số giấy tờ, số tài khoản, email, mã hồ sơ và địa chỉ nhà.\n"
     "Tôi không hỏi mật khẩu, mã OTP hay số tài khoản của bạn. Đừng gửi các thông tin này cho ai."
 )
 MENU = "Chọn một chủ đề:"
@@ -84,3 +87,18 @@ NO_TIPS = "Hiện chưa có mẹo nào. Gõ /subscribe để nhận mẹo khi c�
 TIP = "💡 {title}\n\n{body}"
 SUBSCRIPTION_UNAVAILABLE = "Chức năng nhận mẹo chưa được bật ở kênh này."
 MENU_BUTTON = "📋 Xem chủ đề"
+ERASE_BUTTON = "🗑 Xóa dữ liệu của tôi"
+ERASE_CONFIRM = (
+    "Trợ lý sẽ xóa những gì đã lưu về bạn trên kênh này: các câu hỏi, đánh giá và góp ý bạn đã "
+    "gửi, đăng ký nhận mẹo và lần cuối bạn dùng trợ lý. Việc này không hoàn tác được.\n\n"
+    "Bạn có chắc muốn xóa không?"
+)
+ERASE_YES = "✅ Xóa hết"
+ERASE_NO = "✖️ Không xóa"
+ERASED = (
+    "Đã xóa dữ liệu trợ lý lưu về bạn. Bạn vẫn có thể hỏi tiếp như bình thường; nếu đã đăng ký "
+    "nhận mẹo, bạn sẽ không nhận nữa."
+)
+ERASE_CANCELLED = "Đã hủy, không xóa gì."
+ERASE_NOTHING_STORED = "Trợ lý ở kênh này không lưu dữ liệu nào về bạn."
+ERASE_FAILED = "Chưa xóa được vì trợ lý đang gặp sự cố lưu trữ. Bạn vui lòng thử lại sau ít phút."

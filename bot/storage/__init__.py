@@ -1,7 +1,7 @@
 """Storage facade: one object the composition root opens, passes down and closes.
 
 Its attributes implement the core ports (``conversations``, ``feedback``, ``subscriptions``,
-``users``) and the staff repositories (``knowledge``, ``inbox``, ``stats``, ``audit``).
+``users``, ``erasure``) and the staff repositories (``knowledge``, ``inbox``, ``stats``, ``audit``).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from bot.storage.audit import AuditRepository, current_actor
 from bot.storage.batch import GroupCommit
 from bot.storage.conversations import ConversationRepository, FeedbackRepository
 from bot.storage.engine import DatabaseUrlError, create_engine, session_factory
+from bot.storage.erasure import ErasureRepository
 from bot.storage.inbox import InboxError, InboxItem, InboxRepository, Suggestion
 from bot.storage.knowledge_repo import ImportPlan, KnowledgeRepository
 from bot.storage.people import Subscriber, SubscriptionRepository, UserRepository
@@ -46,6 +47,7 @@ class Storage:
         self.subscriptions = SubscriptionRepository(sessions)
         self.inbox = InboxRepository(sessions, self.knowledge)
         self.stats = StatsRepository(sessions, settings.timezone)
+        self.erasure = ErasureRepository(sessions, self.writer)
 
     @classmethod
     async def open(cls, settings: Settings, *, migrate: bool = True) -> Storage:

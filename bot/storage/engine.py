@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from bot.config import Settings
+from bot.storage.files import protect_sqlite
 
 SQLITE_DRIVER = "sqlite+aiosqlite"
 POSTGRES_DRIVER = "postgresql+asyncpg"
@@ -62,11 +64,15 @@ def is_sqlite(engine: AsyncEngine) -> bool:
 def create_engine(settings: Settings) -> AsyncEngine:
     """Create the async engine; call inside the event loop that will use it."""
     url = async_url(settings.database_url)
-    kwargs: dict[str, Any] = {"echo": settings.database_echo}
+    kwargs: dict[str, Any] = {}
+    if settings.database_echo:
+        # Not echo=True: that writes SQL and its parameters to stdout through a handler of
+        # SQLAlchemy's own, past the root handlers' guard (bot.admin.log_guard).
+        logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)
     connect_args: dict[str, Any] = {}
     if url.drivername == SQLITE_DRIVER:
         assert url.database is not None
-        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        protect_sqlite(Path(url.database).expanduser())
         connect_args["timeout"] = settings.sqlite_busy_timeout_ms / 1000
     else:
         kwargs["pool_size"] = settings.database_pool_size

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -53,6 +54,18 @@ def _merge_across(sheet: openpyxl.worksheet.worksheet.Worksheet) -> None:
 
 def _formula(sheet: openpyxl.worksheet.worksheet.Worksheet) -> None:
     sheet["E2"] = "=A2&B2"
+
+
+def _zip_bomb(path: Path) -> None:
+    """A real workbook plus a member that unpacks 1,000 times bigger than it is stored."""
+    xlsx(path, [row("help.a")])
+    with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/media/padding.bin", bytes(20 << 20))
+
+
+def _stray_nul(path: Path) -> None:
+    text = csv_text([row("help.a"), row("help.b", question="Câu hỏi\x00 bị hỏng?")])
+    path.write_bytes(text.encode("utf-8"))
 
 
 # name → (file name, writer, expected fragments in stderr)
@@ -138,6 +151,24 @@ CASES: dict[str, tuple[str, Callable[[Path], None], tuple[str, ...]]] = {
         "nobom.csv",
         lambda p: p.write_bytes(csv_text([row("help.a")]).encode("utf-16-le")),
         ("nobom.csv", "UTF-16", "CSV UTF-8"),
+    ),
+    "xlsx that unpacks a thousand times bigger": (
+        "bomb.xlsx",
+        _zip_bomb,
+        ("bomb.xlsx", "xl/media/padding.bin", "hơn 100 lần"),
+    ),
+    "javascript link": (
+        "js.csv",
+        lambda p: p.write_text(
+            csv_text([row("help.a", links="Bấm vào | javascript:alert(document.cookie)")]),
+            encoding="utf-8",
+        ),
+        ("js.csv:2, entry help.a, field links: chỉ nhận liên kết https://",),
+    ),
+    "csv with a stray NUL byte": (
+        "nul.csv",
+        _stray_nul,
+        ("nul.csv", "byte 0 (NUL)", "Câu hỏi␀ bị hỏng"),
     ),
     "empty spreadsheet": (
         "empty.xlsx",

@@ -101,9 +101,7 @@ def _on_a_terminal(cli_env: dict[str, str], tmp_path: Path, typed: list[str]) ->
     return code, output.decode("utf-8", "replace")
 
 
-def test_on_a_terminal_the_password_is_asked_twice(
-    cli_env: dict[str, str], tmp_path: Path
-) -> None:
+def test_on_a_terminal_the_password_is_asked_twice(cli_env: dict[str, str], tmp_path: Path) -> None:
     code, output = _on_a_terminal(cli_env, tmp_path, [PASSWORD, PASSWORD + " khác"])
     assert code == 1 and "không khớp" in output and PASSWORD not in output
     code, output = _on_a_terminal(cli_env, tmp_path, [PASSWORD, PASSWORD])

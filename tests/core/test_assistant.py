@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import pytest
+
+from bot.core import assistant as assistant_module
 from bot.core.assistant import Assistant
 from bot.core.messages import IncomingMessage, MessageKind, Outcome
 from bot.core.ports import Tip
@@ -21,6 +24,40 @@ async def test_questions_are_logged_redacted(
     assert len(memory_ports.exchanges) == 1
     stored = memory_ports.exchanges[0].redacted_text
     assert "0912345678" not in stored and "a@b.vn" not in stored
+
+
+async def test_matching_sees_the_redacted_text_so_no_stored_key_holds_personal_data(
+    assistant: Assistant, memory_ports: MemoryPorts
+) -> None:
+    await assistant.handle(
+        text("quên mật khẩu, email nguyen.van.an@gmail.com, mã hồ sơ H12.34-241127-0001")
+    )
+    await assistant.handle(text("stk 0071000123456 nhà số nhà 12 đường Lê Lợi nộp tiền chưa"))
+    for exchange in memory_ports.exchanges:
+        stored = f"{exchange.redacted_text} {exchange.reply.normalized}"
+        for value in ("nguyen", "gmail", "241127", "0071000123456", "le loi", "lê lợi"):
+            assert value not in stored.casefold()
+    assert memory_ports.exchanges[0].reply.outcome is Outcome.ANSWERED
+
+
+async def test_redaction_runs_once_per_message_on_at_most_the_read_part(
+    assistant: Assistant, memory_ports: MemoryPorts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[int] = []
+    real = assistant_module.redact
+
+    def counting(value: str) -> str:
+        seen.append(len(value))
+        return real(value)
+
+    monkeypatch.setattr(assistant_module, "redact", counting)
+    await assistant.handle(text("quên mật khẩu dịch vụ công " + "x" * 5000))
+    await assistant.handle(tap("fb:0:account.forgot_password"))
+    await assistant.handle(tap("cmt:account.forgot_password"))
+    await assistant.handle(text("sai rồi, gọi tôi 0912345678"))
+    assert len(seen) == 2  # one per typed message; taps carry no text
+    assert max(seen) == assistant.max_input_chars
+    assert "0912345678" not in str(memory_ports.feedback[-1]["comment"])
 
 
 async def test_menu_taps_and_small_talk_are_not_logged_as_questions(
@@ -69,6 +106,21 @@ async def test_thumbs_down_then_comment(assistant: Assistant, memory_ports: Memo
     # The next message is an ordinary question again.
     after = await assistant.handle(text("quên mật khẩu dịch vụ công"))
     assert after.outcome is Outcome.ANSWERED
+
+
+@pytest.mark.parametrize(
+    "data",
+    ["fb:1:no.such_entry", "fb:0:<b>hi</b>", "fb:1:account.register:extra", "cmt:zz.top", "fb:1:"],
+)
+async def test_hand_made_feedback_buttons_store_nothing(
+    assistant: Assistant, memory_ports: MemoryPorts, data: str
+) -> None:
+    reply = await assistant.handle(tap(data))
+    assert reply.outcome is Outcome.STALE
+    assert memory_ports.feedback == []
+    after = await assistant.handle(text("gõ tiếp câu này sau nút giả"))
+    assert memory_ports.feedback == []  # not taken for a comment either
+    assert after.outcome is not Outcome.FEEDBACK
 
 
 async def test_text_typed_after_thumbs_down_without_the_button(

@@ -5,15 +5,16 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import Settings
 from bot.core.knowledge import (
     FIRST_PARAGRAPH_MAX,
     KnowledgeBase,
     KnowledgeError,
-    fill_placeholders,
     first_paragraph,
     load_knowledge_dir,
-    load_province,
 )
+from bot.core.provinces import fill_placeholders, load_province
+from bot.runtime import load_address_book, load_profile
 from tests.core.conftest import KNOWLEDGE
 
 REQUIRED_IDS = [
@@ -147,7 +148,8 @@ def test_entries_follow_the_content_rules(kb: KnowledgeBase) -> None:
 
 def test_province_profiles_fill_every_placeholder(kb: KnowledgeBase) -> None:
     for name in ("default", "example"):
-        profile = load_province(KNOWLEDGE / "provinces" / f"{name}.yaml")
+        settings = Settings(knowledge_dir=KNOWLEDGE, province=name, _env_file=None)  # type: ignore[call-arg]
+        profile = load_profile(settings, load_address_book(settings))
         for entry in kb.entries:
             filled = fill_placeholders(entry.answer, profile)
             assert "{" not in filled, (name, entry.id)
@@ -226,3 +228,15 @@ def test_non_utf8_file_is_refused(tmp_path: Path) -> None:
     (root / "faq" / "account.yaml").write_bytes(GOOD.encode("utf-16"))
     with pytest.raises(KnowledgeError, match="not UTF-8"):
         load_knowledge_dir(root)
+
+
+def test_a_province_portal_must_be_a_web_address(tmp_path: Path) -> None:
+    text = (KNOWLEDGE / "provinces" / "default.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        text.replace('"https://dichvucong.gov.vn"', '"javascript:alert(1)"'), encoding="utf-8"
+    )
+    with pytest.raises(KnowledgeError) as caught:
+        load_province(path)
+    [issue] = caught.value.issues
+    assert issue.field == "portal_url" and "https://" in issue.message

@@ -1,4 +1,5 @@
-"""Personal data never reaches storage: phone, ID numbers, e-mails, dossier codes."""
+"""Personal data never reaches storage: phones, ID, account and card numbers, e-mails, dossier
+codes and house addresses."""
 
 from __future__ import annotations
 
@@ -31,6 +32,34 @@ CASES = [
     ("ma ho so la HS2024112700123", "ma ho so la [MÃ HỒ SƠ]"),
     ("số biên nhận BN-2024-ABC123-7", "số biên nhận [MÃ HỒ SƠ]"),
     ("tra cứu K01.05.99-250101-0042 giúp", "tra cứu [MÃ HỒ SƠ] giúp"),
+    ("phones written in pairs 09 12 34 56 78", "phones written in pairs [SĐT]"),
+    ("０９１２３４５６７８", "[SĐT]"),  # full-width digits
+    ("0912\u200b345678", "[SĐT]"),  # a zero-width space inside
+    ("mail an＠gmail.com", "mail [EMAIL]"),
+    # bank accounts and cards
+    ("stk 0071000123456 vietcombank", "stk [SỐ TÀI KHOẢN] vietcombank"),
+    ("số tài khoản của tôi là 19036666888015", "số tài khoản của tôi là [SỐ TÀI KHOẢN]"),
+    ("chuyển vào tk ngân hàng: 123456", "chuyển vào tk ngân hàng: [SỐ TÀI KHOẢN]"),
+    ("so tai khoan 0123456789", "so tai khoan [SỐ TÀI KHOẢN]"),
+    ("số thẻ 9704 0512 3456 7890", "số thẻ [SỐ TÀI KHOẢN]"),
+    ("thẻ 9704-0512-3456-7890 bị trừ tiền", "thẻ [SỐ TÀI KHOẢN] bị trừ tiền"),
+    ("ck từ 0071000123456 mà chưa nhận", "ck từ [SỐ TÀI KHOẢN] mà chưa nhận"),
+    ("tk 1903 6666 8880 15 techcombank", "tk [SỐ TÀI KHOẢN] techcombank"),
+    ("0912 3456 7890 1234", "[SỐ TÀI KHOẢN]"),
+    ("0912 345 678 0987 654 321", "[SĐT] [SĐT]"),
+    # house addresses (the administrative part stays)
+    (
+        "nhà tôi số nhà 12 đường Lê Lợi, xã Phú Túc, huyện Châu Thành",
+        "nhà tôi [ĐỊA CHỈ], xã Phú Túc, huyện Châu Thành",
+    ),
+    ("số 12 ngõ 5 phố Huế", "[ĐỊA CHỈ]"),
+    ("123 đường Lê Lợi phường Bến Nghé quận 1", "[ĐỊA CHỈ] phường Bến Nghé quận 1"),
+    ("ở 123 đường lê lợi bị sai", "ở [ĐỊA CHỈ] bị sai"),
+    ("số nhà 45, xã Phú Túc huyện Châu Thành", "[ĐỊA CHỈ], xã Phú Túc huyện Châu Thành"),
+    ("số 7 ngách 12/3 ngõ 45 phố Nguyễn Chí Thanh, Đống Đa", "[ĐỊA CHỈ], Đống Đa"),
+    ("45/6 đường 3 Tháng 2, phường 11, quận 10", "[ĐỊA CHỈ], phường 11, quận 10"),
+    ("so nha 12 duong le loi", "[ĐỊA CHỈ]"),
+    ("nhà ở 47 Hoàng Hoa Thám, Ba Đình", "nhà ở [ĐỊA CHỈ], Ba Đình"),
 ]
 KEPT = [
     "phí 100.000.000 đồng",
@@ -43,6 +72,16 @@ KEPT = [
     "covid-19",
     "nghị định 69/2024/NĐ-CP",
     "",
+    "100 000 000 000 000 đồng",
+    "phí 123456789 đ",
+    "xã Phú Túc huyện Châu Thành tỉnh Bến Tre",
+    "phường 12 quận 3",
+    "gửi 2 đường link",
+    "lltp số 1 làm onl dc ko",
+    "ngõ 5 phố Huế",
+    "đường dây nóng 1900 1234",
+    "ở 2024 Bộ Công an",
+    "đang ở 3 tháng",
 ]
 
 

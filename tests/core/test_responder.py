@@ -4,6 +4,7 @@ import dataclasses
 
 import pytest
 
+from bot.core.knowledge import Link
 from bot.core.messages import (
     ACTION_MAX_BYTES,
     IncomingMessage,
@@ -46,6 +47,16 @@ def test_a_link_is_shown_once_when_the_province_portal_is_the_national_one(
         f"🔗 Cổng Dịch vụ công quốc gia: {national}",
         "🔗 Cổng Dịch vụ công của tỉnh, thành phố: https://dichvucong.example.gov.vn",
     ]
+
+
+def test_a_link_no_browser_should_run_is_never_shown(runtime: Runtime) -> None:
+    # Stored before links were checked (staff import now refuses it; see tests/admin).
+    entry = runtime.snapshot.kb.get("track.status")
+    assert entry is not None
+    bad = (Link("Bấm", "javascript:alert(1)"), Link("Tải", "data:text/html,<b>x</b>"))
+    text = runtime.responder.entry_text(dataclasses.replace(entry, links=(*entry.links, *bad)))
+    assert "javascript:" not in text and "data:" not in text
+    assert "https://dichvucong.gov.vn" in text
 
 
 def test_menu_category_question_answer_path(runtime: Runtime) -> None:

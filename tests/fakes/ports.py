@@ -50,8 +50,26 @@ class MemoryPorts:
     async def latest_tip(self) -> Tip | None:
         return self.tips[-1] if self.tips else None
 
+    async def erase_user(self, *, channel: str, user_id: str) -> dict[str, int]:
+        key = (channel, user_id)
+        mine = [e for e in self.exchanges if (e.message.channel, e.message.user_id) == key]
+        theirs = [f for f in self.feedback if (f["channel"], f["user_id"]) == key]
+        self.exchanges = [e for e in self.exchanges if e not in mine]
+        self.feedback = [f for f in self.feedback if f not in theirs]
+        subscribed = self.subscribers.pop(key, None) is not None
+        seen = key in self.seen
+        self.seen.discard(key)
+        return {
+            "conversations": len(mine),
+            "feedback": len(theirs),
+            "subscriptions": int(subscribed),
+            "users": int(seen),
+        }
+
     def as_ports(self) -> Ports:
-        return Ports(log=self, feedback=self, subscriptions=self, users=self, tips=self)
+        return Ports(
+            log=self, feedback=self, subscriptions=self, users=self, tips=self, eraser=self
+        )
 
 
 @dataclass

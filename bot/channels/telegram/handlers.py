@@ -86,6 +86,10 @@ class TelegramHandlers:
             return
         if update.edited_message is not None and message.text is None:
             return  # live locations and re-captioned media: nothing new to answer
+        if update.edited_message is not None and command_name(message.text or "") is not None:
+            # Editing an old message into "/stats" must not run it (again): commands are sent.
+            log.info("edited command in chat %s ignored", message.chat_id)
+            return
         bot = context.bot
         group = is_group(message.chat)
         if group and not addresses_bot(message, self.identity(bot)):
@@ -194,6 +198,10 @@ class TelegramHandlers:
                 await self.sender.send(bot, chat_id, render_plain(tg_texts.SLOW_DOWN))
             return tg_texts.CALLBACK_SLOW_DOWN
         if data.startswith(ADMIN_ACTION + ":"):
+            if query.message is None or query.message.chat.type != Chat.PRIVATE:
+                # Inbox items quote citizens: staff decisions happen in the private chat only.
+                log.warning("staff button pressed outside a private chat by %s", user.id)
+                return tg_texts.STAFF_PRIVATE_ONLY
             return await self.staff.on_callback(data, user.id, bot, chat_id)
         reply = await self.assistant.handle(to_action(user, chat_id, data))
         verb, _ = parse_action(data)

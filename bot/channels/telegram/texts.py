@@ -11,6 +11,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("subscribe", "Nhận mẹo kỹ năng số hằng tuần"),
     ("unsubscribe", "Hủy nhận mẹo kỹ năng số"),
     ("tips", "Xem mẹo mới nhất"),
+    ("xoadulieu", "Xóa dữ liệu trợ lý đã lưu về bạn"),
 )
 ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
     ("stats", "Cán bộ: thống kê hôm nay và 7 ngày"),
@@ -29,6 +30,7 @@ SLOW_DOWN = (
 CALLBACK_OK = ""
 CALLBACK_STALE = "Nút này không còn dùng được."
 CALLBACK_SLOW_DOWN = "Vui lòng chờ một chút."
+STAFF_PRIVATE_ONLY = "Nút của cán bộ chỉ dùng được trong chat riêng với trợ lý."
 
 # Staff commands
 STATS_HEADER = "📊 Thống kê"

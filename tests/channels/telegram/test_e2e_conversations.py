@@ -188,7 +188,17 @@ async def test_groups_only_when_mentioned_or_replied_to(running: RunningBot) -> 
 async def test_commands_registered_in_vietnamese(running: RunningBot) -> None:
     public = {c["command"]: c["description"] for c in running.fake.commands["default"]}
     assert public["lienhe"] == "Số tổng đài và nơi hỗ trợ trực tiếp"
-    assert set(public) == {"start", "menu", "help", "lienhe", "subscribe", "unsubscribe", "tips"}
+    assert set(public) == {
+        "start",
+        "menu",
+        "help",
+        "lienhe",
+        "subscribe",
+        "unsubscribe",
+        "tips",
+        "xoadulieu",
+    }
+    assert public["xoadulieu"] == "Xóa dữ liệu trợ lý đã lưu về bạn"
     staff = {c["command"] for c in running.fake.commands[f"chat:{ADMIN_ID}"]}
     assert {"stats", "inbox", "reload"} <= staff
 

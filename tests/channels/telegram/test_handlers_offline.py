@@ -337,6 +337,46 @@ async def test_staff_commands_stay_out_of_groups(offline: Offline) -> None:
     assert offline.sent_texts() == [texts.UNKNOWN_COMMAND]
 
 
+async def test_staff_buttons_act_only_in_the_private_chat(
+    offline: Offline, staff: MemoryStaffBackend
+) -> None:
+    staff.items = [InboxView(11, "no_match", "giá xăng", 3, None)]
+    query = await offline.press("adm:d:11", user_id=ADMIN_ID, chat=group_chat(-5))
+    assert staff.dismissed == []
+    [answer] = [
+        a for a in offline.request.called("answerCallbackQuery") if a["callback_query_id"] == query
+    ]
+    assert answer["text"] == tg_texts.STAFF_PRIVATE_ONLY
+    await offline.press("adm:d:11", user_id=ADMIN_ID)
+    assert staff.dismissed == [(11, f"telegram:{ADMIN_ID}")]
+
+
+async def test_edited_messages_never_run_commands(
+    offline: Offline, staff: MemoryStaffBackend
+) -> None:
+    staff.periods = {1: PeriodStats(4, 2, 1, 1, 1, 0)}
+    await offline.text("/stats", user_id=ADMIN_ID, kind="edited_message", edit_date=5)
+    await offline.text("/start", kind="edited_message", edit_date=5)
+    await offline.text("/subscribe", kind="edited_message", edit_date=5)
+    assert offline.request.called("sendMessage") == []
+    await offline.text("/stats", user_id=ADMIN_ID)
+    assert "Hôm nay: 4 câu hỏi" in offline.sent_texts()[-1]
+
+
+async def test_a_citizen_erases_their_data_with_two_taps(
+    offline: Offline, memory_ports: MemoryPorts
+) -> None:
+    await offline.text("/subscribe")
+    assert memory_ports.subscribers
+    await offline.text("/xoadulieu")
+    asked = offline.request.called("sendMessage")[-1]
+    buttons = [b["callback_data"] for row in asked["reply_markup"]["inline_keyboard"] for b in row]
+    assert buttons == ["erase:yes", "erase:no"]
+    await offline.press("erase:yes")
+    assert offline.sent_texts()[-1] == texts.ERASED
+    assert not memory_ports.subscribers
+
+
 class FakeAnnouncer:
     """Stands in for the broadcast service: records runs instead of sending."""
 

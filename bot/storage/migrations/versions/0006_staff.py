@@ -1,7 +1,7 @@
 """staff console: accounts, sessions, failed-login throttle; indexes for the console's pages
 
 Revision ID: 0006_staff
-Revises: 0002_broadcast
+Revises: 0003_redact_at_rest
 Create Date: 2026-11-30
 
 Tables of bot.console.models. The indexes serve the console at 1,000,000 logged questions:
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006_staff"
-down_revision: str | None = "0002_broadcast"
+down_revision: str | None = "0003_redact_at_rest"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

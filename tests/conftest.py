@@ -1,0 +1,24 @@
+"""Settings shared by every test directory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _logging_restored() -> Iterator[None]:
+    """A CLI command run in-process configures logging (levels, the log guard on the root's
+    handlers, which include pytest's own); the next test starts from what was there before."""
+    root = logging.getLogger()
+    level = root.level
+    filters = {handler: list(handler.filters) for handler in root.handlers}
+    named = {name: logging.getLogger(name).level for name in ("httpx", "apscheduler.executors")}
+    yield
+    root.setLevel(level)
+    for handler, before in filters.items():
+        handler.filters[:] = before
+    for name, value in named.items():
+        logging.getLogger(name).setLevel(value)
