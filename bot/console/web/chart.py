@@ -35,13 +35,13 @@ class Chart:
 
 
 def _nice_max(value: int) -> int:
-    if value <= 5:
-        return 5
-    magnitude = 10 ** (len(str(value)) - 1)
-    for step in (1, 2, 5, 10):
-        if value <= step * magnitude:
-            return int(step * magnitude)
-    return value
+    """The top of the scale: 2, 4 or 10 times a power of ten, so the middle tick is whole."""
+    magnitude = 1
+    while True:
+        for step in (2, 4, 10):
+            if value <= step * magnitude:
+                return step * magnitude
+        magnitude *= 10
 
 
 def day_chart(days: list[DayRow]) -> Chart:
