@@ -82,8 +82,9 @@ def unescape(value: str) -> str:
     return value[1:] if value.startswith("'") else value
 
 
-def entry_cells(entry: FaqEntry) -> list[str]:
-    values = {
+def entry_values(entry: FaqEntry) -> dict[str, str]:
+    """One text per column, lists one value per line (also the console editor's fields)."""
+    return {
         "id": entry.id,
         "category": entry.category,
         "question": entry.question,
@@ -95,6 +96,10 @@ def entry_cells(entry: FaqEntry) -> list[str]:
         "reviewed": entry.reviewed.isoformat() if entry.reviewed else "",
         "status": entry.status,
     }
+
+
+def entry_cells(entry: FaqEntry) -> list[str]:
+    values = entry_values(entry)
     return [escape(values[name]) for name in COLUMNS]
 
 

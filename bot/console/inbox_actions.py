@@ -13,8 +13,8 @@ from bot.core.knowledge import FaqEntry, nfc
 from bot.storage.audit import add_audit
 from bot.storage.engine import reading
 from bot.storage.inbox import InboxItem, item_from_row, open_row, resolve
-from bot.storage.knowledge_repo import KnowledgeRepository, entry_from_row
-from bot.storage.models import ConversationRow, InboxRow, KnowledgeEntryRow
+from bot.storage.knowledge_repo import KnowledgeRepository
+from bot.storage.models import InboxRow, KnowledgeEntryRow
 from bot.storage.textkey import fold_key
 
 KIND_LABELS = {
@@ -31,13 +31,6 @@ class InboxPage:
     items: list[InboxItem]
     total: int  # open items matching the filter
     by_kind: dict[str, tuple[int, int]]  # kind -> (items, times asked)
-
-
-@dataclass(frozen=True, slots=True)
-class PickSuggestion:
-    text: str
-    faq_id: str
-    count: int
 
 
 class ConsoleInbox:
@@ -70,38 +63,6 @@ class ConsoleInbox:
             by_kind = {k: (int(n), int(s or 0)) for k, n, s in kinds}
         total = by_kind.get(kind, (0, 0))[0] if kind else sum(n for n, _ in by_kind.values())
         return InboxPage(items, total, by_kind)
-
-    async def suggestions(self, *, min_count: int = 2, limit: int = 20) -> list[PickSuggestion]:
-        """Wordings citizens resolved repeatedly by tapping the same "did you mean" entry."""
-        n = func.count().label("n")
-        async with reading(self._sessions) as session:
-            rows = (
-                await session.execute(
-                    select(
-                        ConversationRow.normalized,
-                        ConversationRow.matched_id,
-                        func.max(ConversationRow.text),
-                        n,
-                    )
-                    .where(
-                        ConversationRow.picked.is_(True), ConversationRow.matched_id.is_not(None)
-                    )
-                    .group_by(ConversationRow.normalized, ConversationRow.matched_id)
-                    .having(func.count() >= min_count)
-                    .order_by(n.desc())
-                    .limit(limit * 3)
-                )
-            ).all()
-            ids = {faq_id for _, faq_id, _, _ in rows}
-            entries = await session.scalars(
-                select(KnowledgeEntryRow).where(KnowledgeEntryRow.id.in_(ids))
-            )
-            known = {e.id: {fold_key(p) for p in entry_from_row(e).phrasings} for e in entries}
-        found: list[PickSuggestion] = []
-        for _, faq_id, text, count in rows:
-            if faq_id in known and fold_key(text) not in known[faq_id]:
-                found.append(PickSuggestion(text, faq_id, int(count)))
-        return found[:limit]
 
     async def draft(self, item_id: int, category: str, *, by: str) -> str:
         """A new draft entry whose question is the citizen's wording; return its id."""

@@ -139,28 +139,32 @@ class InboxRepository:
     async def suggestions(self, *, min_count: int = 2, limit: int = 50) -> list[Suggestion]:
         """Wordings repeatedly resolved through the same "did you mean" choice."""
         async with reading(self._sessions) as session:
+            # Identical wordings are counted by the database (a million-row log has few
+            # distinct picked wordings); spelling variants are merged below by fold_key.
             picks = (
                 await session.execute(
-                    select(ConversationRow.text, ConversationRow.matched_id).where(
+                    select(ConversationRow.text, ConversationRow.matched_id, func.count())
+                    .where(
                         ConversationRow.picked.is_(True), ConversationRow.matched_id.is_not(None)
                     )
+                    .group_by(ConversationRow.text, ConversationRow.matched_id)
                 )
             ).all()
-            faq_ids = {faq_id for _, faq_id in picks}
+            faq_ids = {faq_id for _, faq_id, _ in picks}
             rows = await session.scalars(
                 select(KnowledgeEntryRow).where(KnowledgeEntryRow.id.in_(faq_ids))
             )
             known = {row.id: {fold_key(p) for p in entry_from_row(row).phrasings} for row in rows}
         counts: Counter[tuple[str, str]] = Counter()
         sample: dict[tuple[str, str], str] = {}
-        for text, faq_id in picks:
+        for text, faq_id, n in picks:
             if faq_id is None or faq_id not in known:
                 continue
             key = (fold_key(text), faq_id)
             if not key[0] or key[0] in known[faq_id]:
                 continue
-            counts[key] += 1
-            sample[key] = text
+            counts[key] += n
+            sample.setdefault(key, text)
         return [
             Suggestion(sample[key], key[1], n)
             for key, n in counts.most_common(limit)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bot.admin.sheets import COLUMNS
+from bot.admin.sheets import COLUMNS, entry_values
 from bot.core.knowledge import FaqEntry, KnowledgeIssue, check_entries, parse_entry
 
 FIELDS = COLUMNS  # the spreadsheet's columns: one order for every staff format
@@ -14,18 +14,7 @@ MAX_FIELD = 20_000
 
 
 def fields_of(entry: FaqEntry) -> dict[str, str]:
-    return {
-        "id": entry.id,
-        "category": entry.category,
-        "question": entry.question,
-        "alternates": "\n".join(entry.alternates),
-        "answer": entry.answer,
-        "links": "\n".join(f"{link.title} | {link.url}" for link in entry.links),
-        "related": "\n".join(entry.related),
-        "source": entry.source,
-        "reviewed": entry.reviewed.isoformat() if entry.reviewed else "",
-        "status": entry.status,
-    }
+    return entry_values(entry)
 
 
 def fields_from(form: Mapping[str, Any], fixed_id: str | None) -> dict[str, str]:

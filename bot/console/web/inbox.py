@@ -8,14 +8,14 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from bot.console.accounts import actor
-from bot.console.inbox_actions import KIND_LABELS, SORTS, ConsoleInbox, PickSuggestion
+from bot.console.inbox_actions import KIND_LABELS, SORTS, ConsoleInbox
 from bot.console.memo import Memo
 from bot.console.web.context import Console, console_of
 from bot.console.web.render import render, see_other
 from bot.console.web.security import error_page, requires, staff
 from bot.core.knowledge import FaqEntry, KnowledgeError
 from bot.core.live import Snapshot
-from bot.storage.inbox import InboxError, InboxItem
+from bot.storage.inbox import InboxError, InboxItem, Suggestion
 
 PAGE_SIZE = 20
 
@@ -106,7 +106,7 @@ async def inbox_page(request: web.Request) -> web.Response:
             "sorts": SORTS,
             "page_number": page_number,
             "pages": max(1, -(-page.total // PAGE_SIZE)),
-            "suggestions": await suggestions(request, inbox),
+            "suggestions": await suggestions(request),
             "entries": kb,
             "categories": kb.categories,
             "error": "",
@@ -114,16 +114,18 @@ async def inbox_page(request: web.Request) -> web.Response:
     )
 
 
-SUGGESTIONS: web.AppKey[Memo[list[PickSuggestion]]] = web.AppKey("inbox_suggestions", Memo)
+SUGGESTIONS: web.AppKey[Memo[list[Suggestion]]] = web.AppKey("inbox_suggestions", Memo)
 
 
-async def suggestions(request: web.Request, inbox: ConsoleInbox) -> list[PickSuggestion]:
+async def suggestions(request: web.Request) -> list[Suggestion]:
     """Recomputed at most once a minute: it groups every tapped choice in the log."""
     console = console_of(request)
     key = (int(console.clock().timestamp()) // 60, console.live.current.version)
     memo = request.config_dict[SUGGESTIONS]
     found = memo.get(key)
-    return found if found is not None else memo.put(key, await inbox.suggestions())
+    if found is None:
+        found = memo.put(key, await console.storage.inbox.suggestions(limit=20))
+    return found
 
 
 def _item_id(request: web.Request) -> int:
