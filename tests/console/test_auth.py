@@ -154,3 +154,16 @@ async def test_cookies_are_secure_behind_https_only_when_the_proxy_is_trusted(
     )
     trusted = await session_cookie()
     assert trusted is not None and "Secure" in trusted
+
+
+async def test_login_never_redirects_to_another_site(env: ConsoleEnv) -> None:
+    await env.accounts.add("lan", PASSWORD, "viewer", by="test")
+    for target in ("https://evil.example/", "//evil.example/staff", "/staff\\@evil", "/other"):
+        staff = await env.staff()
+        form = await staff.get("/staff/login")
+        page = await staff.post(
+            "/staff/login",
+            {"username": "lan", "password": PASSWORD, "csrf_token": form.csrf, "next": target},
+            follow=False,
+        )
+        assert page.status == 303 and page.headers["Location"] == "/staff", target

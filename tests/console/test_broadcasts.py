@@ -82,3 +82,16 @@ async def test_an_editor_edits_a_tip_and_markup_stays_text(env: ConsoleEnv) -> N
     assert "Mẹo &lt;i&gt;mới&lt;/i&gt;" in saved.text and "<i>mới</i>" not in saved.text
     actions = [r.action for r in await env.storage.audit.recent(5)]
     assert "tips.edit" in actions
+
+
+async def test_an_admin_schedules_for_later_and_nothing_is_sent_yet(env: ConsoleEnv) -> None:
+    service = _with_sender(env)
+    await add_subscribers(env.storage.session_factory, 2)
+    admin = await env.staff("quan.tri", "admin")
+    page = await admin.post(
+        "/staff/broadcasts", {"text": TEXT, "when": "2099-01-02T08:30", "action": "send"}
+    )
+    assert page.status == 200 and "Đã lên lịch" in page.text
+    [report] = await service.reports(limit=1)
+    assert report.status == "scheduled" and report.sent == 0
+    assert report.scheduled_for.startswith("2099-01-02T01:30")  # 08:30 in Hà Nội is 01:30 UTC

@@ -92,3 +92,29 @@ async def test_overview_counts_carry_their_denominators(env: ConsoleEnv) -> None
     assert total.questions == 2 and total.answered + total.ambiguous + total.no_match == 2
     assert f"{total.no_match} / 2" in page.text
     assert html.escape(MISSED) in page.text
+
+
+async def test_wordings_citizens_resolved_by_picking_are_suggested_and_adopted(
+    env: ConsoleEnv,
+) -> None:
+    from bot.core.messages import IncomingMessage, Reply
+    from bot.core.ports import LoggedExchange
+
+    wording = "làm lại cái tk dvc"
+    for user in ("a", "b", "c"):
+        message = IncomingMessage(
+            "telegram", user, user, text=wording, action="pick:account.register"
+        )
+        reply = Reply("…", Outcome.ANSWERED, faq_id="account.register", confidence=0.5)
+        await env.storage.conversations.record(LoggedExchange(message, reply, wording))
+    await env.storage.writer.drain()
+    staff = await env.staff("lan", "editor")
+    page = await staff.get("/staff/inbox")
+    row = page.text.split("Gợi ý từ lựa chọn của người dân", 1)[1]
+    assert wording in row and ">3<" in row
+    adopted = await staff.post(
+        "/staff/inbox/suggestion", {"text": wording, "faq_id": "account.register"}
+    )
+    assert "trả lời được câu này ngay" in adopted.text
+    entry = await env.storage.knowledge.get("account.register")
+    assert entry is not None and wording in entry.alternates
