@@ -95,3 +95,25 @@ async def test_an_admin_schedules_for_later_and_nothing_is_sent_yet(env: Console
     [report] = await service.reports(limit=1)
     assert report.status == "scheduled" and report.sent == 0
     assert report.scheduled_for.startswith("2099-01-02T01:30")  # 08:30 in Hà Nội is 01:30 UTC
+
+
+async def test_an_unfinished_run_is_resumed_by_an_admin(env: ConsoleEnv) -> None:
+    service = _with_sender(env)
+    chats = await add_subscribers(env.storage.session_factory, 2)
+    run_id = await service.create_announcement(TEXT, by="web:quan.tri")  # left undelivered
+    admin = await env.staff("quan.tri", "admin")
+    page = await admin.get("/staff/broadcasts")
+    assert f'action="/staff/broadcasts/{run_id}/resume"' in page.text
+    editor = await env.staff("bien.tap", "editor")
+    await editor.get("/staff/broadcasts")
+    assert (await editor.post(f"/staff/broadcasts/{run_id}/resume")).status == 403
+    resumed = await admin.post(f"/staff/broadcasts/{run_id}/resume")
+    assert "Đã tiếp tục gửi" in resumed.text
+    for _ in range(500):  # bounded wait for the background delivery
+        [report] = await service.reports([run_id])
+        if report.status == "finished":
+            break
+        await asyncio.sleep(0.02)
+    assert report.sent == len(chats)
+    assert "broadcast.resume" in [r.action for r in await env.storage.audit.recent(5)]
+    await service.close()
