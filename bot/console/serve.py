@@ -27,7 +27,8 @@ async def start_console(stack: AsyncExitStack, runtime: Runtime) -> int | None:
     if not settings.staff_console or runtime.storage is None:
         return None
     app = web.Application()
-    StaffConsole(Console.from_runtime(runtime)).add_routes(app)
+    console = Console.from_runtime(runtime)
+    StaffConsole(console).add_routes(app)
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
     await runner.setup()
     site = web.TCPSite(runner, settings.staff_host, settings.staff_port)
@@ -40,6 +41,7 @@ async def start_console(stack: AsyncExitStack, runtime: Runtime) -> int | None:
         )
         return None
     stack.push_async_callback(runner.cleanup)
+    stack.push_async_callback(console.settled)  # a reload in progress finishes first
     port = int(runner.addresses[0][1]) if runner.addresses else settings.staff_port
     log.warning("staff console: http://%s:%s/staff", settings.staff_host, port)
     return port

@@ -134,7 +134,9 @@ class ConsoleEnv:
         return staff
 
     async def ask(self, text: str, user: str = "citizen-1") -> Reply:
-        """A citizen asks through the assistant (the web chat's POST /api/chat once it lands)."""
+        """A citizen asks through the assistant (the web chat's POST /api/chat once it lands),
+        once the console's latest change is live."""
+        await self.console.settled()
         return await self.runtime.assistant.handle(
             IncomingMessage(channel="web", user_id=user, chat_id=user, text=text)
         )
@@ -187,6 +189,7 @@ async def env(storage: Storage) -> AsyncIterator[ConsoleEnv]:
     try:
         yield environment
     finally:
+        await console.settled()
         for client in environment.clients:
             await client.close()
         await server.close()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
     from bot.broadcast.service import BroadcastService
     from bot.runtime import Runtime
 
+log = logging.getLogger(__name__)
 Clock = Callable[[], dt.datetime]
 BroadcastProvider = Callable[[], Awaitable["BroadcastService | None"]]
 
@@ -41,6 +44,35 @@ class Console:
     accounts: AccountRepository = field(init=False)
     sessions: SessionRepository = field(init=False)
     templates: jinja2.Environment = field(init=False)
+
+    _rebuild: asyncio.Task[None] | None = field(init=False, default=None)
+    _again: bool = field(init=False, default=False)
+
+    def refresh(self) -> None:
+        """Make this process answer from the database soon, without holding up the page.
+
+        Rebuilding the index takes seconds at 10,000 entries, so it runs in the background;
+        clicks during a rebuild cause one more rebuild after it, not one each.
+        """
+        if self._rebuild is not None and not self._rebuild.done():
+            self._again = True
+            return
+        self._rebuild = asyncio.create_task(self._rebuild_until_current(), name="console-reload")
+
+    async def _rebuild_until_current(self) -> None:
+        while True:
+            self._again = False
+            try:
+                await self.reload()
+            except Exception:
+                log.exception("reloading the knowledge after a console change failed")
+            if not self._again:
+                return
+
+    async def settled(self) -> None:
+        """Wait until changes made so far are live in this process (for tests and shutdown)."""
+        while self._rebuild is not None and not self._rebuild.done():
+            await asyncio.shield(self._rebuild)
 
     def __post_init__(self) -> None:
         from bot.console.web.render import environment

@@ -180,7 +180,7 @@ async def confirm(request: web.Request) -> web.StreamResponse:
     if response is not None:
         return response
     path.unlink(missing_ok=True)
-    await console.reload()
+    console.refresh()
     return see_other("/staff/knowledge", "imported")
 
 

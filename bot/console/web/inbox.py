@@ -135,11 +135,6 @@ def _item_id(request: web.Request) -> int:
         raise web.HTTPNotFound() from exc
 
 
-async def _refresh(console: Console) -> None:
-    # This process answers from the change at once; others notice the version within seconds.
-    await console.reload()
-
-
 def _problem(request: web.Request, message: str) -> web.Response:
     return error_page(request, 409, "Chưa làm được", message)
 
@@ -159,7 +154,7 @@ async def promote(request: web.Request) -> web.StreamResponse:
         return _problem(request, str(exc))
     except KnowledgeError as exc:
         return _problem(request, "Không thêm được: " + "; ".join(i.message for i in exc.issues))
-    await _refresh(console)
+    console.refresh()
     return see_other("/staff/inbox", "promoted" if added else "already")
 
 
@@ -204,7 +199,7 @@ async def adopt_suggestion(request: web.Request) -> web.StreamResponse:
         )
     except KnowledgeError as exc:
         return _problem(request, "Không thêm được: " + "; ".join(i.message for i in exc.issues))
-    await _refresh(console)
+    console.refresh()
     return see_other("/staff/inbox", "promoted" if added else "already")
 
 

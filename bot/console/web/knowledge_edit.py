@@ -223,7 +223,7 @@ async def save(request: web.Request) -> web.StreamResponse:
             status=422,
         )
     if entry.status == "published" or (stored and stored.entry.status == "published"):
-        await console.reload()
+        console.refresh()
     notice = "published" if action == "publish" else "saved"
     return see_other(f"/staff/knowledge/{entry.id}", notice if plan.has_changes else "saved")
 
@@ -277,7 +277,7 @@ async def revert(request: web.Request) -> web.StreamResponse:
         return error_page(
             request, 422, "Không khôi phục được", "; ".join(map(describe, exc.issues))
         )
-    await console.reload()
+    console.refresh()
     return see_other(f"/staff/knowledge/{faq_id}", "reverted")
 
 

@@ -24,8 +24,8 @@ NAV = (
 # Notices after a redirect are chosen by code, so no text from the address bar is shown.
 NOTICES = {
     "saved": "Đã lưu.",
-    "published": "Đã xuất bản: trợ lý dùng nội dung mới ngay.",
-    "promoted": "Đã thêm cách hỏi; trợ lý trả lời được câu này ngay.",
+    "published": "Đã xuất bản: trợ lý dùng nội dung mới sau vài giây.",
+    "promoted": "Đã thêm cách hỏi; trợ lý trả lời được câu này sau vài giây.",
     "already": "Cách hỏi này đã có trong mục; đã đóng câu hỏi.",
     "drafted": "Đã tạo bản nháp từ câu hỏi; sửa rồi xuất bản.",
     "dismissed": "Đã bỏ qua câu hỏi.",
