@@ -216,6 +216,9 @@ def test_a_viewer_on_a_tablet_reads_but_cannot_edit(live: LiveConsole) -> None:
     driver = new_browser(820, 1180)
     try:
         ask(live, "hỏi về thủ tục nuôi cá sấu trong vườn", user="citizen-9")
+        driver.get(live.url + "/staff/login")
+        check_axe(driver, "login")
+        screenshot(driver, "00-login-tablet")
         log_in(driver, live, "xem", "/staff/inbox")
         assert not driver.find_elements(By.CSS_SELECTOR, "button[value=promote]")
         screenshot(driver, "06-viewer-inbox-tablet")
