@@ -67,6 +67,9 @@ async def serve(settings: Settings) -> int:
                 log.info("stopped while waiting for the database")
                 return 0
             await _start_watcher(stack, runtime)
+            from bot.console.serve import start_console
+
+            await start_console(stack, runtime)
             if settings.telegram_bot_token is not None:
                 from bot.channels.telegram.runner import run_telegram
 

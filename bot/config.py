@@ -84,6 +84,17 @@ class Settings(BaseSettings):
     zalo_bot_token: SecretStr | None = None
     zalo_api_base_url: str = "https://bot-api.zaloplatforms.com/bot"
 
+    # --- staff web console (/staff)
+    staff_console: bool = True
+    # Until the shared HTTP server serves it, the console listens here on its own.
+    staff_host: str = "127.0.0.1"
+    staff_port: int = 8081
+    staff_session_idle_minutes: float = Field(default=30.0, gt=0)
+    staff_session_max_hours: float = Field(default=12.0, gt=0)
+    # Behind an HTTPS reverse proxy that sets X-Forwarded-Proto itself: mark cookies Secure.
+    staff_trust_forwarded_proto: bool = False
+    staff_max_upload_mb: float = Field(default=10.0, gt=0)
+
     log_level: str = "INFO"
 
     @field_validator("telegram_api_base_url", "zalo_api_base_url")

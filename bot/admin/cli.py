@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bot.admin.broadcast_cmd",
     "bot.admin.tips_cmd",
     "bot.admin.address_cmd",
+    "bot.admin.staff_cmd",
 )
 
 Handler = Callable[[argparse.Namespace], int]

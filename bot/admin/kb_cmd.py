@@ -21,10 +21,17 @@ from bot.admin.kb_files import (
     validate,
 )
 from bot.admin.sheets import write_csv, write_xlsx
-from bot.admin.storage_cli import ProgressBar, actor, add_by, open_storage, print_issues
+from bot.admin.storage_cli import (
+    FEW_ALTERNATES_HINT,
+    ProgressBar,
+    actor,
+    add_by,
+    open_storage,
+    print_issues,
+)
 from bot.config import Settings
 from bot.core.concepts import Concepts
-from bot.core.knowledge import FaqEntry, KnowledgeError, KnowledgeIssue
+from bot.core.knowledge import FaqEntry, KnowledgeError, KnowledgeIssue, split_warnings
 from bot.core.provinces import validate_profiles
 from bot.runtime import load_address_book
 from bot.storage import ImportPlan
@@ -93,11 +100,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
             issues = [*issues, *validate_profiles(path / "provinces", load_address_book(settings))]
         except KnowledgeError as exc:
             issues = [*issues, *exc.issues]
+    issues, warnings = split_warnings(issues)
     if issues:
-        print_issues(issues, f"{len(issues)} lỗi trong {path} (file:dòng, mục, trường: lỗi):")
+        print_issues(
+            [*issues, *warnings], f"{len(issues)} lỗi trong {path} (file:dòng, mục, trường: lỗi):"
+        )
         return 1
     sources = {s for _, s, _ in located}
     print(f"Hợp lệ: {len(located)} mục trong {len(sources)} tệp.")
+    print_warnings(warnings)
     return 0
 
 
@@ -111,6 +122,20 @@ def concept_issues(settings: Settings, entry_ids: set[str]) -> list[KnowledgeIss
     except KnowledgeError as exc:
         return list(exc.issues)
     return concepts.unknown_entries(entry_ids)
+
+
+def print_warnings(warnings: list[KnowledgeIssue], stream: TextIO | None = None) -> None:
+    """Accepted, but each says what would help (e.g. how many more alternates)."""
+    if not warnings:
+        return
+    out = stream or sys.stderr
+    print(f"{len(warnings)} cảnh báo (vẫn nhập được, nên bổ sung):", file=out)
+    for warning in warnings[:_LISTED]:
+        print(f"  {warning}", file=out)
+    if len(warnings) > _LISTED:
+        print(f"  … và {len(warnings) - _LISTED} cảnh báo khác", file=out)
+    if any(w.field == "alternates" for w in warnings):
+        print(f"Gợi ý: {FEW_ALTERNATES_HINT}", file=out)
 
 
 # ---------------------------------------------------------------- import
@@ -128,7 +153,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         async with open_storage(settings) as storage:
             # Cross-entry problems (duplicates, unknown ids) are found even when some rows
             # did not parse, so staff fix everything in one pass.
-            problems = [*issues, *await storage.knowledge.check(located)]
+            problems, warnings = split_warnings([*issues, *await storage.knowledge.check(located)])
             if problems:
                 print_issues(
                     problems,
@@ -152,6 +177,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                 print_issues(exc.issues, f"Không nhập gì: {len(exc.issues)} lỗi:")
                 return 1
         print_plan(plan, dry_run=args.dry_run)
+        print_warnings(warnings)
         return 0
 
     return run_async(run)

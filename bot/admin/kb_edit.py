@@ -34,7 +34,7 @@ from bot.storage import Storage
 
 EDITOR_HEADER = """\
 # Sửa mục FAQ rồi LƯU và ĐÓNG trình soạn thảo. Dòng bắt đầu bằng # bị bỏ qua.
-# - alternates: các cách người dân hay hỏi, mỗi dòng một cách (ít nhất 6 nếu published).
+# - alternates: các cách người dân hay hỏi, mỗi dòng một cách (nên có từ 6 cách trở lên).
 # - answer: đoạn đầu ≤ 400 ký tự tự trả lời được; giữ nguyên dấu | và thụt lề 2 dấu cách.
 # - status: published (đang dùng) | draft (nháp) | disabled (tắt).
 # Muốn huỷ: xoá hết nội dung rồi lưu.

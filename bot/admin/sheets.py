@@ -56,7 +56,7 @@ HEADER_HELP = {
     "category": "Mã nhóm, xem trang 'Danh mục'. Để trống thì lấy phần trước dấu chấm của id",
     "question": "Câu hỏi chuẩn, viết đầy đủ có dấu",
     "alternates": "Cách người dân hay hỏi, MỖI CÁCH MỘT DÒNG (Alt+Enter). "
-    "Cần ít nhất 6 nếu xuất bản",
+    "Nên có từ 6 cách trở lên (ít hơn vẫn nhập được, kèm cảnh báo)",
     "answer": "Câu trả lời. Đoạn đầu ≤ 400 ký tự tự trả lời được câu hỏi",
     "links": "Mỗi dòng một liên kết: Tiêu đề | https://địa-chỉ",
     "related": "Mã các mục liên quan, mỗi dòng một mã",
@@ -82,8 +82,9 @@ def unescape(value: str) -> str:
     return value[1:] if value.startswith("'") else value
 
 
-def entry_cells(entry: FaqEntry) -> list[str]:
-    values = {
+def entry_values(entry: FaqEntry) -> dict[str, str]:
+    """One text per column, lists one value per line (also the console editor's fields)."""
+    return {
         "id": entry.id,
         "category": entry.category,
         "question": entry.question,
@@ -95,6 +96,10 @@ def entry_cells(entry: FaqEntry) -> list[str]:
         "reviewed": entry.reviewed.isoformat() if entry.reviewed else "",
         "status": entry.status,
     }
+
+
+def entry_cells(entry: FaqEntry) -> list[str]:
+    values = entry_values(entry)
     return [escape(values[name]) for name in COLUMNS]
 
 
@@ -375,7 +380,7 @@ GUIDE = (
     "2. Bắt buộc: id, question, answer. id dạng nhóm.chủ_đề, chữ thường không dấu, "
     "ví dụ account.register; không đổi id của mục đã có.",
     "3. alternates: các cách người dân hay hỏi, mỗi cách một dòng trong ô (Alt+Enter). "
-    "Mục đang dùng (published) cần ít nhất 6 cách hỏi; chưa đủ thì để status = draft.",
+    "Mục đang dùng (published) nên có từ 6 cách hỏi trở lên; ít hơn vẫn nhập được, kèm cảnh báo.",
     "4. answer: đoạn đầu (≤ 400 ký tự) phải tự trả lời được; các bước đánh số 1. 2. 3. ở sau. "
     "Có thể dùng {province_name}, {portal_url}, {hotline}, {one_stop_address}, {working_hours}.",
     "5. links: mỗi dòng 'Tiêu đề | https://…'. related: mã các mục liên quan, mỗi dòng một mã.",

@@ -46,9 +46,13 @@ async def open_storage(settings: Settings, *, seed: bool = True) -> AsyncIterato
         await storage.close()
 
 
+FEW_ALTERNATES_HINT = (
+    "Mục có ít hơn 6 cách hỏi khác vẫn được nhập; mỗi cách hỏi thêm (cách người dân hay nói) "
+    "giúp trợ lý nhận ra câu hỏi tốt hơn."
+)
 # Plain-language help for the validation rules staff meet most often.
 HINTS = {
-    "alternates": "Mục published cần ít nhất 6 cách hỏi; chưa đủ thì đặt status = draft.",
+    "alternates": FEW_ALTERNATES_HINT,
     "related": "related chỉ ghi mã của mục đã có (trong tệp hoặc trong cơ sở dữ liệu).",
     "category": "category phải là một mã trong trang 'Danh mục' (categories.yaml).",
     "answer": "answer bắt buộc; đoạn đầu ≤ 400 ký tự, toàn bộ ≤ 4000 ký tự.",

@@ -101,6 +101,8 @@ class KnowledgeIssue:
     entry_id: str | None
     field: str | None
     message: str
+    # A warning is reported but does not refuse a staff import or edit (the seed stays strict).
+    warning: bool = False
 
     def __str__(self) -> str:
         where = self.source
@@ -111,7 +113,8 @@ class KnowledgeIssue:
             parts.append(f"entry {self.entry_id}")
         if self.field:
             parts.append(f"field {self.field}")
-        return f"{', '.join(parts)}: {self.message}"
+        prefix = "warning: " if self.warning else ""
+        return f"{', '.join(parts)}: {prefix}{self.message}"
 
 
 class KnowledgeError(Exception):
@@ -242,8 +245,12 @@ class _Ctx:
     line: int | None
     entry_id: str | None
 
-    def issue(self, field_name: str | None, message: str) -> KnowledgeIssue:
-        return KnowledgeIssue(self.source, self.line, self.entry_id, field_name, message)
+    def issue(
+        self, field_name: str | None, message: str, *, warning: bool = False
+    ) -> KnowledgeIssue:
+        return KnowledgeIssue(
+            self.source, self.line, self.entry_id, field_name, message, warning=warning
+        )
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -338,6 +345,13 @@ def parse_entry(
     )
 
 
+def split_warnings(
+    issues: Sequence[KnowledgeIssue],
+) -> tuple[list[KnowledgeIssue], list[KnowledgeIssue]]:
+    """(errors, warnings): staff imports refuse the first and report the second."""
+    return [i for i in issues if not i.warning], [i for i in issues if i.warning]
+
+
 def link_problem(url: str) -> str | None:
     """Why a link may not be shown to citizens, or None when it may."""
     if _NOT_IN_URL.intersection(url) or any(ord(ch) < 32 for ch in url):
@@ -402,10 +416,13 @@ def check_entries(
             issues.append(ctx.issue("answer", f"longer than {ANSWER_MAX} characters"))
         if strict_content and entry.status == "published":
             if len(entry.alternates) < MIN_ALTERNATES:
+                missing = MIN_ALTERNATES - len(entry.alternates)
                 issues.append(
                     ctx.issue(
                         "alternates",
-                        f"has {len(entry.alternates)}, needs at least {MIN_ALTERNATES}",
+                        f"has {len(entry.alternates)}, needs at least {MIN_ALTERNATES}: "
+                        f"{missing} more would help the assistant recognise citizens' wordings",
+                        warning=True,
                     )
                 )
             if len(first_paragraph(entry.answer)) > FIRST_PARAGRAPH_MAX:

@@ -56,7 +56,7 @@ class InboxError(LookupError):
     """The inbox item does not exist or was already handled."""
 
 
-def _item(row: InboxRow) -> InboxItem:
+def item_from_row(row: InboxRow) -> InboxItem:
     return InboxItem(
         row.id,
         row.kind,
@@ -86,7 +86,7 @@ class InboxRepository:
                 .order_by(InboxRow.last_seen.desc(), InboxRow.id.desc())
                 .limit(limit)
             )
-            return [_item(r) for r in rows]
+            return [item_from_row(r) for r in rows]
 
     async def count_open(self) -> int:
         async with reading(self._sessions) as session:
@@ -98,7 +98,7 @@ class InboxRepository:
     async def get(self, item_id: int) -> InboxItem | None:
         async with reading(self._sessions) as session:
             row = await session.get(InboxRow, item_id)
-            return _item(row) if row else None
+            return item_from_row(row) if row else None
 
     async def promote(self, item_id: int, faq_id: str, *, by: str) -> bool:
         """Add the item's wording as an alternate of ``faq_id``; False if it was already one.
@@ -107,11 +107,11 @@ class InboxRepository:
         unknown FAQ id; the alternate and the item's new state land in one transaction.
         """
         async with self._sessions.begin() as session:
-            row = await self._open_row(session, item_id)
+            row = await open_row(session, item_id)
             added = await self._knowledge.add_alternate_in(
                 session, faq_id, row.text, by=by, action="inbox.promote"
             )
-            self._resolve(row, "promoted", by)
+            resolve(row, "promoted", by)
             row.promoted_to = faq_id
             add_audit(
                 session,
@@ -125,8 +125,8 @@ class InboxRepository:
 
     async def dismiss(self, item_id: int, *, by: str) -> None:
         async with self._sessions.begin() as session:
-            row = await self._open_row(session, item_id)
-            self._resolve(row, "dismissed", by)
+            row = await open_row(session, item_id)
+            resolve(row, "dismissed", by)
             add_audit(
                 session,
                 by,
@@ -139,45 +139,52 @@ class InboxRepository:
     async def suggestions(self, *, min_count: int = 2, limit: int = 50) -> list[Suggestion]:
         """Wordings repeatedly resolved through the same "did you mean" choice."""
         async with reading(self._sessions) as session:
+            # Identical wordings are counted by the database (a million-row log has few
+            # distinct picked wordings); spelling variants are merged below by fold_key.
             picks = (
                 await session.execute(
-                    select(ConversationRow.text, ConversationRow.matched_id).where(
+                    select(ConversationRow.text, ConversationRow.matched_id, func.count())
+                    .where(
                         ConversationRow.picked.is_(True), ConversationRow.matched_id.is_not(None)
                     )
+                    .group_by(ConversationRow.text, ConversationRow.matched_id)
                 )
             ).all()
-            faq_ids = {faq_id for _, faq_id in picks}
+            faq_ids = {faq_id for _, faq_id, _ in picks}
             rows = await session.scalars(
                 select(KnowledgeEntryRow).where(KnowledgeEntryRow.id.in_(faq_ids))
             )
             known = {row.id: {fold_key(p) for p in entry_from_row(row).phrasings} for row in rows}
         counts: Counter[tuple[str, str]] = Counter()
         sample: dict[tuple[str, str], str] = {}
-        for text, faq_id in picks:
+        for text, faq_id, n in picks:
             if faq_id is None or faq_id not in known:
                 continue
             key = (fold_key(text), faq_id)
             if not key[0] or key[0] in known[faq_id]:
                 continue
-            counts[key] += 1
-            sample[key] = text
+            counts[key] += n
+            sample.setdefault(key, text)
         return [
             Suggestion(sample[key], key[1], n)
             for key, n in counts.most_common(limit)
             if n >= min_count
         ]
 
-    async def _open_row(self, session: AsyncSession, item_id: int) -> InboxRow:
-        row = await session.get(InboxRow, item_id, with_for_update=True)
-        if row is None:
-            raise InboxError(f"không có mục hộp thư số {item_id}")
-        if row.status != "open":
-            raise InboxError(f"mục hộp thư số {item_id} đã được xử lý ({row.status})")
-        return row
 
-    @staticmethod
-    def _resolve(row: InboxRow, status: str, by: str) -> None:
-        row.status = status
-        row.open_slot = row.id
-        row.resolved_at = utcnow()
-        row.resolved_by = by
+async def open_row(session: AsyncSession, item_id: int) -> InboxRow:
+    """The open item, locked for this transaction; InboxError when missing or handled."""
+    row = await session.get(InboxRow, item_id, with_for_update=True)
+    if row is None:
+        raise InboxError(f"không có mục hộp thư số {item_id}")
+    if row.status != "open":
+        by = f" bởi {row.resolved_by}" if row.resolved_by else ""
+        raise InboxError(f"mục hộp thư số {item_id} đã được xử lý ({row.status}{by})")
+    return row
+
+
+def resolve(row: InboxRow, status: str, by: str) -> None:
+    row.status = status
+    row.open_slot = row.id
+    row.resolved_at = utcnow()
+    row.resolved_by = by

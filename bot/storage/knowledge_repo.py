@@ -21,6 +21,7 @@ from bot.core.knowledge import (
     check_entries,
     load_categories,
     nfc,
+    split_warnings,
 )
 from bot.storage.audit import AuditRecord, AuditRepository, add_audit, audit_row
 from bot.storage.engine import reading
@@ -40,6 +41,8 @@ class ImportPlan:
     changed: list[tuple[FaqEntry, FaqEntry]] = field(default_factory=list)  # (old, new)
     removed: list[FaqEntry] = field(default_factory=list)
     unchanged: int = 0
+    # Accepted but worth fixing (e.g. fewer than six alternates); each says what would help.
+    warnings: list[KnowledgeIssue] = field(default_factory=list)
 
     @property
     def has_changes(self) -> bool:
@@ -177,8 +180,9 @@ class KnowledgeRepository:
         """:meth:`import_entries` inside the caller's transaction (e.g. with an inbox change)."""
         await _lock_knowledge(session)
         current = await _current(session)
-        self._validate(located, current)
+        warnings = self._validate(located, current)
         plan = _plan([e for e, _, _ in located], current, prune=prune)
+        plan.warnings = warnings
         if not dry_run and plan.has_changes:
             await self._write(session, plan, by=by, action=action, detail=detail, progress=progress)
         return plan
@@ -222,16 +226,18 @@ class KnowledgeRepository:
     # ------------------------------------------------------------------ internals
 
     async def check(self, located: Sequence[Located]) -> list[KnowledgeIssue]:
-        """Every issue importing ``located`` would hit, without writing anything."""
+        """Every issue importing ``located`` would hit (warnings included), writing nothing."""
         async with reading(self._sessions) as session:
             current = await _current(session)
         try:
-            self._validate(located, current)
+            return self._validate(located, current)
         except KnowledgeError as exc:
             return exc.issues
-        return []
 
-    def _validate(self, located: Sequence[Located], current: dict[str, KnowledgeEntryRow]) -> None:
+    def _validate(
+        self, located: Sequence[Located], current: dict[str, KnowledgeEntryRow]
+    ) -> list[KnowledgeIssue]:
+        """Raise KnowledgeError on errors of ``located``; return its warnings."""
         incoming = {e.id for e, _, _ in located}
         kept: list[Located] = [
             (entry_from_row(row), DB_SOURCE, None)
@@ -243,9 +249,10 @@ class KnowledgeRepository:
             [*located, *kept], (c.id for c in self.categories()), strict_content=True
         )
         # Problems already in the database are not this import's fault.
-        mine = [i for i in issues if i.source in sources]
-        if mine:
-            raise KnowledgeError(mine)
+        errors, warnings = split_warnings([i for i in issues if i.source in sources])
+        if errors:
+            raise KnowledgeError([*errors, *warnings])
+        return warnings
 
     async def _write(
         self,

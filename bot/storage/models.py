@@ -150,6 +150,12 @@ class ConversationRow(Base):
     picked: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
+    __table_args__ = (
+        # The console's overview counts a period from this index alone (migration 0006).
+        Index("ix_conversations_created_outcome", "created_at", "channel", "outcome", "picked"),
+        Index("ix_conversations_picked_matched", "picked", "matched_id", "normalized"),
+    )
+
 
 class FeedbackRow(Base):
     __tablename__ = "feedback"
@@ -185,7 +191,13 @@ class InboxRow(Base):
     resolved_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
     promoted_to: Mapped[str | None] = mapped_column(String(100), nullable=True)
 
-    __table_args__ = (UniqueConstraint("kind", "key", "open_slot"),)
+    __table_args__ = (
+        UniqueConstraint("kind", "key", "open_slot"),
+        # The console sorts open items by last time asked or by count (migration 0006).
+        Index("ix_inbox_items_status_last_seen", "status", "last_seen"),
+        Index("ix_inbox_items_status_count", "status", "count"),
+        Index("ix_inbox_items_status_kind_count", "status", "kind", "count"),
+    )
 
 
 class AuditRow(Base):

@@ -26,6 +26,14 @@ class Counts:
     helpful: int = 0
     not_helpful: int = 0
 
+    def count(self, outcome: str, picked: bool, n: int) -> None:
+        """Add ``n`` logged rows of one outcome (a tapped choice is not a new question)."""
+        if picked:
+            self.picked += n
+        elif outcome in QUESTION_OUTCOMES:
+            self.questions += n
+            setattr(self, outcome, getattr(self, outcome) + n)
+
     def add(self, other: Counts) -> None:
         for name in self.__dataclass_fields__:
             setattr(self, name, getattr(self, name) + getattr(other, name))
@@ -94,28 +102,30 @@ class StatsRepository:
                 .group_by(ConversationRow.channel, ConversationRow.outcome, ConversationRow.picked)
             )
             for channel, outcome, picked, count in rows:
-                counts = result.by_channel.setdefault(channel, Counts())
-                if picked:
-                    counts.picked += count
-                elif outcome in QUESTION_OUTCOMES:
-                    counts.questions += count
-                    setattr(counts, outcome, getattr(counts, outcome) + count)
-            feedback = await session.execute(
-                select(FeedbackRow.channel, FeedbackRow.helpful, func.count())
-                .where(FeedbackRow.created_at >= since, FeedbackRow.created_at < until)
-                .group_by(FeedbackRow.channel, FeedbackRow.helpful)
-            )
-            for channel, helpful, count in feedback:
-                counts = result.by_channel.setdefault(channel, Counts())
-                if helpful:
-                    counts.helpful += count
-                else:
-                    counts.not_helpful += count
+                result.by_channel.setdefault(channel, Counts()).count(outcome, picked, count)
+            await count_feedback(session, since, until, result.by_channel)
             result.top_questions = await _top(session, in_range, QUESTION_OUTCOMES, top)
             result.top_misses = await _top(session, in_range, ("no_match", "ambiguous"), top)
         for counts in result.by_channel.values():
             result.totals.add(counts)
         return result
+
+
+async def count_feedback(
+    session: AsyncSession, since: dt.datetime, until: dt.datetime, by_channel: dict[str, Counts]
+) -> None:
+    """Add 👍 / 👎 counts of the period to each channel's counts."""
+    feedback = await session.execute(
+        select(FeedbackRow.channel, FeedbackRow.helpful, func.count())
+        .where(FeedbackRow.created_at >= since, FeedbackRow.created_at < until)
+        .group_by(FeedbackRow.channel, FeedbackRow.helpful)
+    )
+    for channel, helpful, n in feedback:
+        counts = by_channel.setdefault(channel, Counts())
+        if helpful:
+            counts.helpful += n
+        else:
+            counts.not_helpful += n
 
 
 async def _top(

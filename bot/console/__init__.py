@@ -1,0 +1,1 @@
+"""The staff web console: accounts, sessions and the pages served under /staff."""
