@@ -137,9 +137,11 @@ class ConsoleEnv:
         """A citizen asks through the assistant (the web chat's POST /api/chat once it lands),
         once the console's latest change is live."""
         await self.console.settled()
-        return await self.runtime.assistant.handle(
+        reply = await self.runtime.assistant.handle(
             IncomingMessage(channel="web", user_id=user, chat_id=user, text=text)
         )
+        await self.runtime.assistant.bookkeeping.drain()  # logs are written behind answers
+        return reply
 
 
 def runtime_for(storage: Storage, kb: Any, version: int) -> Runtime:
