@@ -83,6 +83,15 @@ class Settings(BaseSettings):
     # --- zalo and web (later issues)
     zalo_bot_token: SecretStr | None = None
     zalo_api_base_url: str = "https://bot-api.zaloplatforms.com/bot"
+    # Both set: Zalo POSTs updates to ZALO_WEBHOOK_URL (public HTTPS, proxied to the shared HTTP
+    # server's ZALO_WEBHOOK_PATH); otherwise the bot long-polls (Zalo's development mode).
+    zalo_webhook_url: str | None = None
+    zalo_webhook_secret: SecretStr | None = None  # 8-256 characters
+    zalo_webhook_path: str = "/zalo"
+    zalo_admin_ids: str = ""  # comma-separated Zalo user ids of staff
+    # Zalo publishes no sending rate: stay conservative; the first 429 pauses the run anyway.
+    zalo_broadcast_rate: float = Field(default=5.0, gt=0, le=100)
+    zalo_concurrent_updates: int = Field(default=16, ge=1)  # chats answered at once
 
     # --- staff web console (/staff)
     staff_console: bool = True
@@ -106,6 +115,12 @@ class Settings(BaseSettings):
     def admin_ids(self) -> frozenset[int]:
         ids = {int(p) for p in self.telegram_admin_ids.replace(";", ",").split(",") if p.strip()}
         return frozenset(ids)
+
+    @property
+    def zalo_admins(self) -> frozenset[str]:
+        return frozenset(
+            p.strip() for p in self.zalo_admin_ids.replace(";", ",").split(",") if p.strip()
+        )
 
     @property
     def address_file(self) -> Path:
