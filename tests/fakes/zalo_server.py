@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import itertools
 import json
 import math
@@ -91,6 +92,13 @@ class FakeZalo:
     def add_routes(self, app: web.Application) -> None:
         app.router.add_post("/bot{token}/{method}", self._dispatch)
         app.router.add_get("/_stats", self._stats)
+
+    async def __aenter__(self) -> FakeZalo:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
 
     async def stop(self) -> None:
         for task in list(self._tasks):
@@ -177,7 +185,7 @@ class FakeZalo:
         data = body if body is not None else json.dumps({"ok": True, "result": result}).encode()
         if self._http is None:
             self._http = aiohttp.ClientSession()
-        async with self._http.post(target, data=data, headers=headers) as response:
+        async with self._http.post(target, data=io.BytesIO(data), headers=headers) as response:
             await response.read()
             return response.status
 

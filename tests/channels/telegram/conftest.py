@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -9,10 +8,8 @@ import pytest
 
 from bot.channels.telegram.runner import TelegramService
 from bot.config import PROJECT_ROOT, Settings
-from bot.core.assistant import Assistant
-from bot.core.knowledge import KnowledgeBase, load_knowledge_dir
-from bot.runtime import Runtime, make_runtime
-from tests.fakes.ports import MemoryPorts, MemoryStaffBackend
+from bot.runtime import Runtime
+from tests.fakes.ports import MemoryStaffBackend
 from tests.fakes.telegram_server import TOKEN, FakeTelegram
 
 KNOWLEDGE = PROJECT_ROOT / "knowledge"
@@ -37,28 +34,6 @@ def make_settings(**overrides: Any) -> Settings:
 def _timedelta_periods(monkeypatch: pytest.MonkeyPatch) -> None:
     """As run_telegram does: RetryAfter would otherwise warn (and warnings are errors here)."""
     monkeypatch.setenv("PTB_TIMEDELTA", "true")
-
-
-@pytest.fixture(scope="session")
-def kb() -> KnowledgeBase:
-    return load_knowledge_dir(KNOWLEDGE)
-
-
-@pytest.fixture(scope="session")
-def base_runtime(kb: KnowledgeBase) -> Runtime:
-    return make_runtime(make_settings(), kb)
-
-
-@pytest.fixture
-def memory_ports() -> MemoryPorts:
-    return MemoryPorts()
-
-
-@pytest.fixture
-def runtime(base_runtime: Runtime, memory_ports: MemoryPorts) -> Runtime:
-    """The shared index with a fresh assistant (its per-user memory) and in-memory ports."""
-    assistant = Assistant(base_runtime.responder, memory_ports.as_ports())
-    return dataclasses.replace(base_runtime, assistant=assistant, _swap_lock=asyncio.Lock())
 
 
 @pytest.fixture

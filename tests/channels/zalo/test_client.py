@@ -22,14 +22,6 @@ from tests.fakes.zalo_server import BOT_ID, TOKEN, FakeZalo
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeZalo]:
-    server = FakeZalo()
-    await server.start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
 async def client(fake: FakeZalo) -> AsyncIterator[ZaloClient]:
     zalo = ZaloClient(TOKEN, fake.base_url)
     yield zalo

@@ -1,0 +1,209 @@
+"""The Zalo channel: long polling (only ZALO_BOT_TOKEN) or a webhook route on the shared server.
+
+Every update goes through the durable inbound journal (bot.core.dispatch) before it is
+acknowledged: a webhook call gets its 200 only once the update is recorded, and is answered in
+the background; a re-delivery (same event and message id, also from another process sharing
+the database) is answered once. getUpdates has no offset and hands out each update once, so a
+polled update is recorded before the next poll.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from bot.channels.zalo import updates as ev
+from bot.channels.zalo.answer import CHANNEL, ZaloAnswers
+from bot.channels.zalo.client import (
+    ZaloClient,
+    ZaloError,
+    ZaloNetworkError,
+    ZaloRateLimited,
+    ZaloServerError,
+    ZaloUnauthorized,
+    check_secret,
+)
+from bot.core.bookkeeping import WriteBehind
+from bot.core.dispatch import InboundDispatcher
+from bot.core.ports import Inbound, InboundJournal
+from bot.lifecycle import Stopped, retry_until_stopped, wait_or_stop
+
+log = logging.getLogger(__name__)
+
+SECRET_HEADER = "X-Bot-Api-Secret-Token"
+LONG_POLL = 25.0  # seconds Zalo may hold a getUpdates
+BACKOFF_MAX = 30.0
+STOP_BUDGET = 7.0  # seconds for answers in flight at shutdown
+MAX_QUEUED = 1000
+
+
+class ZaloChannel:
+    """Implements bot.channels.base.Channel (and RouteProvider in webhook mode)."""
+
+    name = CHANNEL
+
+    def __init__(
+        self,
+        client: ZaloClient,
+        answers: ZaloAnswers,
+        *,
+        journal: InboundJournal | None,
+        bookkeeping: WriteBehind,
+        stop: asyncio.Event,
+        webhook_url: str | None = None,
+        webhook_secret: str | None = None,
+        webhook_path: str = "/zalo",
+        concurrency: int = 16,
+        wait_seconds: float = 1.0,
+        long_poll: float = LONG_POLL,
+    ) -> None:
+        if bool(webhook_url) != bool(webhook_secret):
+            raise ValueError("ZALO_WEBHOOK_URL and ZALO_WEBHOOK_SECRET go together (8-256 chars)")
+        self.client = client
+        self.answers = answers
+        self.webhook_url = webhook_url
+        self._secret = check_secret(webhook_secret).encode() if webhook_secret else b""
+        self.webhook_path = webhook_path if webhook_path.startswith("/") else "/" + webhook_path
+        self.long_poll = long_poll
+        self._stop = stop
+        self.dispatcher = InboundDispatcher(
+            CHANNEL,
+            self._process,
+            journal=journal,
+            bookkeeping=bookkeeping,
+            concurrency=concurrency,
+            max_queued=MAX_QUEUED,
+            wait_seconds=wait_seconds,
+        )
+        self._polling: asyncio.Task[None] | None = None
+        self._serving = False
+        self.ready = asyncio.Event()
+        self.refused = 0  # webhook calls refused (wrong secret or bad body); read by tests
+
+    @property
+    def webhook(self) -> bool:
+        return bool(self.webhook_url)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def add_routes(self, app: web.Application) -> None:
+        if self.webhook:
+            app.router.add_post(self.webhook_path, self.receive)
+
+    async def start(self) -> None:
+        """getMe (a wrong token stops here, with a clear message), answer what an earlier run
+        left recorded, then set the webhook or start polling. Raises Stopped when stopped first."""
+        me = await retry_until_stopped(
+            self.client.get_me, self._stop, what="Zalo not reachable", reason=_retryable
+        )
+        self.answers.identity = ev.BotIdentity.from_me(me)
+        await self.dispatcher.start()
+        if self.webhook:
+            assert self.webhook_url is not None
+            secret = self._secret.decode()
+            await retry_until_stopped(
+                lambda: self.client.set_webhook(str(self.webhook_url), secret),
+                self._stop,
+                what="setWebhook failed",
+                reason=_retryable,
+            )
+        else:
+            # Polling is refused while a webhook is set (from an earlier webhook run).
+            await retry_until_stopped(
+                self.client.delete_webhook,
+                self._stop,
+                what="deleteWebhook failed",
+                reason=_retryable,
+            )
+            self._polling = asyncio.create_task(self._poll(), name="zalo-polling")
+        self._serving = True
+        name = self.answers.identity.names[0] if self.answers.identity.names else "?"
+        log.info("Zalo bot %s answering (%s)", name, "webhook" if self.webhook else "polling")
+        self.ready.set()
+
+    async def wait(self) -> None:
+        """Until the channel stops on its own (polling refused the token) or is stopped."""
+        if self._polling is not None:
+            await self._polling
+        else:
+            await self._stop.wait()
+
+    async def stop(self) -> None:
+        self._serving = False
+        if self._polling is not None:
+            self._polling.cancel()
+            with contextlib.suppress(asyncio.CancelledError, ZaloError):
+                await self._polling
+        await self.dispatcher.stop(STOP_BUDGET)
+        await self.client.close()
+        log.info("Zalo channel stopped")
+
+    # ------------------------------------------------------------------ intake
+
+    def inbound(self, update: dict[str, Any]) -> Inbound:
+        parsed = ev.parse(update)
+        return Inbound(parsed.key, parsed.chat_id, update, parsed)
+
+    async def _process(self, item: Inbound) -> None:
+        parsed = item.native if isinstance(item.native, ev.ZaloUpdate) else ev.parse(item.payload)
+        await self.answers.process(parsed)
+
+    async def _poll(self) -> None:
+        delay = 1.0
+        while not self._stop.is_set():
+            await self.dispatcher.room()
+            try:
+                result = await self.client.get_update(self.long_poll)
+            except ZaloUnauthorized:
+                log.error("Zalo refused the token (401): it is wrong or was reset; polling stops")
+                raise
+            except ZaloRateLimited as exc:
+                log.warning("getUpdates: Zalo quota exceeded; waiting %.0f s", exc.retry_after)
+                if await wait_or_stop(self._stop, exc.retry_after):
+                    break
+                continue
+            except ZaloError as exc:
+                log.warning("getUpdates failed (%s); retrying in %.0f s", exc, delay)
+                if await wait_or_stop(self._stop, delay):
+                    break
+                delay = min(delay * 2, BACKOFF_MAX)
+                continue
+            delay = 1.0
+            found = ev.polled(result) if result is not None else []
+            if found:
+                await self.dispatcher.accept([self.inbound(update) for update in found])
+
+    async def receive(self, request: web.Request) -> web.Response:
+        """The webhook: wrong secret → 403 and nothing read; not an update → 400; else the
+        update is recorded, 200 goes out, and the answer follows in the background."""
+        given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "replace")
+        if not self._serving or not hmac.compare_digest(given, self._secret):
+            self.refused += 1
+            log.warning("zalo webhook call with a missing or wrong secret from %s", request.remote)
+            return web.Response(status=403 if self._serving else 503)
+        body = await request.read()
+        try:
+            update = ev.unwrap(json.loads(body))
+        except ValueError as exc:  # JSONDecodeError and NotAnUpdate included
+            self.refused += 1
+            log.warning("zalo webhook body is not an update: %s", str(exc)[:120])
+            return web.json_response({"ok": False, "description": "not an update"}, status=400)
+        await self.dispatcher.room()
+        await self.dispatcher.accept([self.inbound(update)])
+        return web.json_response({"ok": True})
+
+
+def _retryable(exc: Exception) -> str | None:
+    """Network trouble, 5xx and 429 are waited out; a wrong token or a refusal is not."""
+    if isinstance(exc, ZaloNetworkError | ZaloServerError | ZaloRateLimited):
+        return str(exc)
+    return None
+
+
+__all__ = ["SECRET_HEADER", "Stopped", "ZaloChannel"]
