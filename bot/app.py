@@ -6,6 +6,7 @@ import asyncio
 import logging
 import sys
 from contextlib import AsyncExitStack
+from typing import TYPE_CHECKING
 
 from bot.admin.common import setup_logging
 from bot.broadcast.options import BroadcastConfigError
@@ -13,6 +14,9 @@ from bot.config import Settings
 from bot.core.knowledge import KnowledgeError
 from bot.lifecycle import Stopped, stop_on_signals
 from bot.runtime import Runtime, open_runtime
+
+if TYPE_CHECKING:
+    from bot.channels.zalo.channel import ZaloChannel
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +60,42 @@ async def _start_scheduler(stack: AsyncExitStack, runtime: Runtime) -> None:
         runtime.broadcast = scheduler.service
 
 
+async def _start_zalo(
+    stack: AsyncExitStack, runtime: Runtime, stop: asyncio.Event
+) -> ZaloChannel | None:
+    """The Zalo channel (polling, or its webhook route on an HTTP server); None when not
+    configured. A wrong token raises ZaloUnauthorized with a message saying so."""
+    settings = runtime.settings
+    if settings.zalo_bot_token is None:
+        return None
+    from bot.channels.zalo import build_channel
+    from bot.web.server import HttpServer
+
+    channel = build_channel(settings, runtime, stop)
+    if channel.webhook:
+        server = HttpServer(settings.http_host, settings.http_port)
+        server.mount(channel)
+        await server.start()
+        stack.push_async_callback(server.stop)
+    stack.push_async_callback(channel.stop)
+    await channel.start()
+    return channel
+
+
+async def _until_stopped(stop: asyncio.Event, channel: ZaloChannel) -> None:
+    """Wait for ``stop``; a channel that ended on its own (a refused token) ends the wait."""
+    waiter = asyncio.ensure_future(stop.wait())
+    ended = asyncio.ensure_future(channel.wait())
+    try:
+        await asyncio.wait({waiter, ended}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waiter.cancel()
+    if ended.done():
+        ended.result()
+    else:
+        ended.cancel()
+
+
 async def serve(settings: Settings) -> int:
     # SIGTERM / Ctrl+C stop the bot cleanly from the start, also while it waits for the database.
     stop = asyncio.Event()
@@ -70,11 +110,28 @@ async def serve(settings: Settings) -> int:
             from bot.console.serve import start_console
 
             await start_console(stack, runtime)
+            from bot.channels.zalo.client import ZaloUnauthorized
+
+            try:
+                zalo = await _start_zalo(stack, runtime, stop)
+            except Stopped:
+                return 0
+            except ZaloUnauthorized as exc:
+                log.error("%s", exc)
+                return 1
             if settings.telegram_bot_token is not None:
                 from bot.channels.telegram.runner import run_telegram
 
                 await _start_scheduler(stack, runtime)
                 await run_telegram(settings, runtime, stop=stop, handle_signals=False)
+                return 0
+            if zalo is not None:
+                await _start_scheduler(stack, runtime)
+                try:
+                    await _until_stopped(stop, zalo)
+                except ZaloUnauthorized as exc:
+                    log.error("%s", exc)
+                    return 1
                 return 0
         from bot.channels.console import ConsoleChannel
 
@@ -85,7 +142,8 @@ async def serve(settings: Settings) -> int:
 def main() -> int:
     """Run the assistant on whatever channels the settings configure."""
     settings = Settings()
-    setup_logging(settings, quiet=settings.telegram_bot_token is None)
+    channels = (settings.telegram_bot_token, settings.zalo_bot_token)
+    setup_logging(settings, quiet=all(token is None for token in channels))
     try:
         return asyncio.run(serve(settings))
     except KnowledgeError as exc:

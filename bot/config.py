@@ -80,7 +80,11 @@ class Settings(BaseSettings):
     quiet_hours_start: str = "21:00"
     quiet_hours_end: str = "07:00"
 
-    # --- zalo and web (later issues)
+    # --- the shared HTTP server (webhooks); put an HTTPS reverse proxy in front of it
+    http_host: str = "0.0.0.0"
+    http_port: int = 8080
+
+    # --- zalo
     zalo_bot_token: SecretStr | None = None
     zalo_api_base_url: str = "https://bot-api.zaloplatforms.com/bot"
     # Both set: Zalo POSTs updates to ZALO_WEBHOOK_URL (public HTTPS, proxied to the shared HTTP

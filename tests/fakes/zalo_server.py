@@ -92,6 +92,8 @@ class FakeZalo:
     def add_routes(self, app: web.Application) -> None:
         app.router.add_post("/bot{token}/{method}", self._dispatch)
         app.router.add_get("/_stats", self._stats)
+        app.router.add_post("/_push", self._push)
+        app.router.add_get("/_sent", self._sent)
 
     async def __aenter__(self) -> FakeZalo:
         await self.start()
@@ -316,6 +318,15 @@ class FakeZalo:
         self._spawn(self._notify())
         return _error(http, code, description)
 
+    async def _push(self, request: web.Request) -> web.Response:
+        """Control: queue (or deliver) the posted update; for manual tries and benches."""
+        self.push(await request.json())
+        return _ok(True)
+
+    async def _sent(self, request: web.Request) -> web.Response:
+        since = int(request.query.get("since", "0"))
+        return _ok([{"chat_id": m.chat_id, "text": m.text} for m in self.sent[since:]])
+
     async def _stats(self, request: web.Request) -> web.Response:
         return web.json_response(
             {
@@ -326,6 +337,16 @@ class FakeZalo:
         )
 
 
+async def _main(port: int, rate: float | None) -> None:
+    fake = FakeZalo(rate_limit=rate)
+    await fake.start(port)
+    print(f"fake Zalo Bot API at {fake.base_url} (token {fake.token})", flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await fake.stop()
+
+
 def _ok(result: Any) -> web.Response:
     return web.json_response({"ok": True, "result": result})
 
@@ -333,3 +354,13 @@ def _ok(result: Any) -> web.Response:
 def _error(http: int, code: int, description: str) -> web.Response:
     body = {"ok": False, "error_code": code, "description": description}
     return web.json_response(body, status=http)
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=8091)
+    parser.add_argument("--rate", type=float, default=None, help="sendMessage per second")
+    options = parser.parse_args()
+    asyncio.run(_main(options.port, options.rate))
