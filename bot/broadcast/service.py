@@ -14,6 +14,7 @@ import asyncio
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -49,7 +50,21 @@ def senders_from_settings(settings: Settings, options: BroadcastOptions) -> dict
         from bot.broadcast.telegram_sender import TelegramSender
 
         senders["telegram"] = TelegramSender.from_settings(settings, options.max_in_flight + 2)
+    if settings.zalo_bot_token is not None:
+        from bot.channels.zalo.broadcast import ZaloSender
+
+        zalo = options.with_rate(settings.zalo_broadcast_rate)
+        senders["zalo"] = ZaloSender.from_settings(settings, zalo.max_in_flight + 2)
     return senders
+
+
+def channel_options(options: BroadcastOptions, sender: Sender) -> BroadcastOptions:
+    """A sender with a ``rate`` of its own (Zalo's) is paced at it, without the slack of
+    Telegram's paid broadcasts; others at the default."""
+    rate = getattr(sender, "rate", None)
+    if isinstance(rate, int | float) and rate > 0:
+        return replace(options, paid_broadcast=False).with_rate(float(rate))
+    return options
 
 
 class BroadcastService:
@@ -73,7 +88,8 @@ class BroadcastService:
         self.leases = Leases(sessions, self.holder, self.clock)
         self.keeper = LeaseKeeper(self.leases, self.clock, options.lease_ttl, options.heartbeat)
         self.stats = WorkerStats()
-        self._pacers = {ch: ChannelPacer.create(options, self.clock) for ch in self.senders}
+        self._options = {ch: channel_options(options, s) for ch, s in self.senders.items()}
+        self._pacers = {ch: ChannelPacer.create(o, self.clock) for ch, o in self._options.items()}
         self._active: dict[int, asyncio.Task[RunReport]] = {}
         self._workers: set[RunWorker] = set()
         self._closing = False
@@ -302,7 +318,7 @@ class BroadcastService:
                     sender=self.senders[channel],
                     pacer=self._pacers[channel],
                     render=render,
-                    options=self.options,
+                    options=self._options[channel],
                     clock=self.clock,
                     worker_id=self.holder.id,
                     lease_ok=held.ok,

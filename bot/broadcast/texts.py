@@ -28,8 +28,8 @@ CRON_INVALID = "Lịch gửi {expr!r} không hợp lệ: {reason}"
 
 # --- channels
 NO_CHANNEL = (
-    "Chưa cấu hình kênh gửi nào: hãy đặt TELEGRAM_BOT_TOKEN (biến môi trường hoặc tệp .env) "
-    "rồi chạy lại. Không có tin nào được tạo hay gửi."
+    "Chưa cấu hình kênh gửi nào: hãy đặt TELEGRAM_BOT_TOKEN hoặc ZALO_BOT_TOKEN (biến môi "
+    "trường hoặc tệp .env) rồi chạy lại. Không có tin nào được tạo hay gửi."
 )
 TOKEN_REFUSED = (
     "Telegram từ chối TELEGRAM_BOT_TOKEN (token sai hoặc đã bị thu hồi). Không gửi tin nào."

@@ -23,3 +23,7 @@ UNSUPPORTED = (
     "“quên mật khẩu dịch vụ công”. Nếu cần người hỗ trợ trực tiếp, gõ /lienhe để xem số "
     "tổng đài."
 )
+
+# Staff read these when a broadcast cannot use Zalo.
+TOKEN_REFUSED = "Zalo từ chối ZALO_BOT_TOKEN (token sai hoặc đã được tạo lại). Không gửi tin nào."
+UNREACHABLE = "Không kết nối được máy chủ Zalo: {error}. Các tin chưa gửi vẫn được giữ lại."
