@@ -8,7 +8,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.broadcast.senders import Outcome
+from bot.broadcast.options import BroadcastOptions
+from bot.broadcast.runs import RunReport
+from bot.broadcast.senders import Outcome, Sender
 from bot.broadcast.service import BroadcastService
 from bot.broadcast.telegram_sender import TelegramSender
 from bot.channels.zalo.broadcast import ZaloSender, classify
@@ -36,6 +38,19 @@ async def zalo() -> AsyncIterator[FakeZalo]:
 
 def zalo_sender(fake: FakeZalo, rate: float) -> ZaloSender:
     return ZaloSender(fake.token, fake.base_url, pool_size=8, rate=rate, backoff=0.2)
+
+
+async def announce(
+    db: Db, senders: dict[str, Sender], text: str, opts: BroadcastOptions | None = None
+) -> tuple[int, RunReport]:
+    """One announcement, delivered to the end."""
+    service = BroadcastService(db.sessions, opts or options(rate=50.0), senders)
+    await service.start()
+    try:
+        run_id = await service.create_announcement(text, "test")
+        return run_id, await service.deliver(run_id)
+    finally:
+        await service.close()
 
 
 @pytest.mark.parametrize(
@@ -69,13 +84,7 @@ async def test_one_run_to_telegram_and_zalo_each_at_its_rate(
         "telegram": TelegramSender(fake.token, fake.base_url, pool_size=opts.max_in_flight + 2),
         "zalo": zalo_sender(zalo, rate=10.0),
     }
-    service = BroadcastService(db.sessions, opts, senders)
-    await service.start()
-    try:
-        run_id = await service.create_announcement("Cổng dịch vụ công bảo trì tối nay.", "test")
-        report = await service.deliver(run_id)
-    finally:
-        await service.close()
+    _, report = await announce(db, senders, "Cổng dịch vụ công bảo trì tối nay.", opts)
     assert report.status == "finished" and report.sent == 100
     assert zalo.rate_limited == 0 and fake.rate_limited == 0
     assert Counter(m.chat_id for m in zalo.sent) == Counter(zalo_chats)
@@ -88,13 +97,7 @@ async def test_429_backs_off_and_every_subscriber_gets_it_once(db: Db, zalo: Fak
     chats = await add_subscribers(db.sessions, 30, first=ZALO_FIRST, channel="zalo")
     zalo.fail_next("sendMessage", 429, http=429)
     zalo.fail_next("sendMessage", 429, http=200)  # ok=false with 429 is the same
-    service = BroadcastService(db.sessions, options(rate=50.0), {"zalo": zalo_sender(zalo, 50.0)})
-    await service.start()
-    try:
-        run_id = await service.create_announcement("Thông báo", "test")
-        report = await service.deliver(run_id)
-    finally:
-        await service.close()
+    _, report = await announce(db, {"zalo": zalo_sender(zalo, 50.0)}, "Thông báo")
     assert zalo.rate_limited == 2
     assert report.sent == 30
     assert Counter(m.chat_id for m in zalo.sent) == Counter(chats)
@@ -104,13 +107,7 @@ async def test_refused_and_unknown_chats_become_inactive(db: Db, zalo: FakeZalo)
     chats = await add_subscribers(db.sessions, 5, first=ZALO_FIRST, channel="zalo")
     zalo.blocked.add(chats[0])
     zalo.unknown_chats.add(chats[1])
-    service = BroadcastService(db.sessions, options(rate=50.0), {"zalo": zalo_sender(zalo, 50.0)})
-    await service.start()
-    try:
-        run_id = await service.create_announcement("Thông báo", "test")
-        report = await service.deliver(run_id)
-    finally:
-        await service.close()
+    run_id, report = await announce(db, {"zalo": zalo_sender(zalo, 50.0)}, "Thông báo")
     assert (report.sent, report.blocked) == (3, 2)
     states = await ledger(db.sessions, run_id)
     assert states[chats[0]] == states[chats[1]] == "blocked"
