@@ -1,9 +1,12 @@
-"""Fixtures every channel's tests share: the shipped knowledge and a fresh assistant per test."""
+"""Fixtures every channel's tests share: the shipped knowledge, a fresh assistant per test, and
+the database backends."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -12,8 +15,15 @@ from bot.core.assistant import Assistant
 from bot.core.knowledge import KnowledgeBase, load_knowledge_dir
 from bot.runtime import Runtime, make_runtime
 from tests.fakes.ports import MemoryPorts
+from tests.storage.backends import BACKENDS, Backend, backend
 
 KNOWLEDGE = PROJECT_ROOT / "knowledge"
+
+
+@pytest.fixture(params=BACKENDS)
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    with backend(request.param, tmp_path) as value:
+        yield value
 
 
 @pytest.fixture(scope="session")

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -16,7 +14,7 @@ from bot.storage import Storage
 from bot.web.server import HttpServer
 from tests.channels.zalo.conftest import CITIZEN, SECRET, RunningZalo, make_settings
 from tests.fakes.zalo_server import FakeZalo
-from tests.storage.backends import BACKENDS, Backend, backend
+from tests.storage.backends import Backend
 
 
 async def test_set_at_start_and_a_question_answered(webhook: RunningZalo) -> None:
@@ -92,12 +90,6 @@ async def test_a_duplicate_delivery_is_answered_once(webhook: RunningZalo) -> No
         == 200
     )
     await fake.replies(CITIZEN, count=2)
-
-
-@pytest.fixture(params=BACKENDS)
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
-    with backend(request.param, tmp_path) as value:
-        yield value
 
 
 async def test_two_processes_sharing_the_database_answer_a_redelivery_once(
