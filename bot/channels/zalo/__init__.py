@@ -34,7 +34,11 @@ def build_channel(settings: Settings, runtime: Runtime, stop: asyncio.Event) -> 
             await subscriptions.unsubscribe(channel=CHANNEL, user_id=chat)
 
     answers = ZaloAnswers(
-        client, runtime.assistant.handle, identity=BotIdentity(), on_unreachable=unreachable
+        client,
+        runtime.assistant.handle,
+        identity=BotIdentity(),
+        state=runtime.storage.chat_state if runtime.storage is not None else None,
+        on_unreachable=unreachable,
     )
     secret = settings.zalo_webhook_secret
     return ZaloChannel(

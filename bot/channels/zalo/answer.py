@@ -4,48 +4,65 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 
 from bot.channels.base import Handle
+from bot.channels.text_choices import TextChoices, resolve
 from bot.channels.zalo import texts as zalo_texts
 from bot.channels.zalo import updates as ev
-from bot.channels.zalo.choices import PendingChoices
 from bot.channels.zalo.client import (
     ZaloClient,
     ZaloError,
     ZaloForbidden,
     ZaloRateLimited,
 )
-from bot.channels.zalo.render import render, render_text
+from bot.channels.zalo.render import for_zalo, split
+from bot.core.chat_state import MemoryChatState
+from bot.core.commands import START, command_name
 from bot.core.messages import IncomingMessage, MessageKind, Reply
-from bot.core.responder import command_name
+from bot.core.ports import ChatState
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "zalo"
 MEDIA = {ev.IMAGE: MessageKind.PHOTO, ev.STICKER: MessageKind.STICKER, ev.VOICE: MessageKind.VOICE}
+_NUMBER = re.compile(r"\s*(?:số\s*)?(\d{1,3})\s*[.)]?\s*", re.IGNORECASE)
 SEND_ATTEMPTS = 3  # a live answer waits out this many 429s before giving up
+GREETED = "greeted"
+GREETED_SECONDS = 365 * 86_400.0  # told again after a year without a word
 # Typed commands handled before the assistant (staff tools); returns True when it answered.
 Command = Callable[[ev.ZaloUpdate, str], Awaitable[bool]]
 Unreachable = Callable[[str], Awaitable[None]]
 
 
 class GreetedChats:
-    """Chats already told that this is an automated assistant (bounded, per process)."""
+    """Chats already told that this is an automated assistant: kept in the chat state (the
+    database when there is one, so a restart or another process does not tell them again),
+    with the chats seen recently remembered here to spare the database a read per message."""
 
-    def __init__(self, max_chats: int = 100_000) -> None:
-        self._chats: OrderedDict[str, None] = OrderedDict()
-        self.max_chats = max_chats
+    def __init__(self, state: ChatState, max_recent: int = 100_000) -> None:
+        self.state = state
+        self._recent: OrderedDict[str, None] = OrderedDict()
+        self.max_recent = max_recent
 
-    def first_time(self, chat: str) -> bool:
-        if chat in self._chats:
-            self._chats.move_to_end(chat)
+    async def first_time(self, chat: str) -> bool:
+        if chat in self._recent:
+            self._recent.move_to_end(chat)
             return False
-        self._chats[chat] = None
-        if len(self._chats) > self.max_chats:
-            self._chats.popitem(last=False)
-        return True
+        try:
+            first = await self.state.get(CHANNEL, chat, GREETED) is None
+            if first:
+                await self.state.put(CHANNEL, chat, GREETED, "1", GREETED_SECONDS)
+        except Exception:
+            # Telling someone twice is better than not answering.
+            log.warning("first contact of a zalo chat not checked", exc_info=True)
+            first = False
+        self._recent[chat] = None
+        if len(self._recent) > self.max_recent:
+            self._recent.popitem(last=False)
+        return first
 
 
 class ZaloAnswers:
@@ -57,7 +74,7 @@ class ZaloAnswers:
         handle: Handle,
         *,
         identity: ev.BotIdentity,
-        choices: PendingChoices | None = None,
+        state: ChatState | None = None,
         greeted: GreetedChats | None = None,
         on_unreachable: Unreachable | None = None,
         command: Command | None = None,
@@ -65,8 +82,9 @@ class ZaloAnswers:
         self.client = client
         self.handle = handle
         self.identity = identity
-        self.choices = choices or PendingChoices()
-        self.greeted = greeted or GreetedChats()
+        state = state if state is not None else MemoryChatState()
+        self.choices = TextChoices(CHANNEL, state)
+        self.greeted = greeted or GreetedChats(state)
         self.on_unreachable = on_unreachable
         self.command = command
 
@@ -86,7 +104,7 @@ class ZaloAnswers:
             await self.answer(chat, incoming)
         elif update.event == ev.UNSUPPORTED:
             # Content withheld by Zalo (a protected user, or a link): kind, never an error.
-            await self.send(chat, render_text(zalo_texts.UNSUPPORTED))
+            await self.send(chat, split(zalo_texts.UNSUPPORTED))
         else:
             log.info("zalo event %r not handled", update.event[:80])
 
@@ -94,28 +112,22 @@ class ZaloAnswers:
         text = update.without_mention(self.identity) if update.group else (update.text or "")
         if self.command is not None and not update.group and await self.command(update, text):
             return
-        picked = self.choices.read(chat, text)
         name = update.display_name
-        if picked is not None and picked.choice is not None:
+        number = _NUMBER.fullmatch(text)
+        actions = await self.choices.actions(chat) if number or len(text.strip()) <= 4 else []
+        chosen = resolve(number.group(1) if number else text, actions)
+        if chosen is not None:
             incoming = IncomingMessage(
-                CHANNEL,
-                user,
-                chat,
-                kind=MessageKind.ACTION,
-                action=picked.choice.action,
-                display_name=name,
+                CHANNEL, user, chat, kind=MessageKind.ACTION, action=chosen, display_name=name
             )
-        elif picked is not None and picked.out_of_range:
-            count = picked.out_of_range
-            await self.send(chat, render_text(zalo_texts.OUT_OF_RANGE.format(count=count)))
-            return
-        elif picked is not None:
-            await self.send(chat, render_text(zalo_texts.NO_PENDING))
+        elif number is not None:
+            # A number that picks nothing: say what may be typed, never guess.
+            said = zalo_texts.OUT_OF_RANGE.format(count=len(actions))
+            await self.send(chat, split(said if actions else zalo_texts.NO_PENDING))
             return
         else:
             incoming = IncomingMessage(CHANNEL, user, chat, text=text, display_name=name)
-        notice = command_name(text) == "start"
-        await self.answer(chat, incoming, notice=notice)
+        await self.answer(chat, incoming, notice=command_name(text) == START)
 
     async def answer(self, chat: str, incoming: IncomingMessage, *, notice: bool = False) -> None:
         typing = asyncio.create_task(self._typing(chat))
@@ -123,10 +135,9 @@ class ZaloAnswers:
             reply: Reply = await self.handle(incoming)
         finally:
             await typing
-        first = self.greeted.first_time(chat)
-        rendered = render(reply, notice=notice or first)
-        self.choices.remember(chat, rendered.choices)
-        await self.send(chat, rendered.messages)
+        first = await self.greeted.first_time(chat)
+        text = await self.choices.render(chat, for_zalo(reply, notice=notice or first))
+        await self.send(chat, split(text))
 
     async def _typing(self, chat: str) -> None:
         try:

@@ -1,69 +1,41 @@
 """Reply → Zalo messages: plain text of at most 2,000 characters, choices as numbered lines.
 
 Zalo shows no markup and no buttons: links stay bare URLs (the core writes "🔗 title: url"),
-menus, did-you-mean questions and 👍/👎 become "1. …" lines the citizen answers by typing the
-number (see choices.py). The list goes last, so it is what the citizen reads before typing.
+menus, did-you-mean questions and 👍/👎 become numbered lines through the shared text-choices
+fallback (bot/channels/text_choices.py), which remembers per chat what each number means. The
+list goes last, with a line saying how to answer, so it is what the citizen reads before typing.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import replace
 
 from bot.channels.text_split import split_text
 from bot.channels.zalo import texts as zalo_texts
 from bot.channels.zalo.client import MAX_TEXT
-from bot.core import texts
-from bot.core.messages import Choice, Outcome, Reply, action
-
-MAX_LABEL = 200
-
-
-@dataclass(frozen=True, slots=True)
-class Rendered:
-    messages: list[str]
-    choices: tuple[Choice, ...]  # in the order they were numbered
+from bot.core.messages import Choice, Reply, action
 
 
 def privacy_choice() -> Choice:
     return Choice(zalo_texts.PRIVACY_CHOICE, action("faq", zalo_texts.PRIVACY_FAQ))
 
 
-def _label(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= MAX_LABEL else text[: MAX_LABEL - 1] + "…"
-
-
-def feedback_choices(reply: Reply) -> tuple[Choice, ...]:
-    if not (reply.ask_feedback and reply.faq_id):
-        return ()
-    try:
-        return (
-            Choice(texts.FEEDBACK_UP, action("fb", "1", reply.faq_id)),
-            Choice(texts.FEEDBACK_DOWN, action("fb", "0", reply.faq_id)),
+def for_zalo(reply: Reply, *, notice: bool = False) -> Reply:
+    """The reply as Zalo shows it: the automated-assistant notice and the privacy entry first
+    (on /start and a chat's first message), and how to answer the numbered lines."""
+    if notice:
+        extra = () if privacy_choice() in reply.choices else (privacy_choice(),)
+        reply = replace(
+            reply,
+            text=f"{zalo_texts.NOTICE}\n\n{reply.text}",
+            choices=(*reply.topic_choices, *extra, *reply.feedback_choices),
         )
-    except ValueError:
-        return ()
+    if reply.choices:
+        how = zalo_texts.FEEDBACK_HINT if reply.feedback_choices else zalo_texts.CHOOSE_HINT
+        reply = replace(reply, hint="\n".join(h for h in (reply.hint, how) if h))
+    return reply
 
 
-def render(reply: Reply, *, notice: bool = False, limit: int = MAX_TEXT) -> Rendered:
-    """The reply as messages (split at paragraph boundaries) and the choices they number."""
-    paragraphs = [zalo_texts.NOTICE] if notice else []
-    paragraphs.append(reply.text.strip() or texts.EMPTY)
-    hint = reply.extra.get("hint")
-    if hint:
-        paragraphs.append(hint)
-    votes = feedback_choices(reply)
-    privacy = (privacy_choice(),) if notice and privacy_choice() not in reply.choices else ()
-    choices = (*reply.choices, *privacy, *votes)
-    if choices:
-        lines = [texts.RELATED] if reply.outcome is Outcome.ANSWERED and reply.choices else []
-        lines += [f"{n}. {_label(c.label)}" for n, c in enumerate(choices, 1)]
-        # One paragraph with its hint: the list and how to answer it stay in one message.
-        lines.append(zalo_texts.FEEDBACK_HINT if votes else zalo_texts.CHOOSE_HINT)
-        paragraphs.append("\n".join(lines))
-    return Rendered(split_text("\n\n".join(paragraphs), limit), choices)
-
-
-def render_text(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """A channel sentence (or staff text) as messages."""
+def split(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Messages of at most ``limit`` characters, cut at paragraph boundaries first."""
     return split_text(text, limit)

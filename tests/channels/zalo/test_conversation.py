@@ -27,7 +27,7 @@ def numbered(message: str) -> list[str]:
     """The labels of the last run of "1. …" lines (an answer's own steps come before)."""
     labels: list[str] = []
     for line in message.splitlines():
-        head, dot, label = line.partition(". ")
+        head, dot, label = line.strip().partition(". ")
         if dot and head == "1":
             labels = [label]
         elif dot and head.isdigit() and int(head) == len(labels) + 1:

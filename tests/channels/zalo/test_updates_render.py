@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 
+from bot.channels.text_choices import numbered
 from bot.channels.zalo import texts as zalo_texts
 from bot.channels.zalo import updates as ev
-from bot.channels.zalo.choices import PendingChoices, number_of, thumbs
-from bot.channels.zalo.render import render
+from bot.channels.zalo.render import for_zalo, split
 from bot.core import texts
-from bot.core.messages import Choice, Outcome, Reply
+from bot.core.messages import Choice, Outcome, Reply, with_feedback
 
 DOCUMENTED: dict[str, Any] = {
     "ok": True,
@@ -96,54 +96,27 @@ def test_group_addressing() -> None:
     assert not group("x", mentions=["", None, {"id": True}]).addressed_to(ev.BotIdentity())
 
 
-def test_numbers_and_thumbs() -> None:
-    assert [number_of(t) for t in ("2", " 2. ", "số 3", "2)", "12", "2 cái", "", "two")] == [
-        2,
-        2,
-        3,
-        2,
-        12,
-        None,
-        None,
-        None,
-    ]
-    assert (thumbs("👍"), thumbs(" 👎🏽 "), thumbs("👍 ok"), thumbs("😀")) == ("1", "0", None, None)
-
-
-def test_pending_choices() -> None:
-    memory = PendingChoices()
-    assert memory.read("c", "hello") is None
-    picked = memory.read("c", "1")
-    assert picked is not None and picked.nothing_pending
-    options = (Choice("a", "faq:a"), Choice("b", "faq:b"), Choice("up", "fb:1:a"))
-    memory.remember("c", options)
-    assert memory.read("c", "2") == type(picked)(options[1])
-    out = memory.read("c", "7")
-    assert out is not None and out.out_of_range == 3
-    assert memory.read("c", "👍") == type(picked)(options[2])
-    assert memory.read("c", "👎") is None  # no 👎 offered: read as a message
-    memory.remember("c", ())
-    assert memory.pending("c") == ()
-
-
 def test_render_numbers_choices_with_the_hint_last() -> None:
     reply = Reply("Có phải bạn muốn hỏi:", Outcome.AMBIGUOUS, choices=(Choice("A?", "pick:a"),))
-    rendered = render(reply)
-    assert rendered.messages == [f"Có phải bạn muốn hỏi:\n\n1. A?\n{zalo_texts.CHOOSE_HINT}"]
-    noticed = render(reply, notice=True)
-    assert noticed.messages[0].startswith(zalo_texts.NOTICE + "\n\n")
+    assert numbered(for_zalo(reply)).splitlines()[-2:] == ["  1. A?", zalo_texts.CHOOSE_HINT]
+    noticed = for_zalo(reply, notice=True)
+    assert noticed.text.startswith(zalo_texts.NOTICE + "\n\n")
     assert [c.label for c in noticed.choices] == ["A?", zalo_texts.PRIVACY_CHOICE]
+    vote = Reply("x", Outcome.ANSWERED, faq_id="a.b", ask_feedback=True)
+    voted = for_zalo(with_feedback(vote), notice=True)
+    assert [c.label for c in voted.choices] == [
+        zalo_texts.PRIVACY_CHOICE,
+        texts.FEEDBACK_UP,
+        texts.FEEDBACK_DOWN,
+    ]
+    assert voted.hint == zalo_texts.FEEDBACK_HINT
+    assert for_zalo(Reply("x", Outcome.COMMAND)).hint == ""
 
 
-def test_render_splits_3000_characters_at_paragraphs() -> None:
+def test_split_3000_characters_at_paragraphs() -> None:
     paragraphs = [f"Đoạn {n}: " + "chữ " * 119 + "hết." for n in range(6)]  # ~490 characters
     text = "\n\n".join(paragraphs)
-    reply = Reply(text, Outcome.ANSWERED, faq_id="a.b", ask_feedback=True)
-    messages = render(reply).messages
+    messages = split(text)
     assert len(text) > 2900 and len(messages) == 2
     assert all(len(m) <= 2000 for m in messages)
-    # Whole paragraphs in each message, in order.
-    assert "\n\n".join(messages).startswith(text)
-    assert messages[-1].endswith(
-        f"1. {texts.FEEDBACK_UP}\n2. {texts.FEEDBACK_DOWN}\n{zalo_texts.FEEDBACK_HINT}"
-    )
+    assert "\n\n".join(messages) == text  # whole paragraphs, in order
