@@ -9,7 +9,6 @@ import subprocess
 import sys
 
 from pydantic import SecretStr
-
 from sqlalchemy import update
 
 from bot.broadcast.lease import Holder
