@@ -8,8 +8,9 @@ from collections import OrderedDict
 from dataclasses import dataclass, replace
 from functools import partial
 
-from bot.core import delivery, texts
+from bot.core import commands, delivery, texts
 from bot.core.bookkeeping import WriteBehind
+from bot.core.commands import command_name
 from bot.core.erasure import ErasureFlow
 from bot.core.messages import (
     QUESTION_OUTCOMES,
@@ -33,7 +34,7 @@ from bot.core.ports import (
     UserDirectory,
 )
 from bot.core.redact import contains_personal_data, redact
-from bot.core.responder import Responder, command_name
+from bot.core.responder import Responder
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +141,7 @@ class Assistant:
             if pending is not None and command_name(message.text) is None:
                 return await self._store_comment(message, pending)
             command = command_name(message.text)
-            if command in ("subscribe", "unsubscribe", "tips"):
+            if command in commands.SUBSCRIPTION_NAMES:
                 return await self._on_subscription(message, command)
 
         reply = self.responder.respond(message)
@@ -241,7 +242,7 @@ class Assistant:
             return Reply(texts.COMMENT_PROMPT, Outcome.FEEDBACK, faq_id=args[0])
         if verb in ("sub", "unsub"):
             return await self._on_subscription(
-                message, "subscribe" if verb == "sub" else "unsubscribe"
+                message, commands.SUBSCRIBE if verb == "sub" else commands.UNSUBSCRIBE
             )
         return None
 
@@ -291,7 +292,7 @@ class Assistant:
             return False
 
     async def _on_subscription(self, message: IncomingMessage, command: str) -> Reply:
-        if command == "tips":
+        if command == commands.TIPS:
             tip = await self.ports.tips.latest_tip() if self.ports.tips is not None else None
             if tip is None:
                 return Reply(texts.NO_TIPS, Outcome.COMMAND)
@@ -300,7 +301,7 @@ class Assistant:
         subs = self.ports.subscriptions
         if subs is None:
             return Reply(texts.SUBSCRIPTION_UNAVAILABLE, Outcome.COMMAND)
-        if command == "subscribe":
+        if command == commands.SUBSCRIBE:
             created = await subs.subscribe(
                 channel=message.channel, user_id=message.user_id, chat_id=message.chat_id
             )
