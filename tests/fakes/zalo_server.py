@@ -21,7 +21,7 @@ import itertools
 import json
 import math
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,6 +67,8 @@ class FakeZalo:
         self.fail: dict[str, deque[tuple[int, int, str]]] = {}
         self.rate_limited = 0
         self.accepted = 0
+        self.accepted_at: list[float] = []  # monotonic time of every accepted message
+        self.per_chat: Counter[str] = Counter()
         self._window: deque[float] = deque()
         self._ids = itertools.count(1)
         self._sent_ids = itertools.count(1)
@@ -306,6 +308,8 @@ class FakeZalo:
             self._window.append(now)
         message = ZaloSent(chat_id, text, f"z{next(self._sent_ids)}", now)
         self.accepted += 1
+        self.accepted_at.append(now)
+        self.per_chat[chat_id] += 1
         if self.on_accept is not None:
             self.on_accept(message)
         if self.record:

@@ -82,6 +82,9 @@ class ZaloChannel:
             wait_seconds=wait_seconds,
         )
         self._polling: asyncio.Task[None] | None = None
+        # Polled updates on their way to the journal, in the order Zalo handed them out.
+        self._intake: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._recording: asyncio.Task[None] | None = None
         self._serving = False
         self.ready = asyncio.Event()
         self.refused = 0  # webhook calls refused (wrong secret or bad body); read by tests
@@ -121,6 +124,7 @@ class ZaloChannel:
                 what="deleteWebhook failed",
                 reason=_retryable,
             )
+            self._recording = asyncio.create_task(self._record_polled(), name="zalo-intake")
             self._polling = asyncio.create_task(self._poll(), name="zalo-polling")
         self._serving = True
         name = self.answers.identity.names[0] if self.answers.identity.names else "?"
@@ -140,6 +144,12 @@ class ZaloChannel:
             self._polling.cancel()
             with contextlib.suppress(asyncio.CancelledError, ZaloError):
                 await self._polling
+        if self._recording is not None:
+            # Zalo handed these out already (no offset to confirm): record them before leaving.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._intake.join(), STOP_BUDGET)
+            self._recording.cancel()
+            await asyncio.gather(self._recording, return_exceptions=True)
         await self.dispatcher.stop(STOP_BUDGET)
         await self.client.close()
         log.info("Zalo channel stopped")
@@ -155,9 +165,14 @@ class ZaloChannel:
         await self.answers.process(parsed)
 
     async def _poll(self) -> None:
+        """getUpdates in a loop. Zalo hands out one update per call and forgets it, so the next
+        call goes out at once; the update is recorded meanwhile (``_record_polled``)."""
         delay = 1.0
         while not self._stop.is_set():
             await self.dispatcher.room()
+            if self._intake.qsize() >= MAX_QUEUED:  # the database is slow: let Zalo hold them
+                await wait_or_stop(self._stop, 0.05)
+                continue
             try:
                 result = await self.client.get_update(self.long_poll)
             except ZaloUnauthorized:
@@ -175,9 +190,22 @@ class ZaloChannel:
                 delay = min(delay * 2, BACKOFF_MAX)
                 continue
             delay = 1.0
-            found = ev.polled(result) if result is not None else []
-            if found:
-                await self.dispatcher.accept([self.inbound(update) for update in found])
+            for update in ev.polled(result) if result is not None else []:
+                self._intake.put_nowait(update)
+
+    async def _record_polled(self) -> None:
+        """Record polled updates in order, as many per transaction as have arrived."""
+        while True:
+            batch = [await self._intake.get()]
+            while not self._intake.empty():
+                batch.append(self._intake.get_nowait())
+            try:
+                await self.dispatcher.accept([self.inbound(update) for update in batch])
+            except Exception:
+                log.exception("could not take %d zalo updates", len(batch))
+            finally:
+                for _ in batch:
+                    self._intake.task_done()
 
     async def receive(self, request: web.Request) -> web.Response:
         """The webhook: wrong secret → 403 and nothing read; not an update → 400; else the
