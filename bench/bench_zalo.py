@@ -259,7 +259,7 @@ class ZaloFakeProcess:
     async def __aenter__(self) -> ZaloFakeProcess:
         args = ("-m", "tests.fakes.zalo_server", "--port", "0", "--rate", str(self.rate))
         self.proc = await Proc.spawn(*args)
-        url = (await self.proc.line("fake Zalo Bot API at")).split()[4]
+        url = (await self.proc.line("fake Zalo Bot API at")).split()[5]
         self.port = int(url.split(":")[2].split("/")[0])
         return self
 

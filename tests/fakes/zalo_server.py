@@ -331,12 +331,26 @@ class FakeZalo:
         since = int(request.query.get("since", "0"))
         return _ok([{"chat_id": m.chat_id, "text": m.text} for m in self.sent[since:]])
 
+    def max_in_window(self, seconds: float = 1.0) -> int:
+        """The most messages accepted within any ``seconds``."""
+        most, start = 0, 0
+        for end, at in enumerate(self.accepted_at):
+            while at - self.accepted_at[start] >= seconds:
+                start += 1
+            most = max(most, end - start + 1)
+        return most
+
     async def _stats(self, request: web.Request) -> web.Response:
+        times = self.accepted_at
+        span = times[-1] - times[0] if len(times) > 1 else 0.0
         return web.json_response(
             {
                 "accepted": self.accepted,
                 "rate_limited": self.rate_limited,
                 "errors": len(self.errors),
+                "achieved_rate": (len(times) - 1) / span if span else 0.0,
+                "max_per_second": self.max_in_window(),
+                "duplicates": sum(1 for n in self.per_chat.values() if n > 1),
             }
         )
 
