@@ -61,8 +61,7 @@ class Settings(BaseSettings):
     telegram_api_base_url: str = "https://api.telegram.org/bot"
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: SecretStr | None = None
-    telegram_webhook_host: str = "0.0.0.0"
-    telegram_webhook_port: int = 8443
+    # The webhook is a route of the shared HTTP server (WEB_HOST:WEB_PORT) at this path.
     telegram_webhook_path: str = "/telegram"
     telegram_admin_ids: str = ""  # comma-separated Telegram user ids
     flood_max_messages: int = 8
@@ -84,11 +83,15 @@ class Settings(BaseSettings):
     zalo_bot_token: SecretStr | None = None
     zalo_api_base_url: str = "https://bot-api.zaloplatforms.com/bot"
 
-    # --- staff web console (/staff)
+    # --- the one HTTP server: web chat, staff console, webhooks, health
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=8080, ge=0, le=65535)  # 0: any free port (tests)
+
+    # --- staff web console (/staff on the shared server)
     staff_console: bool = True
-    # Until the shared HTTP server serves it, the console listens here on its own.
-    staff_host: str = "127.0.0.1"
-    staff_port: int = 8081
+    # Staff in chats on any channel, e.g. "zalo:abc,web:alice" (TELEGRAM_ADMIN_IDS add
+    # "telegram:<id>").
+    staff_identities: str = ""
     staff_session_idle_minutes: float = Field(default=30.0, gt=0)
     staff_session_max_hours: float = Field(default=12.0, gt=0)
     # Behind an HTTPS reverse proxy that sets X-Forwarded-Proto itself: mark cookies Secure.
@@ -106,6 +109,13 @@ class Settings(BaseSettings):
     def admin_ids(self) -> frozenset[int]:
         ids = {int(p) for p in self.telegram_admin_ids.replace(";", ",").split(",") if p.strip()}
         return frozenset(ids)
+
+    @property
+    def staff(self) -> frozenset[str]:
+        """Every staff identity, "channel:user" (bot.core.staff)."""
+        named = {p.strip() for p in self.staff_identities.replace(";", ",").split(",")}
+        telegram = {f"telegram:{i}" for i in self.admin_ids}
+        return frozenset({n for n in named if ":" in n} | telegram)
 
     @property
     def address_file(self) -> Path:

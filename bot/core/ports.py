@@ -142,3 +142,6 @@ class ChatState(Protocol):
         """The value, or None when there is none or it expired."""
 
     async def delete(self, channel: str, chat_id: str, name: str) -> None: ...
+
+    async def pop(self, channel: str, chat_id: str, name: str) -> str | None:
+        """Take the value away in one step: of two concurrent pops, one gets it."""

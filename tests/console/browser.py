@@ -98,11 +98,12 @@ def serious(violations: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 class LiveConsole:
-    """The runtime and the console listener, as `make run` starts them, in a thread."""
+    """The runtime and the shared HTTP server with the console, as `make run` starts them, in a
+    thread."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.url = f"http://127.0.0.1:{settings.staff_port}"
+        self.url = f"http://127.0.0.1:{settings.web_port}"
         self.runtime: Runtime | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
@@ -115,12 +116,14 @@ class LiveConsole:
         self._loop = loop
 
         async def main() -> None:
-            from bot.console.serve import start_console
+            from bot.app import route_providers, start_http_server
 
             self._stop = asyncio.Event()
             async with AsyncExitStack() as stack:
                 self.runtime = await stack.enter_async_context(open_runtime(self.settings))
-                await start_console(stack, self.runtime)
+                providers = route_providers(self.runtime, stack)
+                server = await start_http_server(stack, self.settings, list(providers.values()))
+                assert server is not None, "the shared server did not start"
                 self._ready.set()
                 await self._stop.wait()
 
