@@ -163,7 +163,8 @@ class MemorySender:
     pace: Pace | None = None  # the options' default pace
 
     def length(self, text: str) -> int:
-        return len(text)
+        """As Telegram counts (the channel it stands for): UTF-16 code units."""
+        return len(text.encode("utf-16-le")) // 2
 
     def __post_init__(self) -> None:
         self.sent: list[tuple[str, str, dt.datetime]] = []
