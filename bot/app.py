@@ -53,17 +53,23 @@ def build_channels(settings: Settings, context: ChannelContext) -> list[Channel]
 
 
 def route_providers(runtime: Runtime, stack: AsyncExitStack) -> dict[str, RouteProvider]:
-    """Everything else that speaks HTTP, by the path a person opens (for the start-up lines)."""
+    """Everything else that speaks HTTP, by the path a person opens (printed at start-up)."""
+    from bot.web.health import health_routes
+
     providers: dict[str, RouteProvider] = {}
-    # The web chat (bot.channels.web) is mounted here: providers["/chat"] = WebChat(...).
-    if runtime.settings.staff_console and runtime.storage is not None:
+    storage = runtime.storage
+    if storage is not None:
+        from bot.channels.web import web_chat
+
+        providers["/chat"] = web_chat(runtime.settings, runtime.assistant.handle, storage)
+    if runtime.settings.staff_console and storage is not None:
         from bot.console.web.app import StaffConsole
         from bot.console.web.context import Console
 
         console = Console.from_runtime(runtime)
         stack.push_async_callback(console.settled)  # a reload in progress finishes first
         providers["/staff"] = StaffConsole(console)
-    # Health and metrics (bot.web.health) are mounted here too.
+    providers["/healthz"] = health_routes(runtime)  # with /readyz and /metrics
     return providers
 
 
@@ -174,6 +180,9 @@ def main() -> int:
     """Run the assistant: the HTTP server and every configured channel, until stopped."""
     settings = Settings()
     setup_logging(settings)
+    if logging.getLogger().level > logging.DEBUG:
+        # One line per migration step and plugin at every start: noise unless debugging.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         return asyncio.run(serve(settings))
     except KnowledgeError as exc:

@@ -1,5 +1,5 @@
-"""CONTRACT: `python run_bot.py` without any token serves the shared HTTP server (staff console,
-later the web chat), prints where, and exits 0 on SIGTERM or Ctrl+C."""
+"""CONTRACT: `python run_bot.py` without any token serves the shared HTTP server (web chat, staff
+console, health), prints where, and exits 0 on SIGTERM or Ctrl+C."""
 
 from __future__ import annotations
 
@@ -34,8 +34,17 @@ async def test_run_bot_without_tokens_serves_the_console_and_stops_on_a_signal(
     try:
         base = await _address(bot)
         assert f"/staff: {base}/staff" in bot.output()
+        assert f"/chat: {base}/chat" in bot.output()
         assert "python -m bot chat" in bot.output()
         async with aiohttp.ClientSession() as http:
+            async with http.get(f"{base}/chat") as response:
+                assert response.status == 200
+                assert 'role="log"' in await response.text()
+            async with http.post(f"{base}/api/chat", json={"text": "quen mat khau dvc"}) as r:
+                assert r.status == 200
+                assert (await r.json())["reply"]["outcome"] == "answered"
+            async with http.get(f"{base}/healthz") as response:
+                assert response.status == 200
             async with http.get(f"{base}/staff", allow_redirects=False) as response:
                 assert response.status in (302, 303)
                 assert response.headers["Location"].startswith("/staff/login")

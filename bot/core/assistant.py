@@ -23,6 +23,7 @@ from bot.core.messages import (
     parse_action,
 )
 from bot.core.normalize import DEFAULT_MAX_CHARS
+from bot.core.observe import NO_METRICS, Metrics
 from bot.core.ports import (
     ConversationLog,
     FeedbackStore,
@@ -95,8 +96,10 @@ class Assistant:
         bookkeeping: WriteBehind | None = None,
         *,
         max_input_chars: int = DEFAULT_MAX_CHARS,
+        metrics: Metrics = NO_METRICS,
     ) -> None:
         self.responder = responder
+        self.metrics = metrics
         self.ports = ports or Ports()
         self.bookkeeping = bookkeeping or WriteBehind()
         self.max_input_chars = max_input_chars
@@ -112,6 +115,16 @@ class Assistant:
         )
 
     async def handle(self, message: IncomingMessage) -> Reply:
+        started = time.perf_counter()
+        try:
+            reply = await self._handle(message)
+        except Exception:
+            self.metrics.error("answer_failed")
+            raise
+        self.metrics.question(message.channel, reply.outcome, time.perf_counter() - started)
+        return reply
+
+    async def _handle(self, message: IncomingMessage) -> Reply:
         message = self.readable(message)
         key = (message.channel, message.user_id)
         if self._erasure.wants(message):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings
@@ -70,6 +71,11 @@ class Storage:
             await engine.dispose()
             raise
         return cls(settings, engine)
+
+    async def ping(self) -> None:
+        """One cheap round trip (SELECT 1): raises when the database does not answer."""
+        async with self.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
 
     async def close(self) -> None:
         await self.writer.drain()

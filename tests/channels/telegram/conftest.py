@@ -37,7 +37,7 @@ def make_settings(**overrides: Any) -> Settings:
 
 @pytest.fixture(autouse=True)
 def _timedelta_periods(monkeypatch: pytest.MonkeyPatch) -> None:
-    """As run_telegram does: RetryAfter would otherwise warn (and warnings are errors here)."""
+    """As TelegramService does: RetryAfter would otherwise warn (and warnings are errors here)."""
     monkeypatch.setenv("PTB_TIMEDELTA", "true")
 
 
