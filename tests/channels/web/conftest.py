@@ -57,7 +57,9 @@ async def make_env(db: Backend) -> AsyncIterator[MakeEnv]:
     made: list[ChatEnv] = []
 
     async def make(**overrides: Any) -> ChatEnv:
-        settings = db.settings(knowledge_dir=KNOWLEDGE, web_allowed_origins=PORTAL, **overrides)
+        settings = db.settings(
+            **{"knowledge_dir": KNOWLEDGE, "web_allowed_origins": PORTAL, **overrides}
+        )
         storage = await Storage.open(settings)
         runtime, chat = build(storage, settings)
         clock = Clock()

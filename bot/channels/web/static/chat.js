@@ -1,5 +1,5 @@
 // Web chat page. Every text from the visitor or the knowledge base goes in through textContent;
-// links are built as elements after their scheme is checked. No innerHTML anywhere.
+// links are built as elements after their scheme is checked; no HTML is ever parsed.
 "use strict";
 (function () {
   var KEY = "dvc-chat-session";
