@@ -109,7 +109,7 @@
     retire();
     var box = el("div", "msg bot");
     box.appendChild(formatted(reply.text || "", reply.outcome === "answered" && reply.faq_id));
-    var choices = live ? reply.choices || [] : [];
+    var choices = reply.choices || [];
     if (choices.length) {
       var group = el("div", "choices");
       group.setAttribute("role", "group");
@@ -118,6 +118,7 @@
         var isFeedback = /^fb:/.test(choice.id);
         var button = el("button", isFeedback ? "fb" : null, choice.label);
         button.type = "button";
+        button.disabled = !live;  // restored history: only the last answer's buttons act
         button.addEventListener("click", function () { pick(choice); });
         group.appendChild(button);
       });
