@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -120,6 +121,8 @@ class Settings(BaseSettings):
     staff_max_upload_mb: float = Field(default=10.0, gt=0)
 
     log_level: str = "INFO"
+    # "json": one JSON object per line (time, level, logger, message, extras) for collectors.
+    log_format: Literal["text", "json"] = "text"
 
     @field_validator("telegram_api_base_url", "zalo_api_base_url")
     @classmethod

@@ -214,11 +214,14 @@ def decide(
     likely = sum(r.confidence for r in ranked[:limit])
     in_scope = sum(r.raw for r in ranked)
     vague = likely < thresholds.suggest and in_scope < max(VAGUE_IN_SCOPE, thresholds.suggest)
-    # About a matter no entry answers: neighbours sharing a word are not what was meant.
-    if vague or best.uncovered:
+    # About a matter no entry answers: neighbours sharing a word are not what was meant,
+    # unless the message also describes a situation the best entry answers (a divorce told
+    # on the way to asking for a marital-status paper): then choices, never an answer.
+    if vague or (best.uncovered and not best.situation):
         return MatchResult("no_match", top, key, margin, personal_data=personal)
     if (
-        best.confidence >= thresholds.answer
+        not best.uncovered
+        and best.confidence >= thresholds.answer
         and margin >= thresholds.margin
         and not best.key_missing
     ):

@@ -24,6 +24,8 @@ EVIDENCE_TEMPERATURE = 2.0  # softens the reranker's softmax (log-likelihoods di
 WHOLE_VIEW_CHARS = 600  # of a letter with question sentences
 QUESTION_CANDIDATES = 6  # entries reranked for each question sentence of a letter
 SHORT_QUESTION_WORDS = 8  # a question sentence shorter than this is read with the one before
+_UNCOVERED = FEATURES.index("uncovered")
+_CONCEPT = FEATURES.index("concept")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +39,11 @@ class Ranked:
     features: tuple[float, ...]
     key_missing: bool  # a short question names a thing the entry never mentions
     uncovered: bool  # about a matter no entry answers (concepts.yaml) or a thing no text names
+
+    @property
+    def situation(self) -> bool:
+        """The message describes a situation (concepts.yaml) this entry answers."""
+        return self.features[_CONCEPT] > 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,8 +125,7 @@ def analyse(
                 number,
                 features,
                 key_missing,
-                features[FEATURES.index("uncovered")] > 0
-                or (key_missing and _unknown_thing(view.query, score)),
+                features[_UNCOVERED] > 0 or (key_missing and _unknown_thing(view.query, score)),
             )
         )
     ranked.sort(key=lambda r: -r.confidence)
