@@ -68,9 +68,12 @@ def new_browser(width: int = 1280, height: int = 900, *, phone: bool = False) ->
 
 
 def wait_for(driver: Any, condition: Callable[[Any], Any]) -> Any:
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, WAIT).until(condition)
+    # A page that is being replaced can drop an element between finding and reading it.
+    ignored = (StaleElementReferenceException,)
+    return WebDriverWait(driver, WAIT, ignored_exceptions=ignored).until(condition)
 
 
 def screenshot(driver: Any, folder: Path, name: str, *, full_page: bool = True) -> Path:
