@@ -170,6 +170,25 @@ async def steady(url: str, texts: list[str], rate: float, seconds: float) -> dic
     }
 
 
+async def core_alone(folder: str, texts: list[str], seconds: float) -> float:
+    """Answers per second of the assistant's handle() alone: no HTTP, no web chat storage."""
+    from bot.config import Settings
+    from bot.core.messages import IncomingMessage
+    from bot.runtime import open_runtime
+
+    url = f"sqlite:///{folder}/core.db"
+    settings = Settings(_env_file=None, database_url=url)  # type: ignore[call-arg]
+    async with open_runtime(settings) as runtime:
+        done, started = 0, time.perf_counter()
+        while time.perf_counter() - started < seconds:
+            user = f"u{done % 16}"
+            await runtime.assistant.handle(
+                IncomingMessage("web", user, user, text=texts[done % len(texts)])
+            )
+            done += 1
+        return done / (time.perf_counter() - started)
+
+
 def start_server(kind: str, folder: str) -> tuple[multiprocessing.Process, int]:
     context = multiprocessing.get_context("spawn")
     ready = context.Queue()
@@ -196,6 +215,7 @@ def main() -> None:
     assets = Assets.load()
     results: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory() as folder:
+        core = asyncio.run(core_alone(folder, texts, args.seconds))
         for kind in ("bare", "web"):
             process, port = start_server(kind, folder)
             url = f"http://127.0.0.1:{port}/api/chat"
@@ -209,7 +229,8 @@ def main() -> None:
 
     print(f"POST /api/chat, loopback, {args.clients} visitors closed loop for {args.seconds:g} s;")
     print(
-        f"then {args.rate:g} questions/s open loop for {args.seconds:g} s ({len(texts)} dev-set texts)"
+        f"then {args.rate:g} questions/s open loop for {args.seconds:g} s "
+        f"({len(texts)} dev-set texts)"
     )
     print(f"{'':34}{'answers/s':>10}{'errors':>8}{'rate':>8}{'p50 ms':>9}{'p99 ms':>9}")
     names = {"bare": "bare aiohttp handler (fixed JSON)", "web": "web chat (assistant + storage)"}
@@ -218,6 +239,7 @@ def main() -> None:
             f"{names[kind]:34}{row['answers_per_s']:>10.0f}{row['errors']:>8}"
             f"{row['achieved_rate']:>8.1f}{row['p50_ms']:>9.1f}{row['p99_ms']:>9.1f}"
         )
+    print(f"{'assistant.handle() alone, in-process':34}{core:>10.0f}   (the core's ceiling)")
     sizes = {name: len(assets.files[name]) for name in PAGE}
     print()
     print("page weight (uncompressed): " + ", ".join(f"{k} {v:,} B" for k, v in sizes.items()))
