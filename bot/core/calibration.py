@@ -42,24 +42,24 @@ class Calibration:
     """Weights follow TERMS; fitted by bench/fit_calibration.py on tune.jsonl."""
 
     weights: tuple[float, ...] = (
-        0.832,
-        0.296,
-        -0.993,
-        -0.08,
-        1.664,
+        0.887,
+        0.458,
+        -1.085,
+        -0.033,
+        1.728,
         0.0,
-        -0.564,
-        0.105,
-        1.581,
-        1.574,
-        0.004,
-        1.969,
-        -0.405,
+        -0.6,
+        0.119,
+        1.597,
+        1.382,
+        0.0,
+        2.019,
+        -0.482,
         0.955,
-        0.391,
-        0.421,
+        0.357,
+        0.376,
     )
-    bias: float = -1.537
+    bias: float = -1.57
 
     def confidence(self, features: tuple[float, ...]) -> float:
         z = self.bias + sum(w * x for w, x in zip(self.weights, expand(features), strict=True))
