@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# scheme://host[:port], nothing after it (a trailing slash is tolerated).
+ORIGIN_RE = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?")
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
 
 
 class Settings(BaseSettings):
@@ -84,6 +92,23 @@ class Settings(BaseSettings):
     zalo_bot_token: SecretStr | None = None
     zalo_api_base_url: str = "https://bot-api.zaloplatforms.com/bot"
 
+    # --- web chat (/chat, /embed.js, /api/chat)
+    # Portals allowed to embed the chat and call its API: comma-separated origins, e.g.
+    # "https://dichvucong.angiang.gov.vn,https://angiang.gov.vn". Empty: only this server.
+    web_allowed_origins: str = ""
+    web_session_days: float = Field(
+        default=30.0, gt=0
+    )  # an idle visitor's history is kept this long
+    web_rate_window_seconds: float = Field(default=60.0, gt=0)
+    web_rate_per_session: int = Field(default=30, ge=1)  # messages per window from one visitor
+    # Offices and mobile carriers put many visitors behind one address: keep this generous.
+    web_rate_per_ip: int = Field(default=300, ge=1)
+    # Behind a reverse proxy that appends the client address to X-Forwarded-For itself.
+    web_trust_forwarded_for: bool = False
+    # Where the page sends visitors who want weekly tips (the web cannot deliver them).
+    web_telegram_link: str = ""
+    web_zalo_link: str = ""
+
     # --- staff web console (/staff)
     staff_console: bool = True
     # Until the shared HTTP server serves it, the console listens here on its own.
@@ -96,11 +121,28 @@ class Settings(BaseSettings):
     staff_max_upload_mb: float = Field(default=10.0, gt=0)
 
     log_level: str = "INFO"
+    # "json": one JSON object per line (time, level, logger, message, extras) for collectors.
+    log_format: Literal["text", "json"] = "text"
 
     @field_validator("telegram_api_base_url", "zalo_api_base_url")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("web_allowed_origins")
+    @classmethod
+    def _origins(cls, value: str) -> str:
+        for origin in _split(value):
+            if not ORIGIN_RE.fullmatch(origin):
+                raise ValueError(
+                    f"WEB_ALLOWED_ORIGINS: {origin!r} is not an origin like https://example.gov.vn"
+                )
+        return value
+
+    @property
+    def web_origins(self) -> tuple[str, ...]:
+        """Allowed embedding origins, lower-cased, without a trailing slash."""
+        return tuple(dict.fromkeys(o.rstrip("/").lower() for o in _split(self.web_allowed_origins)))
 
     @property
     def admin_ids(self) -> frozenset[int]:

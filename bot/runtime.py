@@ -24,6 +24,7 @@ from bot.core.knowledge import KnowledgeBase, KnowledgeError, KnowledgeIssue, lo
 from bot.core.live import LiveKnowledge, Snapshot, build_snapshot
 from bot.core.match import Matcher, Thresholds
 from bot.core.normalize import Lexicon, Normalizer
+from bot.core.observe import Metrics
 from bot.core.provinces import DEFAULT_ID, ProvinceProfile, find_profile, load_province
 from bot.core.responder import Responder, ResponderSettings
 
@@ -114,6 +115,15 @@ class Runtime:
     def bookkeeping(self) -> WriteBehind:
         """Logs, user touches and feedback, written behind the answers."""
         return self.assistant.bookkeeping
+
+    def use_metrics(self, metrics: Metrics) -> None:
+        """Count answers, outages and failures in ``metrics`` from now on."""
+        self.assistant.metrics = metrics
+        self.bookkeeping.health.metrics = metrics
+
+    @property
+    def knowledge_loaded(self) -> bool:
+        return bool(self.live.current.kb.published)
 
     async def install(self, kb: KnowledgeBase, version: int) -> None:
         """Build the new index beside the old one, off the event loop, then swap in one step."""

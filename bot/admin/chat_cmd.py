@@ -21,6 +21,8 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
     async def run() -> int:
         async with open_runtime(settings, kb_path=args.kb) as runtime:
-            return await ConsoleChannel(runtime.assistant.handle).run()
+            # Numbered choices are remembered in the database when there is one.
+            state = runtime.storage.chat_state if runtime.storage is not None else None
+            return await ConsoleChannel(runtime.assistant.handle, state=state).run()
 
     return run_async(run)

@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bot.admin.tips_cmd",
     "bot.admin.address_cmd",
     "bot.admin.staff_cmd",
+    "bot.admin.doctor_cmd",
 )
 
 Handler = Callable[[argparse.Namespace], int]

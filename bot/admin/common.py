@@ -16,6 +16,7 @@ from pydantic import SecretStr
 from sqlalchemy.engine import make_url
 
 from bot.admin import log_guard
+from bot.admin.log_json import JsonFormatter
 from bot.config import Settings
 from bot.core.knowledge import KnowledgeError
 
@@ -29,6 +30,9 @@ def setup_logging(settings: Settings, *, quiet: bool = False, **guard: Any) -> N
     """Root handler, levels, and the guard that scrubs and counts (bot.admin.log_guard)."""
     level = logging.WARNING if quiet else getattr(logging, settings.log_level.upper(), logging.INFO)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if settings.log_format == "json":
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(JsonFormatter())
     logging.getLogger().setLevel(level)
     # httpx logs every request at INFO: noise unless debugging (its URLs are scrubbed anyway).
     logging.getLogger("httpx").setLevel(

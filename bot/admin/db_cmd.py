@@ -12,6 +12,7 @@ from bot.storage import Storage
 from bot.storage import migrate as migrations
 from bot.storage.engine import SQLITE_DRIVER, DatabaseUrlError, async_url
 from bot.storage.files import BackupError, backup_sqlite
+from bot.storage.restore import check_backup, restore_sqlite
 
 
 def register(subparsers: Any) -> None:
@@ -24,6 +25,12 @@ def register(subparsers: Any) -> None:
     p = sub.add_parser("backup", help="sao lưu cơ sở dữ liệu SQLite ra một tệp mới (chỉ chủ đọc)")
     p.add_argument("target", type=Path, help="tệp sao lưu (chưa có)")
     p.set_defaults(func=cmd_backup)
+    p = sub.add_parser(
+        "restore",
+        help="khôi phục SQLite từ một bản sao lưu (dừng trợ lý trước; tệp cũ giữ lại là .bak)",
+    )
+    p.add_argument("source", type=Path, help="tệp sao lưu (do `db backup` tạo)")
+    p.set_defaults(func=cmd_restore)
 
 
 def cmd_upgrade(args: argparse.Namespace) -> int:
@@ -56,17 +63,46 @@ def cmd_purge(args: argparse.Namespace) -> int:
     return run_async(run)
 
 
+def _sqlite_file(args: argparse.Namespace, postgresql_hint: str) -> Path:
+    """The SQLite database file; BackupError with ``postgresql_hint`` on PostgreSQL."""
+    url = async_url(settings_from(args).database_url)
+    if url.drivername != SQLITE_DRIVER or url.database is None:
+        raise BackupError(postgresql_hint)
+    return Path(url.database).expanduser()
+
+
 def cmd_backup(args: argparse.Namespace) -> int:
-    settings = settings_from(args)
     try:
-        url = async_url(settings.database_url)
-        if url.drivername != SQLITE_DRIVER or url.database is None:
-            raise BackupError(
-                "Sao lưu PostgreSQL bằng pg_dump; chạy `umask 077` trước để chỉ chủ tệp đọc được."
-            )
-        backup_sqlite(Path(url.database).expanduser(), args.target)
+        source = _sqlite_file(
+            args, "Sao lưu PostgreSQL bằng pg_dump; chạy `umask 077` trước để chỉ chủ tệp đọc được."
+        )
+        backup_sqlite(source, args.target)
     except (BackupError, DatabaseUrlError) as exc:
         print(exc, file=sys.stderr)
         return 1
     print(f"Đã sao lưu vào {args.target} (chỉ chủ tệp đọc được).")
+    return 0
+
+
+PG_RESTORE_HINT = (
+    "Khôi phục PostgreSQL bằng công cụ của PostgreSQL, khi trợ lý đã dừng:\n"
+    '  pg_restore --clean --if-exists --no-owner -d "$DATABASE_URL" TỆP   (bản pg_dump -Fc)\n'
+    '  psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -f TỆP.sql                 (bản pg_dump dạng SQL)\n'
+    "rồi chạy `python -m bot db upgrade`."
+)
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    try:
+        live = _sqlite_file(args, PG_RESTORE_HINT)
+        revision = check_backup(args.source)
+        kept = restore_sqlite(args.source, live)
+    except (BackupError, DatabaseUrlError) as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(f"Đã khôi phục {live} từ {args.source} (phiên bản lược đồ {revision}).")
+    if kept is not None:
+        print(f"Cơ sở dữ liệu cũ được giữ ở {kept} (chỉ chủ tệp đọc được).")
+    if revision != migrations.head_revision():
+        print("Bản sao lưu cũ hơn mã nguồn: trợ lý sẽ tự nâng cấp khi chạy (hoặc `db upgrade`).")
     return 0

@@ -29,8 +29,12 @@ from typing import Any
 
 from bot.core.redact import redact
 
-# Telegram bot tokens: "<bot id>:<35 characters>"; Zalo's have the same shape.
-TOKEN_RE = re.compile(r"(?<![\w])\d{5,15}:[A-Za-z0-9_-]{30,100}")
+# Telegram bot tokens: "<bot id>:<35 characters>"; Zalo's have the same shape. In a Bot API URL
+# the token follows "bot" directly (".../bot<token>/getMe").
+TOKEN_RE = re.compile(r"(?:(?<!\w)|(?<=bot))\d{5,15}:[A-Za-z0-9_-]{30,100}")
+# Whatever sits in a Bot API URL path between "/bot" and the method is a token, whatever its
+# shape (a Zalo secret of another length, a percent-encoded colon): httpx logs full URLs.
+URL_TOKEN_RE = re.compile(r"(?<=[^/]/bot)[^/\s?#'\"]{8,}(?=/)")
 SECRET = "[SECRET]"
 TOKEN = "[TOKEN]"
 WINDOW_SECONDS = 60.0
@@ -41,6 +45,12 @@ _TEMPLATE = "_log_guard_template"
 _SUMMARY = "_log_guard_summary"
 
 Key = tuple[str, int, str]
+# Attributes every LogRecord has; any other was passed with ``extra=`` and is scrubbed too.
+STANDARD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "asctime",
+    "taskName",
+}
 
 
 @dataclass(slots=True)
@@ -116,6 +126,9 @@ class LogGuard(logging.Filter):
             record.exc_text = self.clean(record.exc_text)
         if record.stack_info:
             record.stack_info = self.clean(record.stack_info)
+        for name, value in extras(record):
+            if isinstance(value, str):
+                setattr(record, name, self.clean(value))  # shown by LOG_FORMAT=json
         setattr(record, _SCRUBBED, True)
 
     def _message(self, record: logging.LogRecord) -> str:
@@ -140,7 +153,7 @@ class LogGuard(logging.Filter):
         # The template is code; only secrets can hide in it (an f-string with a URL).
         if self._secrets is not None:
             text = self._secrets.sub(SECRET, text)
-        return TOKEN_RE.sub(TOKEN, text)
+        return URL_TOKEN_RE.sub(TOKEN, TOKEN_RE.sub(TOKEN, text))
 
     # ------------------------------------------------------------------ counts
 
@@ -167,6 +180,15 @@ class LogGuard(logging.Filter):
         )
         setattr(summary, _SUMMARY, True)
         self.handler.handle(summary)
+
+
+def extras(record: logging.LogRecord) -> list[tuple[str, Any]]:
+    """What was passed with ``extra=`` (our own bookkeeping attributes left out)."""
+    return [
+        (name, value)
+        for name, value in vars(record).items()
+        if name not in STANDARD_ATTRIBUTES and not name.startswith("_")
+    ]
 
 
 def install(secrets: Iterable[str] = (), **options: Any) -> list[LogGuard]:

@@ -384,6 +384,21 @@ class BroadcastService:
                 await self.runs.reopen(runs)
         return counts["unknown"], counts["failed"]
 
+    def totals(self) -> dict[str, int]:
+        """Messages by final status since start, the runs in progress included (for /metrics)."""
+        total = WorkerStats()
+        _add_stats(total, self.stats)
+        for worker in tuple(self._workers):
+            _add_stats(total, worker.result.stats)
+        return {
+            "sent": total.sent,
+            "blocked": total.blocked,
+            "failed": total.failed,
+            "unknown": total.unknown,
+            "retried": total.retried,
+            "rate_limited": total.rate_limited,
+        }
+
     async def reports(self, run_ids: list[int] | None = None, limit: int = 20) -> list[RunReport]:
         return await self.runs.reports(self.clock.now(), run_ids=run_ids, limit=limit)
 

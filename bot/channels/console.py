@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import getpass
 import sys
-from collections.abc import Awaitable, Callable
 from typing import TextIO
 
-from bot.core import texts
-from bot.core.messages import Choice, IncomingMessage, MessageKind, Reply, action
+from bot.channels.base import Handle
+from bot.channels.text_choices import TextChoices
+from bot.core.chat_state import MemoryChatState
+from bot.core.messages import IncomingMessage
+from bot.core.ports import ChatState
 
 CHANNEL = "console"
 PROMPT = "Bạn: "
@@ -19,51 +21,27 @@ INTRO = (
 )
 
 
-def render(reply: Reply) -> tuple[str, list[Choice]]:
-    """Text plus numbered choices (buttons degrade to numbers the user types)."""
-    choices = list(reply.choices)
-    if reply.ask_feedback and reply.faq_id:
-        choices += [
-            Choice(texts.FEEDBACK_UP, action("fb", "1", reply.faq_id)),
-            Choice(texts.FEEDBACK_DOWN, action("fb", "0", reply.faq_id)),
-        ]
-    lines = [reply.text]
-    if choices:
-        if reply.outcome.value == "answered" and reply.choices:
-            lines.append(texts.RELATED)
-        lines.extend(f"  {index}. {choice.label}" for index, choice in enumerate(choices, 1))
-    hint = reply.extra.get("hint")
-    if hint:
-        lines.append(hint)
-    return "\n".join(lines), choices
-
-
 class ConsoleChannel:
     """Reads one message per line; a number picks one of the last reply's choices."""
 
     def __init__(
         self,
-        handle: Callable[[IncomingMessage], Awaitable[Reply]],
+        handle: Handle,
         *,
         stdin: TextIO | None = None,
         stdout: TextIO | None = None,
         user_id: str | None = None,
+        state: ChatState | None = None,
     ) -> None:
         self.handle = handle
         self.stdin = stdin or sys.stdin
         self.stdout = stdout or sys.stdout
         self.user_id = user_id or _user_name()
         self.interactive = self.stdin.isatty()
-        self._choices: list[Choice] = []
+        self.choices = TextChoices(CHANNEL, state if state is not None else MemoryChatState())
 
-    def to_message(self, line: str) -> IncomingMessage:
-        text = line.strip()
-        if text.isdigit() and 1 <= int(text) <= len(self._choices):
-            chosen = self._choices[int(text) - 1]
-            return IncomingMessage(
-                CHANNEL, self.user_id, self.user_id, kind=MessageKind.ACTION, action=chosen.action
-            )
-        return IncomingMessage(CHANNEL, self.user_id, self.user_id, text=line)
+    async def to_message(self, line: str) -> IncomingMessage:
+        return await self.choices.incoming(self.user_id, self.user_id, line)
 
     async def run(self) -> int:
         if self.interactive:
@@ -78,8 +56,8 @@ class ConsoleChannel:
             line = line.rstrip("\r\n")
             if self.interactive and line.strip() in ("/thoat", "/quit", "/exit"):
                 break
-            reply = await self.handle(self.to_message(line))
-            text, self._choices = render(reply)
+            reply = await self.handle(await self.to_message(line))
+            text = await self.choices.render(self.user_id, reply)
             self.stdout.write(text + "\n\n")
             self.stdout.flush()
         return 0

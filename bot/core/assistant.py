@@ -8,8 +8,9 @@ from collections import OrderedDict
 from dataclasses import dataclass, replace
 from functools import partial
 
-from bot.core import delivery, texts
+from bot.core import commands, delivery, texts
 from bot.core.bookkeeping import WriteBehind
+from bot.core.commands import command_name
 from bot.core.erasure import ErasureFlow
 from bot.core.messages import (
     QUESTION_OUTCOMES,
@@ -22,6 +23,7 @@ from bot.core.messages import (
     parse_action,
 )
 from bot.core.normalize import DEFAULT_MAX_CHARS
+from bot.core.observe import NO_METRICS, Metrics
 from bot.core.ports import (
     ConversationLog,
     FeedbackStore,
@@ -32,7 +34,7 @@ from bot.core.ports import (
     UserDirectory,
 )
 from bot.core.redact import contains_personal_data, redact
-from bot.core.responder import Responder, command_name
+from bot.core.responder import Responder
 
 log = logging.getLogger(__name__)
 
@@ -94,8 +96,10 @@ class Assistant:
         bookkeeping: WriteBehind | None = None,
         *,
         max_input_chars: int = DEFAULT_MAX_CHARS,
+        metrics: Metrics = NO_METRICS,
     ) -> None:
         self.responder = responder
+        self.metrics = metrics
         self.ports = ports or Ports()
         self.bookkeeping = bookkeeping or WriteBehind()
         self.max_input_chars = max_input_chars
@@ -111,6 +115,16 @@ class Assistant:
         )
 
     async def handle(self, message: IncomingMessage) -> Reply:
+        started = time.perf_counter()
+        try:
+            reply = await self._handle(message)
+        except Exception:
+            self.metrics.error("answer_failed")
+            raise
+        self.metrics.question(message.channel, reply.outcome, time.perf_counter() - started)
+        return reply
+
+    async def _handle(self, message: IncomingMessage) -> Reply:
         message = self.readable(message)
         key = (message.channel, message.user_id)
         if self._erasure.wants(message):
@@ -127,7 +141,7 @@ class Assistant:
             if pending is not None and command_name(message.text) is None:
                 return await self._store_comment(message, pending)
             command = command_name(message.text)
-            if command in ("subscribe", "unsubscribe", "tips"):
+            if command in commands.SUBSCRIPTION_NAMES:
                 return await self._on_subscription(message, command)
 
         reply = self.responder.respond(message)
@@ -228,7 +242,7 @@ class Assistant:
             return Reply(texts.COMMENT_PROMPT, Outcome.FEEDBACK, faq_id=args[0])
         if verb in ("sub", "unsub"):
             return await self._on_subscription(
-                message, "subscribe" if verb == "sub" else "unsubscribe"
+                message, commands.SUBSCRIBE if verb == "sub" else commands.UNSUBSCRIBE
             )
         return None
 
@@ -278,7 +292,7 @@ class Assistant:
             return False
 
     async def _on_subscription(self, message: IncomingMessage, command: str) -> Reply:
-        if command == "tips":
+        if command == commands.TIPS:
             tip = await self.ports.tips.latest_tip() if self.ports.tips is not None else None
             if tip is None:
                 return Reply(texts.NO_TIPS, Outcome.COMMAND)
@@ -287,7 +301,7 @@ class Assistant:
         subs = self.ports.subscriptions
         if subs is None:
             return Reply(texts.SUBSCRIPTION_UNAVAILABLE, Outcome.COMMAND)
-        if command == "subscribe":
+        if command == commands.SUBSCRIBE:
             created = await subs.subscribe(
                 channel=message.channel, user_id=message.user_id, chat_id=message.chat_id
             )

@@ -241,6 +241,7 @@ class InboundDispatcher:
             log.warning("%s update %s was answered before; not sent again", self.channel, key)
         except Exception:
             log.exception("could not answer %s update %s", self.channel, key)
+            self.health.metrics.error("update_failed")
             state = "failed"
         finally:
             delivery.current.reset(token)

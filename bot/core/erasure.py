@@ -12,15 +12,15 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
-from bot.core import texts
+from bot.core import commands, texts
+from bot.core.commands import command_name
 from bot.core.messages import Choice, IncomingMessage, Outcome, Reply, action, parse_action
 from bot.core.ports import PersonalDataEraser
 from bot.core.responder import ERASE_VERB as VERB
-from bot.core.responder import command_name
 
 log = logging.getLogger(__name__)
 
-COMMAND = "xoadulieu"
+COMMAND = commands.ERASE
 CONFIRM_SECONDS = 600.0
 SETTLE_SECONDS = 10.0  # queued writes about the user must land first, or they would outlive us
 _MAX_OFFERS = 10_000

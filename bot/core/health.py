@@ -14,6 +14,8 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 
+from bot.core.observe import NO_METRICS, Metrics
+
 log = logging.getLogger(__name__)
 
 Probe = Callable[[], Awaitable[None]]
@@ -58,6 +60,7 @@ class StorageHealth:
         self._lost: Counter[str] = Counter()
         self._gauges: dict[str, Callable[[], int]] = {}
         self.outages = 0  # read by tests
+        self.metrics: Metrics = NO_METRICS
 
     def watch(self, probe: Probe) -> None:
         """How to check, in the background, whether the database is back."""
@@ -91,6 +94,7 @@ class StorageHealth:
         if self.available:
             self.available = False
             self.outages += 1
+            self.metrics.error("database_unavailable")
             self._since = self._clock()
             self._report.ready()  # the next report is a minute from now
             self._probe_throttle.ready()
@@ -116,6 +120,7 @@ class StorageHealth:
     def lost(self, what: str, count: int = 1) -> None:
         """Count something the outage cost (e.g. "answers without a crash-safe record")."""
         self._lost[what] += count
+        self.metrics.error("lost_while_database_unavailable", count)
         self.report()
 
     def report(self) -> None:

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import logging
+from dataclasses import dataclass, replace
 from enum import StrEnum
+
+from bot.core import texts
+
+log = logging.getLogger(__name__)
 
 
 class MessageKind(StrEnum):
@@ -69,6 +74,11 @@ class Choice:
     label: str
     action: str
 
+    @property
+    def is_feedback(self) -> bool:
+        """👍 / 👎: channels that can show them side by side do so."""
+        return self.action.startswith(FEEDBACK_VERB + ":")
+
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
@@ -90,10 +100,21 @@ class Reply:
     candidates: tuple[Candidate, ...] = ()
     ask_feedback: bool = False
     normalized: str = ""
-    extra: dict[str, str] = field(default_factory=dict)
+    # A sentence about the choices ("if none fits, rephrase"); channels place it.
+    hint: str = ""
+
+    @property
+    def topic_choices(self) -> tuple[Choice, ...]:
+        """The choices other than 👍 / 👎."""
+        return tuple(c for c in self.choices if not c.is_feedback)
+
+    @property
+    def feedback_choices(self) -> tuple[Choice, ...]:
+        return tuple(c for c in self.choices if c.is_feedback)
 
 
 ACTION_MAX_BYTES = 64
+FEEDBACK_VERB = "fb"
 
 
 def action(verb: str, *args: str) -> str:
@@ -108,3 +129,18 @@ def parse_action(value: str) -> tuple[str, list[str]]:
     """Split an action into its verb and arguments."""
     verb, *args = value.split(":")
     return verb, args
+
+
+def with_feedback(reply: Reply) -> Reply:
+    """``reply`` with its 👍 / 👎 choices last, when it asks for feedback and has none yet."""
+    if not (reply.ask_feedback and reply.faq_id) or reply.feedback_choices:
+        return reply
+    try:
+        pair = (
+            Choice(texts.FEEDBACK_UP, action(FEEDBACK_VERB, "1", reply.faq_id)),
+            Choice(texts.FEEDBACK_DOWN, action(FEEDBACK_VERB, "0", reply.faq_id)),
+        )
+    except ValueError:
+        log.warning("feedback choices dropped: id %r too long for an action", reply.faq_id)
+        return reply
+    return replace(reply, choices=(*reply.choices, *pair))

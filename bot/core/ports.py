@@ -127,3 +127,18 @@ class InboundJournal(Protocol):
 
     async def ping(self) -> None:
         """Succeed only when a write transaction can be taken now."""
+
+
+class ChatState(Protocol):
+    """Small per-chat values that must outlive a restart and be seen by every process serving
+    the channel (the numbered choices a citizen may answer with a digit, …). Values expire."""
+
+    async def put(
+        self, channel: str, chat_id: str, name: str, value: str, ttl_seconds: float
+    ) -> None:
+        """Store ``value`` (replacing the previous one) until ``ttl_seconds`` from now."""
+
+    async def get(self, channel: str, chat_id: str, name: str) -> str | None:
+        """The value, or None when there is none or it expired."""
+
+    async def delete(self, channel: str, chat_id: str, name: str) -> None: ...

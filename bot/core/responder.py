@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 
-from bot.core import texts
+from bot.core import commands, texts
 from bot.core.address import AddressFinder
 from bot.core.address_reply import ADDRESS_FAQ_ID, VERB, AddressReplies
+from bot.core.commands import command_name
 from bot.core.freshness import DEFAULT_STALE_DAYS, Clock, is_outdated
 from bot.core.knowledge import FaqEntry, link_problem
 from bot.core.live import LiveKnowledge, Snapshot
@@ -21,13 +22,14 @@ from bot.core.messages import (
     Reply,
     action,
     parse_action,
+    with_feedback,
 )
 from bot.core.provinces import ProvinceProfile, fill_placeholders
 from bot.core.smalltalk import SmallTalk, classify, strip_greeting
 
 MAX_RELATED = 3
-# Commands the core understands on every channel; channels may add their own before this.
-CORE_COMMANDS = frozenset({"start", "help", "menu", "lienhe"})
+# Commands the responder answers on every channel (the registry: bot.core.commands).
+CORE_COMMANDS = commands.RESPONDER_NAMES
 ERASE_VERB = "erase"  # the button to /xoadulieu (bot.core.erasure)
 
 
@@ -41,15 +43,6 @@ class ResponderSettings:
     max_message_chars: int = 4000
     # An answer reviewed longer ago than this tells the citizen where to check it.
     stale_after_days: int = DEFAULT_STALE_DAYS
-
-
-def command_name(text: str) -> str | None:
-    """'/Start@MyBot arg' → 'start'; None when the text is not a command."""
-    stripped = text.strip()
-    if not stripped.startswith("/") or len(stripped) < 2:
-        return None
-    head = stripped[1:].split(maxsplit=1)[0]
-    return head.split("@", 1)[0].lower() or None
 
 
 class Responder:
@@ -73,6 +66,10 @@ class Responder:
     # ------------------------------------------------------------------ public
 
     def respond(self, message: IncomingMessage) -> Reply:
+        """The reply with every choice, 👍/👎 included, so text channels number them all."""
+        return with_feedback(self._respond(message))
+
+    def _respond(self, message: IncomingMessage) -> Reply:
         snapshot = self.live.current
         if message.action:
             return self.on_action(message.action, snapshot)
@@ -209,7 +206,7 @@ class Responder:
                 confidence=result.candidates[0].confidence,
                 candidates=result.candidates,
                 normalized=result.normalized,
-                extra={"hint": texts.DID_YOU_MEAN_HINT},
+                hint=texts.DID_YOU_MEAN_HINT,
             )
         fallback = self.format(texts.FALLBACK)
         if note:
@@ -239,14 +236,14 @@ class Responder:
     # ------------------------------------------------------------------ handlers
 
     def on_command(self, command: str, snapshot: Snapshot) -> Reply:
-        if command == "start":
+        if command == commands.START:
             return self.menu(snapshot, texts.GREETING)
-        if command == "help":
+        if command == commands.HELP:
             choices = (self.menu_choice(), erase_choice())
             return Reply(texts.HELP, Outcome.COMMAND, choices=choices)
-        if command == "menu":
+        if command == commands.MENU:
             return self.menu(snapshot)
-        if command == "lienhe":
+        if command == commands.CONTACTS:
             return Reply(self.format(texts.CONTACTS), Outcome.COMMAND)
         return Reply(texts.UNKNOWN_COMMAND, Outcome.COMMAND, choices=(self.menu_choice(),))
 

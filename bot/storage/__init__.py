@@ -1,19 +1,22 @@
 """Storage facade: one object the composition root opens, passes down and closes.
 
 Its attributes implement the core ports (``conversations``, ``feedback``, ``subscriptions``,
-``users``, ``erasure``) and the staff repositories (``knowledge``, ``inbox``, ``stats``, ``audit``).
+``users``, ``erasure``, ``chat_state``) and the staff repositories (``knowledge``, ``inbox``,
+``stats``, ``audit``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.storage import migrate as migrations
 from bot.storage.audit import AuditRepository, current_actor
 from bot.storage.batch import GroupCommit
+from bot.storage.chat_state import ChatStateRepository
 from bot.storage.conversations import ConversationRepository, FeedbackRepository
 from bot.storage.engine import DatabaseUrlError, create_engine, session_factory
 from bot.storage.erasure import ErasureRepository
@@ -51,6 +54,7 @@ class Storage:
         self.inbox = InboxRepository(sessions, self.knowledge)
         self.stats = StatsRepository(sessions, settings.timezone)
         self.erasure = ErasureRepository(sessions, self.writer)
+        self.chat_state = ChatStateRepository(sessions)
 
     @classmethod
     async def open(cls, settings: Settings, *, migrate: bool = True) -> Storage:
@@ -68,6 +72,11 @@ class Storage:
             raise
         return cls(settings, engine)
 
+    async def ping(self) -> None:
+        """One cheap round trip (SELECT 1): raises when the database does not answer."""
+        async with self.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
     async def close(self) -> None:
         await self.writer.drain()
         await self.engine.dispose()
@@ -75,8 +84,10 @@ class Storage:
     async def purge_old_logs(self, now: dt.datetime | None = None) -> int:
         """Delete logs older than settings.log_retention_days; return conversations deleted.
 
-        Closed inbound updates older than two days go too (they hold keys, no text)."""
+        Closed inbound updates older than two days and expired chat state go too (they hold
+        keys, no text)."""
         await self.inbound.purge(now)
+        await self.chat_state.purge(now)
         return await self.conversations.purge_old_logs(now)
 
 

@@ -58,11 +58,16 @@ def backup_sqlite(source: Path, target: Path) -> None:
     if not source.exists():
         raise BackupError(f"Không có tệp cơ sở dữ liệu {source}.")
     try:
-        create_private(target)
+        copy_sqlite(source, target)
     except FileExistsError:
         raise BackupError(f"Tệp {target} đã có: chọn tên khác để không ghi đè.") from None
     except OSError as exc:
         raise BackupError(f"Không tạo được tệp {target}: {exc.strerror}.") from exc
+
+
+def copy_sqlite(source: Path, target: Path) -> None:
+    """Copy a database, its -wal included, into a new owner-only file (FileExistsError if any)."""
+    create_private(target)
     try:
         with (
             contextlib.closing(sqlite3.connect(source)) as database,

@@ -238,3 +238,15 @@ class InboundUpdateRow(Base):
             "state IN (" + ", ".join(f"'{s}'" for s in INBOUND_STATES) + ")", name="state"
         ),
     )
+
+
+class ChatStateRow(Base):
+    """A small per-chat value (bot.core.ports.ChatState), gone once ``expires_at`` passes."""
+
+    __tablename__ = "chat_state"
+
+    channel: Mapped[str] = mapped_column(String(30), primary_key=True)
+    chat: Mapped[str] = mapped_column(String(100), primary_key=True)
+    name: Mapped[str] = mapped_column(String(30), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)

@@ -8,6 +8,7 @@ callers) through the logging set up by ``setup_logging``.
 from __future__ import annotations
 
 import io
+import json
 import logging
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import httpx
 import pytest
 from sqlalchemy import text as sql
 from telegram import Update
@@ -220,3 +222,69 @@ def runtime() -> Runtime:
 
     config = Settings(_env_file=None, knowledge_dir=PROJECT_ROOT / "knowledge")  # type: ignore[call-arg]
     return make_runtime(config, load_knowledge_dir(config.knowledge_dir))
+
+
+# A Zalo token's secret need not have a Telegram token's length: the URL path gives it away.
+ZALO_TOKEN = "2913384750112233445:Zx9-kq_Lm3Pw7Rt"
+
+
+def json_lines(text: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in text.splitlines()]
+
+
+async def test_urls_with_tokens_are_scrubbed_even_when_the_token_is_not_configured(
+    logs: Logs, tmp_path: Path
+) -> None:
+    setup_logging(settings(tmp_path, telegram_bot_token=None, log_format="json"))
+    fake = FakeTelegram(token=TOKEN)
+    await fake.start()
+    try:
+        bot: ExtBot[None] = ExtBot(TOKEN, base_url=fake.base_url)  # logs its URL at DEBUG
+        async with bot:
+            await bot.get_me()
+        root = fake.base_url.removesuffix("/bot")
+        async with httpx.AsyncClient() as client:  # logs "HTTP Request: POST <url>" at INFO
+            await client.post(f"{root}/bot{ZALO_TOKEN}/sendMessage", json={"text": "hi"})
+        async with aiohttp.ClientSession() as session:
+            try:
+                async with session.get(f"{root}/bot{ZALO_TOKEN}/getMe") as answer:
+                    answer.raise_for_status()
+            except aiohttp.ClientResponseError:  # its text holds the full URL
+                logging.getLogger("bot.channels.zalo").exception("getMe failed")
+    finally:
+        await fake.stop()
+    lines = json_lines(logs.text)
+    assert TOKEN not in logs.text and TOKEN.split(":")[1] not in logs.text
+    assert ZALO_TOKEN not in logs.text and ZALO_TOKEN.split(":")[1] not in logs.text
+    loggers = {line["logger"] for line in lines}
+    assert {"httpx", "telegram.ext.ExtBot", "bot.channels.zalo"} <= loggers
+    assert any("/bot[TOKEN]/sendMessage" in line["message"] for line in lines)
+    failure = next(line for line in lines if line["logger"] == "bot.channels.zalo")
+    assert "/bot[TOKEN]/getMe" in failure["exception"]
+
+
+def test_json_lines_carry_time_level_logger_message_and_scrubbed_extras(
+    logs: Logs, tmp_path: Path
+) -> None:
+    setup_logging(settings(tmp_path, log_level="INFO", log_format="json"))
+    log = logging.getLogger("bot.example")
+    log.warning(
+        "citizen %s wrote to %s",
+        PHONE,
+        f"https://bot-api.zaloplatforms.com/bot{ZALO_TOKEN}/sendMessage",
+        extra={"chat": 501, "note": f"stk {ACCOUNT}", "url": f"/bot{TOKEN}/getUpdates"},
+    )
+    try:
+        raise ValueError(f"bad token {TOKEN}")
+    except ValueError:
+        log.error("failed", exc_info=True)
+    first, second = json_lines(logs.text)
+    assert list(first)[:4] == ["time", "level", "logger", "message"]
+    assert first["time"].endswith("+00:00") and first["level"] == "WARNING"
+    assert first["message"] == (
+        "citizen [SĐT] wrote to https://bot-api.zaloplatforms.com/bot[TOKEN]/sendMessage"
+    )
+    assert first["chat"] == 501
+    assert first["note"] == "stk [SỐ TÀI KHOẢN]" and first["url"] == "/bot[SECRET]/getUpdates"
+    assert second["message"] == "failed" and "bad token [SECRET]" in second["exception"]
+    assert_clean(logs.text)

@@ -4,6 +4,7 @@ import dataclasses
 
 import pytest
 
+from bot.core import texts
 from bot.core.knowledge import Link
 from bot.core.messages import (
     ACTION_MAX_BYTES,
@@ -73,14 +74,19 @@ def test_menu_category_question_answer_path(runtime: Runtime) -> None:
     assert answer.text.startswith(entry.question)
     assert "Nguồn:" in answer.text
     assert answer.ask_feedback
+    assert [c.label for c in answer.choices[-2:]] == [texts.FEEDBACK_UP, texts.FEEDBACK_DOWN]
 
 
 def test_answers_fill_province_placeholders_and_offer_related(runtime: Runtime) -> None:
     for entry in runtime.snapshot.kb.published:
         reply = runtime.responder.respond(tap(f"faq:{entry.id}"))
         assert "{" not in reply.text, entry.id
-        related = {c.action for c in reply.choices}
+        related = {c.action for c in reply.topic_choices}
         assert related <= {f"faq:{r}" for r in entry.related}
+        assert [c.action for c in reply.feedback_choices] == [
+            f"fb:1:{entry.id}",
+            f"fb:0:{entry.id}",
+        ]
 
 
 def test_every_button_action_fits_callback_data(runtime: Runtime) -> None:

@@ -11,6 +11,7 @@ from telegram import Bot
 
 from bot.channels.telegram import texts as tg_texts
 from bot.channels.telegram.render import Outgoing, escape, keyboard, render_plain
+from bot.core.commands import STAFF_NAMES
 from bot.core.messages import Choice, action, parse_action
 
 if TYPE_CHECKING:
@@ -71,7 +72,7 @@ class Announcer(Protocol):
 class StaffCommands:
     """Runs staff commands; ``backend`` is None when the bot runs without storage."""
 
-    commands = frozenset({"stats", "inbox", "reload", "broadcast"})
+    commands = STAFF_NAMES
 
     def __init__(
         self,

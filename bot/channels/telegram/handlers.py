@@ -31,8 +31,8 @@ from bot.channels.telegram.convert import (
 from bot.channels.telegram.flood import FloodGuard, Verdict
 from bot.channels.telegram.render import render, render_plain, without_feedback
 from bot.channels.telegram.sender import Sender
+from bot.core.commands import command_name
 from bot.core.messages import IncomingMessage, Outcome, Reply, parse_action
-from bot.core.responder import command_name
 
 if TYPE_CHECKING:
     from bot.config import Settings

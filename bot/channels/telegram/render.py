@@ -10,14 +10,13 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.core import texts
-from bot.core.messages import ACTION_MAX_BYTES, Choice, Outcome, Reply, action
+from bot.core.messages import ACTION_MAX_BYTES, FEEDBACK_VERB, Choice, Outcome, Reply
 
 log = logging.getLogger(__name__)
 
 MAX_TEXT = 4096  # Telegram's limit, counted in UTF-16 code units after entity parsing
 MAX_BUTTON_LABEL = 120  # clients cut long labels anyway; a cap keeps requests small
 MAX_BUTTONS = 90  # Telegram refuses keyboards of more than 100 buttons
-FEEDBACK_VERB = "fb"
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,10 +111,9 @@ def _paragraphs(reply: Reply) -> list[tuple[str, bool]]:
     if reply.outcome is Outcome.ANSWERED and reply.faq_id and len(marked) > 1:
         # The first paragraph of an answer is its question: a bold title reads well on phones.
         marked[0] = (marked[0][0], True)
-    hint = reply.extra.get("hint")
-    if hint:
-        marked.append((hint, False))
-    if reply.outcome is Outcome.ANSWERED and reply.choices:
+    if reply.hint:
+        marked.append((reply.hint, False))
+    if reply.outcome is Outcome.ANSWERED and reply.topic_choices:
         marked.append((texts.RELATED, False))  # a label for the buttons below
     return marked or [(texts.EMPTY, False)]
 
@@ -130,19 +128,6 @@ def _html(chunk: Iterable[tuple[str, bool]]) -> str:
 def _label(text: str) -> str:
     text = " ".join(text.split())
     return text if len(text) <= MAX_BUTTON_LABEL else text[: MAX_BUTTON_LABEL - 1] + "…"
-
-
-def feedback_choices(reply: Reply) -> tuple[Choice, ...]:
-    if not (reply.ask_feedback and reply.faq_id):
-        return ()
-    try:
-        return (
-            Choice(texts.FEEDBACK_UP, action(FEEDBACK_VERB, "1", reply.faq_id)),
-            Choice(texts.FEEDBACK_DOWN, action(FEEDBACK_VERB, "0", reply.faq_id)),
-        )
-    except ValueError:
-        log.warning("feedback buttons dropped: id %r too long for callback_data", reply.faq_id)
-        return ()
 
 
 def keyboard(
@@ -183,7 +168,7 @@ def without_feedback(markup: InlineKeyboardMarkup | None) -> InlineKeyboardMarku
 def render(reply: Reply, limit: int = MAX_TEXT) -> list[Outgoing]:
     """Render a Reply as one or more HTML messages; the keyboard goes on the last one."""
     chunks = split_paragraphs(_paragraphs(reply), limit)
-    markup = keyboard(reply.choices, feedback_choices(reply))
+    markup = keyboard(reply.topic_choices, reply.feedback_choices)
     messages = [Outgoing(_html(chunk)) for chunk in chunks]
     messages[-1] = Outgoing(messages[-1].html, markup)
     return messages

@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
+from bot.core.commands import CITIZEN_COMMANDS, STAFF_COMMANDS
+
 # Command list registered with setMyCommands (descriptions: 1-256 characters).
-COMMANDS: tuple[tuple[str, str], ...] = (
-    ("start", "Bắt đầu và xem các chủ đề"),
-    ("menu", "Xem câu hỏi theo chủ đề"),
-    ("help", "Hướng dẫn sử dụng trợ lý"),
-    ("lienhe", "Số tổng đài và nơi hỗ trợ trực tiếp"),
-    ("subscribe", "Nhận mẹo kỹ năng số hằng tuần"),
-    ("unsubscribe", "Hủy nhận mẹo kỹ năng số"),
-    ("tips", "Xem mẹo mới nhất"),
-    ("xoadulieu", "Xóa dữ liệu trợ lý đã lưu về bạn"),
-)
-ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
-    ("stats", "Cán bộ: thống kê hôm nay và 7 ngày"),
-    ("inbox", "Cán bộ: câu hỏi chưa trả lời được"),
-    ("reload", "Cán bộ: tải lại kho câu hỏi"),
-    ("broadcast", "Cán bộ: gửi thông báo tới người đăng ký"),
-)
+COMMANDS: tuple[tuple[str, str], ...] = tuple((c.name, c.description) for c in CITIZEN_COMMANDS)
+ADMIN_COMMANDS: tuple[tuple[str, str], ...] = tuple((c.name, c.description) for c in STAFF_COMMANDS)
 
 APOLOGY = (
     "Xin lỗi, trợ lý vừa gặp sự cố khi xử lý tin nhắn của bạn. Bạn vui lòng thử lại sau ít phút."

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 from bot.storage.models import Base
 
 # Feature modules add their tables to Base.metadata; import them so autogenerate sees them.
-for _module in ("bot.broadcast.models", "bot.console.models"):
+for _module in ("bot.broadcast.models", "bot.console.models", "bot.storage.web_chat_models"):
     with contextlib.suppress(ModuleNotFoundError):
         importlib.import_module(_module)
 

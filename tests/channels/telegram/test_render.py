@@ -15,7 +15,7 @@ from bot.channels.telegram.render import (
     without_feedback,
 )
 from bot.core import texts
-from bot.core.messages import Choice, Outcome, Reply
+from bot.core.messages import Choice, Outcome, Reply, with_feedback
 from tests.fakes.telegram_html import parse_html, utf16_length
 
 
@@ -35,12 +35,15 @@ def test_escape_leaves_quotes_readable() -> None:
 
 
 def test_answer_title_is_bold_and_feedback_buttons_follow_related() -> None:
-    reply = Reply(
-        "Câu hỏi?\n\nTrả lời <ngắn>.",
-        Outcome.ANSWERED,
-        choices=(Choice("Câu liên quan", "faq:account.locked"),),
-        faq_id="account.register",
-        ask_feedback=True,
+    # The core lists 👍/👎 among the choices; Telegram puts them side by side, last.
+    reply = with_feedback(
+        Reply(
+            "Câu hỏi?\n\nTrả lời <ngắn>.",
+            Outcome.ANSWERED,
+            choices=(Choice("Câu liên quan", "faq:account.locked"),),
+            faq_id="account.register",
+            ask_feedback=True,
+        )
     )
     (out,) = render(reply)
     assert out.html.startswith("<b>Câu hỏi?</b>\n\nTrả lời &lt;ngắn&gt;.")
@@ -55,7 +58,7 @@ def test_ambiguous_shows_the_hint() -> None:
         texts.DID_YOU_MEAN,
         Outcome.AMBIGUOUS,
         choices=(Choice("A", "pick:a.b"), Choice("B", "pick:c.d")),
-        extra={"hint": texts.DID_YOU_MEAN_HINT},
+        hint=texts.DID_YOU_MEAN_HINT,
     )
     (out,) = render(reply)
     assert visible(out.html) == f"{texts.DID_YOU_MEAN}\n\n{texts.DID_YOU_MEAN_HINT}"
@@ -107,7 +110,8 @@ def test_buttons_with_oversized_callback_data_are_dropped() -> None:
 
 def test_feedback_dropped_when_the_id_does_not_fit() -> None:
     reply = Reply("Q\n\nA", Outcome.ANSWERED, faq_id="a." + "b" * 70, ask_feedback=True)
-    assert render(reply)[0].keyboard is None
+    assert with_feedback(reply).choices == ()
+    assert render(with_feedback(reply))[0].keyboard is None
 
 
 def test_without_feedback_keeps_other_buttons() -> None:

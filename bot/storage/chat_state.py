@@ -1,0 +1,83 @@
+"""Per-chat state in the database: survives a restart and is shared by every process."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.storage.engine import dialect_insert, reading
+from bot.storage.models import ChatStateRow, utcnow
+
+MAX_VALUE_CHARS = 16_000  # a list of numbered choices is far smaller; refuse anything else
+
+
+class ChatStateRepository:
+    """Implements bot.core.ports.ChatState: one row per (channel, chat, name)."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Callable[[], dt.datetime] = utcnow,
+    ) -> None:
+        self._sessions = sessions
+        self._clock = clock
+
+    async def put(
+        self, channel: str, chat_id: str, name: str, value: str, ttl_seconds: float
+    ) -> None:
+        if len(value) > MAX_VALUE_CHARS:
+            raise ValueError(f"chat state {name!r} too large: {len(value)} characters")
+        expires = self._clock() + dt.timedelta(seconds=ttl_seconds)
+        async with self._sessions.begin() as session:
+            statement = dialect_insert(session, ChatStateRow)
+            await session.execute(
+                statement.values(
+                    channel=channel, chat=chat_id, name=name, value=value, expires_at=expires
+                ).on_conflict_do_update(
+                    index_elements=["channel", "chat", "name"],
+                    set_={"value": value, "expires_at": expires},
+                )
+            )
+
+    async def get(self, channel: str, chat_id: str, name: str) -> str | None:
+        async with reading(self._sessions) as session:
+            row = await session.scalar(
+                select(ChatStateRow.value).where(
+                    ChatStateRow.channel == channel,
+                    ChatStateRow.chat == chat_id,
+                    ChatStateRow.name == name,
+                    ChatStateRow.expires_at > self._clock(),
+                )
+            )
+        return row
+
+    async def delete(self, channel: str, chat_id: str, name: str) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                delete(ChatStateRow).where(
+                    ChatStateRow.channel == channel,
+                    ChatStateRow.chat == chat_id,
+                    ChatStateRow.name == name,
+                )
+            )
+
+    async def purge(self, now: dt.datetime | None = None) -> int:
+        """Delete expired rows; return how many (run daily with the log purge)."""
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                delete(ChatStateRow).where(ChatStateRow.expires_at <= (now or self._clock()))
+            )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def forget_chat(self, channel: str, chat_id: str) -> int:
+        """Everything kept about one chat (erasure on request)."""
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                delete(ChatStateRow).where(
+                    ChatStateRow.channel == channel, ChatStateRow.chat == chat_id
+                )
+            )
+        return int(getattr(result, "rowcount", 0) or 0)

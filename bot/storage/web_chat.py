@@ -1,0 +1,295 @@
+"""Web chat sessions, history and rate limits, shared by every process serving the chat.
+
+Each request is admitted in one small write (rate counters, session lookup or creation) and its
+exchange recorded in another; both go through the storage's group commit, so the requests of
+many visitors share transactions. History is bounded per session and expires with the session.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.storage.batch import GroupCommit
+from bot.storage.engine import dialect_insert, reading
+from bot.storage.models import utcnow
+from bot.storage.web_chat_models import WebChatMessageRow, WebChatRateRow, WebChatSessionRow
+
+Pair = tuple[str, str]  # (choice id, label)
+Clock = Callable[[], dt.datetime]
+
+KEEP_MESSAGES = 100  # per session; older ones go once twice as many piled up
+MAX_OFFERED = 30  # choice ids remembered per session (the last few replies' buttons)
+PURGE_EVERY_SECONDS = 300.0
+
+
+def session_key(token: str) -> str:
+    """The stored key of a session token (the token itself is never stored)."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimits:
+    window: dt.timedelta
+    per_session: int
+    per_ip: int
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """A request asking to be answered: the token it carried (if any) and its client address."""
+
+    token: str | None
+    client: str
+
+
+@dataclass(frozen=True, slots=True)
+class Admitted:
+    """The session to answer in, or how long to wait (``retry_after`` > 0: refused)."""
+
+    token: str
+    key: str
+    fresh: bool
+    offered: tuple[Pair, ...] = ()
+    retry_after: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    role: str  # "visitor" or "assistant"
+    text: str
+    outcome: str | None = None
+    faq_id: str | None = None
+    choices: tuple[Pair, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """One turn to remember: what the visitor sent (redacted; None for a silent start) and the
+    reply, whose choices become the ones the session may pick next."""
+
+    key: str
+    visitor: str | None
+    reply: HistoryEntry
+
+
+def _pairs(value: Any) -> tuple[Pair, ...]:
+    if not isinstance(value, list):
+        return ()
+    return tuple(
+        (str(item[0]), str(item[1]))
+        for item in value
+        if isinstance(item, list | tuple) and len(item) == 2
+    )
+
+
+async def _bump(
+    session: AsyncSession, key: str, limit: int, window: dt.timedelta, now: dt.datetime
+) -> float:
+    """Count one request under ``key``; seconds to wait when past ``limit`` (0: allowed)."""
+    row = await session.get(WebChatRateRow, key, with_for_update=True)
+    if row is None:
+        # Another process may insert the same key at once: let the database merge them.
+        statement = dialect_insert(session, WebChatRateRow).values(
+            key=key, window_start=now, count=0
+        )
+        await session.execute(statement.on_conflict_do_nothing(index_elements=["key"]))
+        row = await session.get(WebChatRateRow, key, with_for_update=True)
+        assert row is not None
+    if row.window_start + window <= now or row.window_start > now:
+        row.window_start, row.count = now, 0
+    if row.count >= limit:
+        return max((row.window_start + window - now).total_seconds(), 1.0)
+    row.count += 1
+    return 0.0
+
+
+class WebChatRepository:
+    """Sessions, history and rate limits of the web chat."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        writer: GroupCommit,
+        limits: RateLimits,
+        session_ttl: dt.timedelta,
+        *,
+        clock: Clock = utcnow,
+    ) -> None:
+        self._sessions = sessions
+        self._writer = writer
+        self.limits = limits
+        self.session_ttl = session_ttl
+        self.clock = clock
+        self._last_purge = float("-inf")
+
+    # ------------------------------------------------------------------ admission
+
+    async def admit(self, request: Admission) -> Admitted:
+        """Count the request against its address and session; find or open the session."""
+        result: Admitted = await self._writer.submit(self._admit_batch, request)
+        return result
+
+    async def _admit_batch(
+        self, session: AsyncSession, requests: Sequence[Admission]
+    ) -> list[Admitted]:
+        now = self.clock()
+        await self._purge_now_and_then(session, now)
+        limits = self.limits
+        out: list[Admitted] = []
+        for request in requests:
+            ip_key = "ip:" + hashlib.sha256(request.client.encode("utf-8")).hexdigest()[:40]
+            wait = await _bump(session, ip_key, limits.per_ip, limits.window, now)
+            if wait:
+                out.append(Admitted("", "", False, retry_after=wait))
+                continue
+            row = None
+            if request.token is not None:
+                row = await session.get(WebChatSessionRow, session_key(request.token))
+                if row is not None and row.last_seen + self.session_ttl <= now:
+                    await session.delete(row)  # expired: its history goes with it
+                    await session.flush()
+                    row = None
+            token = request.token if row is not None and request.token is not None else None
+            if token is None:
+                token = new_token()
+                row = WebChatSessionRow(
+                    key=session_key(token), created_at=now, last_seen=now, offered=[], messages=0
+                )
+                session.add(row)
+                await session.flush()
+            assert row is not None
+            wait = await _bump(session, "s:" + row.key, limits.per_session, limits.window, now)
+            fresh = token != request.token
+            out.append(Admitted(token, row.key, fresh, _pairs(row.offered), wait))
+        return out
+
+    async def _purge_now_and_then(self, session: AsyncSession, now: dt.datetime) -> None:
+        if time.monotonic() - self._last_purge < PURGE_EVERY_SECONDS:
+            return
+        self._last_purge = time.monotonic()
+        await self._purge(session, now)
+
+    async def _purge(self, session: AsyncSession, now: dt.datetime) -> None:
+        expired = select(WebChatSessionRow.key).where(
+            WebChatSessionRow.last_seen <= now - self.session_ttl
+        )
+        await session.execute(
+            delete(WebChatMessageRow).where(WebChatMessageRow.session_key.in_(expired))
+        )
+        await session.execute(
+            delete(WebChatSessionRow).where(WebChatSessionRow.last_seen <= now - self.session_ttl)
+        )
+        await session.execute(
+            delete(WebChatRateRow).where(WebChatRateRow.window_start <= now - self.limits.window)
+        )
+
+    async def purge(self) -> None:
+        """Delete expired sessions with their history, and finished rate windows."""
+        async with self._sessions() as session, session.begin():
+            await self._purge(session, self.clock())
+
+    # ------------------------------------------------------------------ history
+
+    async def record(self, exchange: Exchange) -> None:
+        await self._writer.submit(self._record_batch, exchange)
+
+    async def _record_batch(
+        self, session: AsyncSession, exchanges: Sequence[Exchange]
+    ) -> list[None]:
+        now = self.clock()
+        for exchange in exchanges:
+            row = await session.get(WebChatSessionRow, exchange.key)
+            if row is None:
+                continue  # expired or erased meanwhile
+            added = 0
+            if exchange.visitor is not None:
+                session.add(
+                    WebChatMessageRow(
+                        session_key=row.key, created_at=now, role="visitor", text=exchange.visitor
+                    )
+                )
+                added += 1
+            reply = exchange.reply
+            session.add(
+                WebChatMessageRow(
+                    session_key=row.key,
+                    created_at=now,
+                    role="assistant",
+                    text=reply.text,
+                    outcome=reply.outcome,
+                    faq_id=reply.faq_id,
+                    choices=[list(pair) for pair in reply.choices],
+                )
+            )
+            added += 1
+            offered = dict.fromkeys((*reply.choices, *_pairs(row.offered)))
+            row.offered = [list(pair) for pair in list(offered)[:MAX_OFFERED]]
+            row.last_seen = now
+            row.messages = (row.messages or 0) + added
+            if row.messages > 2 * KEEP_MESSAGES:
+                await session.flush()
+                await self._trim(session, row)
+        return [None] * len(exchanges)
+
+    @staticmethod
+    async def _trim(session: AsyncSession, row: WebChatSessionRow) -> None:
+        oldest_kept = await session.scalar(
+            select(WebChatMessageRow.id)
+            .where(WebChatMessageRow.session_key == row.key)
+            .order_by(WebChatMessageRow.id.desc())
+            .offset(KEEP_MESSAGES - 1)
+            .limit(1)
+        )
+        if oldest_kept is not None:
+            await session.execute(
+                delete(WebChatMessageRow).where(
+                    WebChatMessageRow.session_key == row.key, WebChatMessageRow.id < oldest_kept
+                )
+            )
+        row.messages = KEEP_MESSAGES
+
+    async def history(self, token: str) -> list[HistoryEntry] | None:
+        """The session's last messages, oldest first; None when no such live session."""
+        key = session_key(token)
+        async with reading(self._sessions) as session:
+            row = await session.get(WebChatSessionRow, key)
+            if row is None or row.last_seen + self.session_ttl <= self.clock():
+                return None
+            rows = await session.scalars(
+                select(WebChatMessageRow)
+                .where(WebChatMessageRow.session_key == key)
+                .order_by(WebChatMessageRow.id.desc())
+                .limit(KEEP_MESSAGES)
+            )
+            found = list(rows)
+        found.reverse()
+        return [HistoryEntry(m.role, m.text, m.outcome, m.faq_id, _pairs(m.choices)) for m in found]
+
+    async def forget(self, key: str) -> None:
+        """Erase a session's history (the visitor asked for their data to be deleted)."""
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                delete(WebChatMessageRow).where(WebChatMessageRow.session_key == key)
+            )
+            row = await session.get(WebChatSessionRow, key)
+            if row is not None:
+                row.messages, row.offered = 0, []
+
+    async def count_sessions(self) -> int:
+        async with reading(self._sessions) as session:
+            return int(
+                await session.scalar(select(func.count()).select_from(WebChatSessionRow)) or 0
+            )
