@@ -25,7 +25,6 @@ FEATURES = (
     "agreement",  # share of the message's views that rank the entry first
     "evidence",  # the entry's share of the reranker's evidence among the candidates
     "fit",  # how well the message's words fit the entry at all (reranker, per word)
-    "pairs_missing",  # idf share of the message's rare two-syllable words the entry never uses
 )
 # A story's index score is weak evidence and its reranker evidence strong; a short question's
 # the other way round: these signals also enter multiplied by how long the message is.
@@ -52,7 +51,6 @@ class Calibration:
         0.119,
         1.597,
         1.382,
-        0.0,
         2.019,
         -0.482,
         0.955,

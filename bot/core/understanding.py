@@ -211,24 +211,4 @@ def _features(
         agreement,
         evidence,
         fit,
-        _pairs_missing(index, query, score.entry),
     )
-
-
-def _pairs_missing(index: MatchIndex, query: Query, entry: int) -> float:
-    """Idf share of the message's rare two-syllable words ("pháp lý", "liệt sĩ" when few
-    entries use them) that neither the entry's phrasings nor its answer use: a near miss
-    shares a word with the entry, rarely the compound it is about."""
-    reranker = index.reranker
-    if reranker is None:
-        return 0.0
-    bag = reranker.counts[entry]
-    rare_df = index.rare_df
-    total = missing = 0.0
-    for pair in query.pairs:
-        if 0 < index.pair_df.get(pair, 0) <= rare_df:
-            weight = query.pair_weights[pair]
-            total += weight
-            if pair not in bag:
-                missing += weight
-    return missing / total if total else 0.0
