@@ -33,8 +33,8 @@ class Settings(BaseSettings):
 
     # --- matching policy (calibrated on tests/data/eval/tune.jsonl only: bench/fit_calibration.py,
     # then the sweep of `python -m bot eval tests/data/eval/tune.jsonl`)
-    match_answer_threshold: float = 0.80  # one entry this likely right: answer it
-    match_suggest_threshold: float = 0.50  # candidates together this likely: offer choices
+    match_answer_threshold: float = 0.70  # one entry this likely right: answer it
+    match_suggest_threshold: float = 0.30  # candidates together this likely: offer choices
     match_margin: float = 0.10  # and the answer must lead the runner-up by this much
     match_also_threshold: float = 0.50  # a letter's second question offered as a choice
     # Longer input is cut before matching and storing; letters to an agency bury their question
