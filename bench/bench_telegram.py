@@ -86,11 +86,18 @@ async def run_ours(
 
     os.environ.setdefault("PTB_TIMEDELTA", "true")
     quiet_http_logs()
+    database_url = f"sqlite:///{workdir}/bench.db"
+    schema = None
+    if storage == "postgresql":
+        # A schema of its own, dropped at the end (left behind only if the bot is killed).
+        database_url = os.environ["BENCH_DATABASE_URL"]
+        schema = await _fresh_schema(database_url, Path(workdir).name)
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
         telegram_bot_token=TOKEN,
         telegram_api_base_url=base_url,
-        database_url=f"sqlite:///{workdir}/bench.db",
+        database_url=database_url,
+        database_schema=schema,
         # Simulated users ask every second or two, far above human pace: keep the guard
         # evaluating every message without ever tripping it.
         flood_max_messages=50,
@@ -108,11 +115,37 @@ async def run_ours(
         with stop_on_signals(stop):
             await service.run(stop)
 
-    if storage == "sqlite":
-        async with open_runtime(settings) as runtime:
-            await serve(runtime)
+    if storage in ("sqlite", "postgresql"):
+        try:
+            async with open_runtime(settings) as runtime:
+                await serve(runtime)
+        finally:
+            if schema is not None:
+                await _drop_schema(database_url, schema)
     else:
         await serve(make_runtime(settings, load_knowledge_dir(settings.knowledge_dir)))
+
+
+async def _fresh_schema(url: str, name: str) -> str:
+    import asyncpg
+
+    schema = "bench_" + "".join(c for c in name.lower() if c.isalnum())[:40]
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+    finally:
+        await connection.close()
+    return schema
+
+
+async def _drop_schema(url: str, schema: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    finally:
+        await connection.close()
 
 
 # ---------------------------------------------------------------- orchestration
@@ -370,7 +403,7 @@ def main() -> None:
     bot.add_argument("--kind", choices=("echo", "ours"), required=True)
     bot.add_argument("--base-url", required=True)
     bot.add_argument("--concurrency", type=int, default=None)
-    bot.add_argument("--storage", choices=("sqlite", "none"), default="sqlite")
+    bot.add_argument("--storage", choices=("sqlite", "postgresql", "none"), default="sqlite")
     bot.add_argument("--workdir", default=".")
     bot.add_argument("--typing-delay", type=float, default=None)
     args = parser.parse_args()
