@@ -79,6 +79,7 @@ async def run_echo(base_url: str) -> None:
 async def run_ours(
     base_url: str, concurrency: int | None, storage: str, workdir: str, typing_delay: float | None
 ) -> None:
+    from bench.probe_common import drop_schema, pg_schema
     from bot.channels.telegram.runner import TelegramService, quiet_http_logs, stop_on_signals
     from bot.config import Settings
     from bot.core.knowledge import load_knowledge_dir
@@ -91,7 +92,7 @@ async def run_ours(
     if storage == "postgresql":
         # A schema of its own, dropped at the end (left behind only if the bot is killed).
         database_url = os.environ["BENCH_DATABASE_URL"]
-        schema = await _fresh_schema(database_url, Path(workdir).name)
+        schema = await pg_schema(database_url, create=True)
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
         telegram_bot_token=TOKEN,
@@ -121,31 +122,9 @@ async def run_ours(
                 await serve(runtime)
         finally:
             if schema is not None:
-                await _drop_schema(database_url, schema)
+                await drop_schema(database_url, schema)
     else:
         await serve(make_runtime(settings, load_knowledge_dir(settings.knowledge_dir)))
-
-
-async def _fresh_schema(url: str, name: str) -> str:
-    import asyncpg
-
-    schema = "bench_" + "".join(c for c in name.lower() if c.isalnum())[:40]
-    connection = await asyncpg.connect(url)
-    try:
-        await connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
-    finally:
-        await connection.close()
-    return schema
-
-
-async def _drop_schema(url: str, schema: str) -> None:
-    import asyncpg
-
-    connection = await asyncpg.connect(url)
-    try:
-        await connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-    finally:
-        await connection.close()
 
 
 # ---------------------------------------------------------------- orchestration
@@ -373,6 +352,10 @@ async def memory(port: int, fake_pid: int, args: argparse.Namespace, texts: list
     print(f"RSS after warm-up: {run.rss_before:6.1f} MiB")
     for answered, rss in run.samples:
         print(f"RSS after {answered:>7} updates: {rss:6.1f} MiB")
+    if run.samples:
+        end = run.samples[-1][1]
+        change = (end - run.rss_before) / run.rss_before * 100
+        print(f"RSS start → end: {run.rss_before:.1f} → {end:.1f} MiB ({change:+.1f} %)")
     print(
         f"({run.result['per_second']:.0f} updates/s, bot CPU {run.cpu_ms:.2f} ms/update, "
         f"{time.perf_counter() - started:.0f} s in all)"

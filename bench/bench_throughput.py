@@ -18,12 +18,11 @@ import asyncio
 import os
 import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.bench_telegram import Proc, Run, questions, with_bot
+from bench.bench_telegram import Proc, Run, memory, questions, with_bot
 
 
 def variants(args: argparse.Namespace) -> list[str]:
@@ -64,29 +63,6 @@ async def throughput(port: int, fake_pid: int, args: argparse.Namespace, texts: 
         print(f"  {name:<26} {median:6.0f}/s  {median / echo_median:5.2f}× echo")
 
 
-async def memory(port: int, fake_pid: int, args: argparse.Namespace, texts: list[str]) -> None:
-    variant = "ours,storage=postgresql" if args.memory_postgresql else "ours,storage=sqlite"
-    print(
-        f"\nMemory: {args.memory_total} questions from {args.memory_users} distinct users "
-        f"({variant}); resident memory of the bot process"
-    )
-    started = time.perf_counter()
-    run = await with_bot(
-        port, fake_pid, variant, args.memory_users, args.memory_total, texts, rss=True
-    )
-    print(f"  RSS at start (after a 1,000-question warm-up): {run.rss_before:7.1f} MiB")
-    for answered, rss in run.samples:
-        print(f"  RSS after {answered:>7} questions:                {rss:7.1f} MiB")
-    if run.samples:
-        end = run.samples[-1][1]
-        change = (end - run.rss_before) / run.rss_before * 100
-        print(f"  start → end: {run.rss_before:.1f} → {end:.1f} MiB ({change:+.1f} %)")
-    print(
-        f"  ({run.result['per_second']:.0f} answers/s, bot CPU {run.cpu_ms:.2f} ms/answer, "
-        f"{time.perf_counter() - started:.0f} s in all)"
-    )
-
-
 async def main_async(args: argparse.Namespace) -> None:
     texts = questions()
     fake = await Proc.spawn("fake", "--port", "0", "--rtt", "0")
@@ -99,6 +75,9 @@ async def main_async(args: argparse.Namespace) -> None:
         if args.command in ("all", "throughput"):
             await throughput(port, fake.process.pid, args, texts)
         if args.command in ("all", "memory"):
+            args.memory_variant = (
+                "ours,storage=postgresql" if args.memory_postgresql else "ours,storage=sqlite"
+            )
             await memory(port, fake.process.pid, args, texts)
     finally:
         await fake.stop()
