@@ -28,9 +28,9 @@ from bot.channels.web.protocol import (
 )
 from bot.channels.web.security import Origins, api_headers
 from bot.core import texts
+from bot.core.commands import command_name
 from bot.core.messages import Choice, IncomingMessage, MessageKind, Outcome, Reply
 from bot.core.redact import redact
-from bot.core.responder import command_name
 from bot.storage.web_chat import Admission, Admitted, Exchange, WebChatRepository, new_token
 
 log = logging.getLogger(__name__)

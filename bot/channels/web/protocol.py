@@ -80,8 +80,7 @@ def reply_choices(reply: Reply) -> tuple[Pair, ...]:
 
 
 def reply_text(reply: Reply) -> str:
-    hint = reply.extra.get("hint")
-    return f"{reply.text}\n\n{hint}" if hint else reply.text
+    return f"{reply.text}\n\n{reply.hint}" if reply.hint else reply.text
 
 
 def present(reply: Reply) -> HistoryEntry:
