@@ -36,7 +36,7 @@ from sqlalchemy import func, select  # noqa: E402
 from bot.broadcast.models import DeliveryRow  # noqa: E402
 from bot.broadcast.options import default_in_flight  # noqa: E402
 from bot.broadcast.service import BroadcastService  # noqa: E402
-from bot.broadcast.telegram_sender import TelegramSender  # noqa: E402
+from bot.channels.telegram.broadcast import TelegramSender  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.storage import Storage  # noqa: E402
 from bot.storage.models import SubscriptionRow  # noqa: E402

@@ -45,10 +45,10 @@ QUESTION_POOL = 400
 
 
 async def run_bot(base_url: str, mode: str, workdir: str, port: int) -> None:
-    from bot.channels.zalo import build_channel
+    from bot.channels.zalo import ZaloChannel
     from bot.config import Settings
     from bot.lifecycle import stop_on_signals
-    from bot.runtime import open_runtime
+    from bot.runtime import channel_context, open_runtime
     from bot.web.server import HttpServer
     from tests.fakes.zalo_server import TOKEN
 
@@ -63,13 +63,14 @@ async def run_bot(base_url: str, mode: str, workdir: str, port: int) -> None:
     )
     stop = asyncio.Event()
     async with open_runtime(settings) as runtime:
-        channel = build_channel(settings, runtime, stop)
+        channel = ZaloChannel.from_settings(settings, channel_context(runtime, stop))
         server = HttpServer("127.0.0.1", port)
         server.mount(channel)
         if webhook:
             await server.start()
         with stop_on_signals(stop):
             await channel.start()
+            await channel.ready.wait()
             print("READY", flush=True)
             await stop.wait()
             await channel.stop()
@@ -275,20 +276,13 @@ class ZaloFakeProcess:
         return dict(await asyncio.to_thread(http_json, f"http://127.0.0.1:{self.port}/_stats"))
 
 
-def telegram_sender_class() -> Any:
-    try:
-        from bot.channels.telegram.broadcast import TelegramSender  # after the seam
-    except ImportError:
-        from bot.broadcast.telegram_sender import TelegramSender
-    return TelegramSender
-
-
 async def broadcast_run(
     subscribers: int, telegram_rate: float, telegram_limit: float, zalo_rate: float
 ) -> None:
     from bench.bench_broadcast import FakeServer
     from bot.broadcast.options import default_in_flight
     from bot.broadcast.service import BroadcastService
+    from bot.channels.telegram.broadcast import TelegramSender
     from bot.channels.zalo.broadcast import ZaloSender
     from bot.config import Settings
     from bot.storage import Storage
@@ -316,7 +310,7 @@ async def broadcast_run(
                     poll_interval=1.0,
                 )
                 senders = {
-                    "telegram": telegram_sender_class()(
+                    "telegram": TelegramSender(
                         TOKEN, tg.base_url, pool_size=opts.max_in_flight + 2
                     ),
                     "zalo": ZaloSender(

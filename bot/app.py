@@ -1,4 +1,10 @@
-"""Composition root: settings → storage → knowledge → responder → channels; stop in reverse."""
+"""Composition root: the only module that knows every part.
+
+settings → storage → knowledge → assistant; then ONE HTTP server with every route provider
+mounted (channel webhooks, the web chat, the staff console), every configured channel side by
+side, the knowledge watcher and the broadcast scheduler (whichever channels are on); stop in
+reverse order. Channels get a ChannelContext (bot.runtime.channel_context), never the runtime.
+"""
 
 from __future__ import annotations
 
@@ -6,26 +12,70 @@ import asyncio
 import logging
 import sys
 from contextlib import AsyncExitStack
-from typing import TYPE_CHECKING
 
 from bot.admin.common import setup_logging
 from bot.broadcast.options import BroadcastConfigError
+from bot.channels.base import Channel, ChannelContext
 from bot.config import Settings
 from bot.core.knowledge import KnowledgeError
 from bot.lifecycle import Stopped, stop_on_signals
-from bot.runtime import Runtime, open_runtime
-
-if TYPE_CHECKING:
-    from bot.channels.zalo.channel import ZaloChannel
+from bot.runtime import (
+    Runtime,
+    broadcast_senders,
+    channel_context,
+    open_runtime,
+    staff_service,
+)
+from bot.staff.service import StaffService
+from bot.web.server import HttpServer, RouteProvider
 
 log = logging.getLogger(__name__)
 
 NO_CHANNEL_HINT = (
-    "No channel is configured, so the assistant runs in this terminal.\n"
-    "To run it on Telegram: create a bot with @BotFather, then\n"
+    "No messenger channel is configured: the assistant serves the web only.\n"
+    "To add Telegram: create a bot with @BotFather, then\n"
     "  TELEGRAM_BOT_TOKEN=123456:ABC... python run_bot.py\n"
-    "(or put TELEGRAM_BOT_TOKEN=... in a .env file). See README.md.\n"
+    "To add Zalo: create a bot in Zalo Bot Manager (Tạo bot), then\n"
+    "  ZALO_BOT_TOKEN=1234567890:abc... python run_bot.py\n"
+    "(or put TELEGRAM_BOT_TOKEN=... in a .env file). To chat in this terminal instead:\n"
+    "  python -m bot chat\n"
+    "See README.md."
 )
+
+
+def build_channels(settings: Settings, context: ChannelContext) -> list[Channel]:
+    """Every messenger channel the settings configure (each may add routes to the server)."""
+    channels: list[Channel] = []
+    if settings.telegram_bot_token is not None:
+        from bot.channels.telegram.runner import TelegramService
+
+        channels.append(TelegramService(settings, context))
+    if settings.zalo_bot_token is not None:
+        from bot.channels.zalo import ZaloChannel
+
+        channels.append(ZaloChannel.from_settings(settings, context))
+    return channels
+
+
+def route_providers(runtime: Runtime, stack: AsyncExitStack) -> dict[str, RouteProvider]:
+    """Everything else that speaks HTTP, by the path a person opens (printed at start-up)."""
+    from bot.web.health import health_routes
+
+    providers: dict[str, RouteProvider] = {}
+    storage = runtime.storage
+    if storage is not None:
+        from bot.channels.web import web_chat
+
+        providers["/chat"] = web_chat(runtime.settings, runtime.assistant.handle, storage)
+    if runtime.settings.staff_console and storage is not None:
+        from bot.console.web.app import StaffConsole
+        from bot.console.web.context import Console
+
+        console = Console.from_runtime(runtime)
+        stack.push_async_callback(console.settled)  # a reload in progress finishes first
+        providers["/staff"] = StaffConsole(console)
+    providers["/healthz"] = health_routes(runtime)  # with /readyz and /metrics
+    return providers
 
 
 async def _start_watcher(stack: AsyncExitStack, runtime: Runtime) -> None:
@@ -44,13 +94,14 @@ async def _start_watcher(stack: AsyncExitStack, runtime: Runtime) -> None:
     stack.push_async_callback(watcher.stop)
 
 
-async def _start_scheduler(stack: AsyncExitStack, runtime: Runtime) -> None:
+async def _start_scheduler(stack: AsyncExitStack, runtime: Runtime, staff: StaffService) -> None:
     """Scheduled tips, announcements and the daily log purge (one process holds the lease)."""
     from bot.broadcast.scheduler import start_scheduler
     from bot.broadcast.senders import ChannelError
 
     try:
-        scheduler = await start_scheduler(runtime.settings, runtime)
+        senders = broadcast_senders(runtime.settings)
+        scheduler = await start_scheduler(runtime.settings, runtime.storage, senders)
     except ChannelError as exc:
         # Answering citizens matters more than tips: keep serving, say so loudly.
         log.error("broadcasts disabled: %s", exc)
@@ -58,47 +109,54 @@ async def _start_scheduler(stack: AsyncExitStack, runtime: Runtime) -> None:
     if scheduler is not None:
         stack.push_async_callback(scheduler.stop)
         runtime.broadcast = scheduler.service
+        staff.announcer = scheduler.service
 
 
-async def _start_zalo(
-    stack: AsyncExitStack, runtime: Runtime, stop: asyncio.Event
-) -> ZaloChannel | None:
-    """The Zalo channel (polling, or its webhook route on an HTTP server); None when not
-    configured. A wrong token raises ZaloUnauthorized with a message saying so."""
-    settings = runtime.settings
-    if settings.zalo_bot_token is None:
-        return None
-    from bot.channels.zalo import build_channel
-    from bot.web.server import HttpServer
-
-    channel = build_channel(settings, runtime, stop)
-    if channel.webhook:
-        server = HttpServer(settings.http_host, settings.http_port)
-        server.mount(channel)
-        await server.start()
-        stack.push_async_callback(server.stop)
-    stack.push_async_callback(channel.stop)
-    await channel.start()
-    return channel
-
-
-async def _until_stopped(stop: asyncio.Event, channel: ZaloChannel) -> None:
-    """Wait for ``stop``; a channel that ended on its own (a refused token) ends the wait."""
-    waiter = asyncio.ensure_future(stop.wait())
-    ended = asyncio.ensure_future(channel.wait())
+async def start_http_server(
+    stack: AsyncExitStack, settings: Settings, providers: list[RouteProvider]
+) -> HttpServer | None:
+    server = HttpServer(settings.web_host, settings.web_port)
+    for provider in providers:
+        server.mount(provider)
     try:
-        await asyncio.wait({waiter, ended}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        waiter.cancel()
-    if ended.done():
-        ended.result()
-    else:
-        ended.cancel()
+        await server.start()
+    except OSError as exc:
+        log.error(
+            "cannot listen on %s:%s (%s); set WEB_HOST / WEB_PORT",
+            settings.web_host,
+            settings.web_port,
+            exc.strerror or exc,
+        )
+        return None
+    stack.push_async_callback(server.stop)
+    return server
+
+
+def _announce(server: HttpServer, paths: list[str], channels: list[Channel]) -> None:
+    """Where to open the assistant: printed, not logged, so it shows at any log level."""
+    host = server.host if server.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
+    base = f"http://{host}:{server.port}"
+    lines = [f"Assistant serving on {base}"]
+    lines += [f"  {path}: {base}{path}" for path in paths]
+    if not channels:
+        lines.append(NO_CHANNEL_HINT)
+    lines.append("Press Ctrl+C to stop.")
+    print("\n".join(lines), flush=True)
+
+
+async def _stop_channel(channel: Channel, failures: list[str]) -> None:
+    try:
+        await channel.stop()
+    except Exception as exc:
+        log.error("channel %s failed: %s", channel.name, exc, exc_info=exc)
+        failures.append(channel.name)
 
 
 async def serve(settings: Settings) -> int:
+    """Run until SIGINT / SIGTERM (exit 0) or until a channel fails (exit 1)."""
     # SIGTERM / Ctrl+C stop the bot cleanly from the start, also while it waits for the database.
     stop = asyncio.Event()
+    failures: list[str] = []
     async with AsyncExitStack() as stack:
         with stop_on_signals(stop):
             try:
@@ -107,43 +165,29 @@ async def serve(settings: Settings) -> int:
                 log.info("stopped while waiting for the database")
                 return 0
             await _start_watcher(stack, runtime)
-            from bot.console.serve import start_console
-
-            await start_console(stack, runtime)
-            from bot.channels.zalo.client import ZaloUnauthorized
-
-            try:
-                zalo = await _start_zalo(stack, runtime, stop)
-            except Stopped:
-                return 0
-            except ZaloUnauthorized as exc:
-                log.error("%s", exc)
+            staff = staff_service(runtime)
+            channels = build_channels(settings, channel_context(runtime, stop, staff))
+            providers = route_providers(runtime, stack)
+            server = await start_http_server(stack, settings, [*channels, *providers.values()])
+            if server is None:
                 return 1
-            if settings.telegram_bot_token is not None:
-                from bot.channels.telegram.runner import run_telegram
-
-                await _start_scheduler(stack, runtime)
-                await run_telegram(settings, runtime, stop=stop, handle_signals=False)
-                return 0
-            if zalo is not None:
-                await _start_scheduler(stack, runtime)
-                try:
-                    await _until_stopped(stop, zalo)
-                except ZaloUnauthorized as exc:
-                    log.error("%s", exc)
-                    return 1
-                return 0
-        from bot.channels.console import ConsoleChannel
-
-        sys.stderr.write(NO_CHANNEL_HINT + "\n")
-        return await ConsoleChannel(runtime.assistant.handle).run()
+            await _start_scheduler(stack, runtime, staff)
+            for channel in channels:
+                await channel.start()
+                stack.push_async_callback(_stop_channel, channel, failures)
+            _announce(server, list(providers), channels)
+            await stop.wait()
+            log.info("stopping")
+    return 1 if failures else 0
 
 
 def main() -> int:
-    """Run the assistant on whatever channels the settings configure."""
+    """Run the assistant: the HTTP server and every configured channel, until stopped."""
     settings = Settings()
-    channels = (settings.telegram_bot_token, settings.zalo_bot_token)
-    setup_logging(settings, quiet=all(token is None for token in channels))
+    setup_logging(settings)
+    if logging.getLogger().level > logging.DEBUG:
+        # One line per migration step and plugin at every start: noise unless debugging.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         return asyncio.run(serve(settings))
     except KnowledgeError as exc:

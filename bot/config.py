@@ -33,8 +33,8 @@ class Settings(BaseSettings):
 
     # --- matching policy (calibrated on tests/data/eval/tune.jsonl only: bench/fit_calibration.py,
     # then the sweep of `python -m bot eval tests/data/eval/tune.jsonl`)
-    match_answer_threshold: float = 0.80  # one entry this likely right: answer it
-    match_suggest_threshold: float = 0.50  # candidates together this likely: offer choices
+    match_answer_threshold: float = 0.70  # one entry this likely right: answer it
+    match_suggest_threshold: float = 0.30  # candidates together this likely: offer choices
     match_margin: float = 0.10  # and the answer must lead the runner-up by this much
     match_also_threshold: float = 0.50  # a letter's second question offered as a choice
     # Longer input is cut before matching and storing; letters to an agency bury their question
@@ -69,8 +69,7 @@ class Settings(BaseSettings):
     telegram_api_base_url: str = "https://api.telegram.org/bot"
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: SecretStr | None = None
-    telegram_webhook_host: str = "0.0.0.0"
-    telegram_webhook_port: int = 8443
+    # The webhook is a route of the shared HTTP server (WEB_HOST:WEB_PORT) at this path.
     telegram_webhook_path: str = "/telegram"
     telegram_admin_ids: str = ""  # comma-separated Telegram user ids
     flood_max_messages: int = 8
@@ -88,10 +87,6 @@ class Settings(BaseSettings):
     quiet_hours_start: str = "21:00"
     quiet_hours_end: str = "07:00"
 
-    # --- the shared HTTP server (webhooks); put an HTTPS reverse proxy in front of it
-    http_host: str = "0.0.0.0"
-    http_port: int = 8080
-
     # --- zalo
     zalo_bot_token: SecretStr | None = None
     zalo_api_base_url: str = "https://bot-api.zaloplatforms.com/bot"
@@ -104,6 +99,10 @@ class Settings(BaseSettings):
     # Zalo publishes no sending rate: stay conservative; the first 429 pauses the run anyway.
     zalo_broadcast_rate: float = Field(default=5.0, gt=0, le=100)
     zalo_concurrent_updates: int = Field(default=16, ge=1)  # chats answered at once
+
+    # --- the one HTTP server: web chat, staff console, webhooks, health
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=8080, ge=0, le=65535)  # 0: any free port (tests)
 
     # --- web chat (/chat, /embed.js, /api/chat)
     # Portals allowed to embed the chat and call its API: comma-separated origins, e.g.
@@ -122,11 +121,11 @@ class Settings(BaseSettings):
     web_telegram_link: str = ""
     web_zalo_link: str = ""
 
-    # --- staff web console (/staff)
+    # --- staff web console (/staff on the shared server)
     staff_console: bool = True
-    # Until the shared HTTP server serves it, the console listens here on its own.
-    staff_host: str = "127.0.0.1"
-    staff_port: int = 8081
+    # Staff in chats on any channel, e.g. "zalo:abc,web:alice" (TELEGRAM_ADMIN_IDS add
+    # "telegram:<id>").
+    staff_identities: str = ""
     staff_session_idle_minutes: float = Field(default=30.0, gt=0)
     staff_session_max_hours: float = Field(default=12.0, gt=0)
     # Behind an HTTPS reverse proxy that sets X-Forwarded-Proto itself: mark cookies Secure.
@@ -163,9 +162,13 @@ class Settings(BaseSettings):
         return frozenset(ids)
 
     @property
-    def zalo_admins(self) -> frozenset[str]:
+    def staff(self) -> frozenset[str]:
+        """Every staff identity, "channel:user" (bot.core.staff)."""
+        named = {p.strip() for p in self.staff_identities.replace(";", ",").split(",")}
+        telegram = {f"telegram:{i}" for i in self.admin_ids}
+        zalo = {f"zalo:{p.strip()}" for p in self.zalo_admin_ids.replace(";", ",").split(",")}
         return frozenset(
-            p.strip() for p in self.zalo_admin_ids.replace(";", ",").split(",") if p.strip()
+            {n for n in named if ":" in n} | telegram | {z for z in zalo if z != "zalo:"}
         )
 
     @property

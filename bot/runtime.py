@@ -29,7 +29,11 @@ from bot.core.provinces import DEFAULT_ID, ProvinceProfile, find_profile, load_p
 from bot.core.responder import Responder, ResponderSettings
 
 if TYPE_CHECKING:
+    from bot.broadcast.senders import Sender
     from bot.broadcast.service import BroadcastService
+    from bot.channels.base import ChannelContext
+    from bot.core.staff import StaffDesk
+    from bot.staff.service import StaffService
     from bot.storage import Storage
 
 log = logging.getLogger(__name__)
@@ -93,7 +97,8 @@ def build_matcher_from_dir(path: Path, settings: Settings) -> Matcher:
 
 @dataclass
 class Runtime:
-    """Everything a channel or a CLI command needs, built once."""
+    """Everything the composition root and CLI commands need, built once. Channels never get
+    it: they get a ChannelContext (``channel_context``)."""
 
     settings: Settings
     profile: ProvinceProfile
@@ -104,7 +109,7 @@ class Runtime:
     assistant: Assistant
     storage: Storage | None = None
     addresses: AddressFinder | None = None
-    broadcast: BroadcastService | None = None  # set when the scheduler runs (Telegram admins)
+    broadcast: BroadcastService | None = None  # set when the scheduler runs (staff tools)
     _swap_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property
@@ -253,3 +258,58 @@ async def open_runtime(
         if runtime is not None:
             await runtime.bookkeeping.close(BOOKKEEPING_CLOSE_BUDGET)
         await storage.close()
+
+
+# ---------------------------------------------------------------- wiring for the composition root
+
+
+def staff_service(runtime: Runtime) -> StaffService:
+    """The channel-free staff service over this runtime's storage, reload and chat state."""
+    from bot.core.chat_state import MemoryChatState
+    from bot.core.staff import Reloaded
+    from bot.staff.service import StaffService
+    from bot.staff.storage_backend import StorageStaffBackend
+
+    async def reload() -> Reloaded:
+        version = await runtime.reload()
+        return Reloaded(version, len(runtime.live.current.kb.published))
+
+    storage = runtime.storage
+    return StaffService(
+        runtime.settings.staff,
+        backend=StorageStaffBackend(storage) if storage is not None else None,
+        reload=reload,
+        state=storage.chat_state if storage is not None else MemoryChatState(),
+        announcer=runtime.broadcast,
+    )
+
+
+def channel_context(
+    runtime: Runtime, stop: asyncio.Event, staff: StaffDesk | None = None
+) -> ChannelContext:
+    """What every channel gets: the assistant's handle and narrow ports, not the runtime."""
+    from bot.channels.base import ChannelContext
+    from bot.core.chat_state import MemoryChatState
+
+    storage = runtime.storage
+    return ChannelContext(
+        handle=runtime.assistant.handle,
+        stop=stop,
+        bookkeeping=runtime.assistant.bookkeeping,
+        journal=storage.inbound if storage is not None else None,
+        subscriptions=runtime.assistant.ports.subscriptions,
+        chat_state=storage.chat_state if storage is not None else MemoryChatState(),
+        staff=staff,
+    )
+
+
+def broadcast_senders(settings: Settings) -> dict[str, Sender]:
+    """The broadcast sender of every configured channel, each from its own package."""
+    from bot.channels.telegram.broadcast import TelegramSender
+    from bot.channels.zalo.broadcast import ZaloSender
+
+    senders: dict[str, Sender] = {}
+    for sender in (TelegramSender.from_settings(settings), ZaloSender.from_settings(settings)):
+        if sender is not None:
+            senders[sender.channel] = sender
+    return senders

@@ -12,7 +12,7 @@ from pathlib import Path
 from bot.config import PROJECT_ROOT
 
 # Settings a developer's shell may carry that must not reach the bot under test.
-_SCRUBBED = ("TELEGRAM_", "DATABASE_", "ZALO_", "KNOWLEDGE_", "LOG_LEVEL")
+_SCRUBBED = ("TELEGRAM_", "DATABASE_", "ZALO_", "KNOWLEDGE_", "LOG_LEVEL", "WEB_", "STAFF_")
 
 
 class BotProcess:
@@ -40,7 +40,8 @@ class BotProcess:
                 sys.executable,
                 str(self.root / "run_bot.py"),
                 cwd=self.workdir,  # no .env file here
-                env={**base, "PTB_TIMEDELTA": "true", **self.env},
+                # Any free port unless the test chose one: tests run side by side.
+                env={**base, "PTB_TIMEDELTA": "true", "WEB_PORT": "0", **self.env},
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=log,
                 stderr=log,
@@ -98,6 +99,6 @@ def webhook_env(secret: str) -> dict[str, str]:
     return {
         "TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram",
         "TELEGRAM_WEBHOOK_SECRET": secret,
-        "TELEGRAM_WEBHOOK_HOST": "127.0.0.1",
-        "TELEGRAM_WEBHOOK_PORT": str(port),
+        "WEB_HOST": "127.0.0.1",
+        "WEB_PORT": str(port),
     }

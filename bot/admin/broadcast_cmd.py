@@ -63,7 +63,9 @@ async def open_service(
 
     storage = await Storage.open(settings)
     try:
-        senders: dict[str, Sender] | None = None if channels else {}
+        from bot.runtime import broadcast_senders
+
+        senders: dict[str, Sender] = broadcast_senders(settings) if channels else {}
         service = await BroadcastService.open(
             settings, storage.session_factory, senders=senders, start=start
         )

@@ -20,7 +20,7 @@ from bot.broadcast.clock import Clock
 from bot.broadcast.ledger import Claimed, Decision, Ledger
 from bot.broadcast.options import BroadcastOptions
 from bot.broadcast.pacing import ChatSpacing, TokenBucket
-from bot.broadcast.senders import Outcome, Sender, SendResult
+from bot.broadcast.senders import Outcome, Pace, Sender, SendResult
 
 log = logging.getLogger(__name__)
 
@@ -40,16 +40,18 @@ _OUTAGE_STREAK = 3
 
 @dataclass(slots=True)
 class ChannelPacer:
-    """Per process and channel: shared by every run sent on that channel."""
+    """Per process and channel: shared by every run sent on that channel, at its own pace."""
 
     bucket: TokenBucket
     spacing: ChatSpacing
+    max_in_flight: int
 
     @classmethod
-    def create(cls, options: BroadcastOptions, clock: Clock) -> ChannelPacer:
+    def create(cls, pace: Pace, clock: Clock) -> ChannelPacer:
         return cls(
-            TokenBucket(options.rate, options.burst, clock),
-            ChatSpacing(options.per_chat_interval, clock),
+            TokenBucket(pace.rate, pace.burst, clock),
+            ChatSpacing(pace.per_chat_interval, clock),
+            max(1, pace.max_in_flight),
         )
 
 
@@ -145,7 +147,7 @@ class RunWorker:
             if self.options.quiet.is_quiet(now):
                 self.result.paused_until = self.options.quiet.resume_at(now)
                 return
-            free = self.options.max_in_flight - self._open
+            free = self.pacer.max_in_flight - self._open
             if free <= 0:
                 await self._wait_change(self.options.poll_interval)
                 continue

@@ -9,11 +9,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.broadcast import texts
 from bot.broadcast.quiet import QuietHours
+from bot.broadcast.senders import Pace
 from bot.config import Settings
-
-# Telegram: about 30 messages per second overall for bulk sending, 1,000/s with paid broadcast.
-FREE_RATE_LIMIT = 30.0
-PAID_RATE_LIMIT = 1000.0
 
 
 class BroadcastConfigError(ValueError):
@@ -22,7 +19,11 @@ class BroadcastConfigError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class BroadcastOptions:
-    """Everything the delivery and scheduling code reads; tests build their own."""
+    """Everything the delivery and scheduling code reads; tests build their own.
+
+    ``rate`` … ``per_chat_interval`` and ``max_in_flight`` are the default pace, for a sender
+    that brings none (each channel's real sender brings its own: bot.broadcast.senders.Pace).
+    """
 
     timezone: ZoneInfo
     rate: float = 25.0
@@ -60,22 +61,15 @@ class BroadcastOptions:
     def with_rate(self, rate: float) -> BroadcastOptions:
         return replace(self, rate=rate, max_in_flight=default_in_flight(rate))
 
+    @property
+    def default_pace(self) -> Pace:
+        return Pace(self.rate, self.burst, self.per_chat_interval, self.max_in_flight)
+
 
 def default_in_flight(rate: float) -> int:
     # Enough concurrency to hide a 300 ms round trip at 25/s, capped because every request in
     # flight needs its own HTTP/1.1 connection (and may turn 'unknown' if we crash).
     return min(64, max(4, math.ceil(rate * 0.4)))
-
-
-def check_rate(rate: float, paid: bool) -> float:
-    if not math.isfinite(rate) or rate <= 0:
-        raise BroadcastConfigError(texts.RATE_NOT_POSITIVE.format(rate=rate))
-    if rate > FREE_RATE_LIMIT and not paid:
-        raise BroadcastConfigError(texts.RATE_TOO_HIGH.format(rate=rate, limit=FREE_RATE_LIMIT))
-    if rate > PAID_RATE_LIMIT:
-        message = texts.RATE_TOO_HIGH_PAID.format(rate=rate, limit=PAID_RATE_LIMIT)
-        raise BroadcastConfigError(message)
-    return float(rate)
 
 
 def options_from_settings(settings: Settings) -> BroadcastOptions:
@@ -84,16 +78,12 @@ def options_from_settings(settings: Settings) -> BroadcastOptions:
         tz = ZoneInfo(settings.timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise BroadcastConfigError(texts.BAD_TIMEZONE.format(value=settings.timezone)) from exc
-    rate = check_rate(settings.telegram_broadcast_rate, settings.telegram_paid_broadcast)
     try:
         quiet = QuietHours.parse(settings.quiet_hours_start, settings.quiet_hours_end, str(tz))
     except ValueError as exc:
         raise BroadcastConfigError(str(exc)) from exc
     return BroadcastOptions(
         timezone=tz,
-        rate=rate,
-        paid_broadcast=settings.telegram_paid_broadcast,
-        max_in_flight=default_in_flight(rate),
         quiet=quiet,
         tip_cron=settings.tip_cron,
     )

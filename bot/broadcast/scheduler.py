@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -23,12 +23,12 @@ from bot.broadcast.clock import Clock
 from bot.broadcast.cron import CronError, latest_fire_time, parse_cron
 from bot.broadcast.models import ScheduleRow
 from bot.broadcast.options import BroadcastConfigError
-from bot.broadcast.senders import ChannelError
+from bot.broadcast.senders import ChannelError, Sender
 from bot.broadcast.service import BroadcastService, RunId
 from bot.config import Settings
 
 if TYPE_CHECKING:
-    from bot.runtime import Runtime
+    from bot.storage import Storage
 
 log = logging.getLogger(__name__)
 
@@ -214,19 +214,25 @@ class BroadcastScheduler:
 
 
 async def start_scheduler(
-    settings: Settings, runtime: Runtime, *, clock: Clock | None = None
+    settings: Settings,
+    storage: Storage | None,
+    senders: Mapping[str, Sender],
+    *,
+    clock: Clock | None = None,
 ) -> BroadcastScheduler | None:
-    """Bot start-up: validate settings, connect the broadcast sender, register the jobs.
+    """Start-up: validate settings, connect every channel's sender, register the jobs.
 
-    Returns None (and logs why) when there is no storage or no channel to send on. Raises
-    BroadcastConfigError for invalid settings (rate, cron, quiet hours, timezone) and
-    ChannelError when Telegram refuses the token.
+    Runs whichever channels answer citizens in this process. Returns None (and logs why) when
+    there is no storage or no channel to send on. Raises BroadcastConfigError for invalid
+    settings (rate, cron, quiet hours, timezone) and ChannelError when a channel refuses its
+    credentials.
     """
-    storage = runtime.storage
     if storage is None:
         log.warning("broadcasts disabled: no storage")
         return None
-    service = await BroadcastService.open(settings, storage.session_factory, clock=clock)
+    service = await BroadcastService.open(
+        settings, storage.session_factory, senders=senders, clock=clock
+    )
     if not service.senders:
         log.warning("broadcasts disabled: %s", texts.NO_CHANNEL)
         await service.close()

@@ -1,7 +1,8 @@
 """What delivery needs from a channel: send one text to one chat and classify the result.
 
-Delivery never sees an SDK exception. A channel maps its own errors onto ``Outcome`` so the
-ledger logic is the same for Telegram, Zalo or anything later.
+Each channel package supplies its sender (text limit, how it counts length, its pace, its
+error mapping); delivery never sees an SDK exception nor a channel's name: a channel maps its
+own errors onto ``Outcome`` so the ledger logic is the same for every channel.
 """
 
 from __future__ import annotations
@@ -35,11 +36,29 @@ class SendResult:
     message_id: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Pace:
+    """How fast one channel may send: ``rate`` per second on average, ``burst`` at once, one
+    message per chat every ``per_chat_interval`` seconds, ``max_in_flight`` requests open."""
+
+    rate: float
+    burst: float = 1.0
+    per_chat_interval: float = 1.0
+    max_in_flight: int = 10
+
+
 class Sender(Protocol):
-    """One channel's broadcast sender (its own HTTP pool, separate from live answers)."""
+    """One channel's broadcast sender (its own HTTP pool, separate from live answers).
+
+    ``pace`` None means the broadcast options' default pace.
+    """
 
     channel: str
     max_text: int
+    pace: Pace | None
+
+    def length(self, text: str) -> int:
+        """The text's length as the channel counts it against ``max_text``."""
 
     async def start(self) -> None:
         """Open connections and check credentials; raise ChannelError when unusable."""
@@ -51,12 +70,3 @@ class Sender(Protocol):
 
 class ChannelError(RuntimeError):
     """A channel cannot be used at all (missing or refused credentials)."""
-
-
-def telegram_length(text: str) -> int:
-    """Length as Telegram counts it: UTF-16 code units (an emoji counts twice)."""
-    return len(text.encode("utf-16-le")) // 2
-
-
-TELEGRAM_MAX_TEXT = 4096
-ZALO_MAX_TEXT = 2000

@@ -1,9 +1,11 @@
 """The broadcast facade: create runs, deliver them, resume after a crash, report.
 
-Used by the scheduler, the ``broadcast`` CLI and the Telegram ``/broadcast`` admin command:
+Used by the scheduler, the ``broadcast`` CLI, the staff console and staff commands in chats
+(through bot.staff). Each channel's sender comes from its channel package; a run targets the
+subscribers of every channel that has one, each channel at its sender's own pace:
 
     text = service.preview(raw)                      # BroadcastInputError: say why, in Vietnamese
-    run_id = await service.create_announcement(raw, by=f"telegram:{admin_id}")
+    run_id = await service.create_announcement(raw, by="web:lan")
     service.deliver_in_background(run_id)            # returns at once
     [report] = await service.reports([run_id])       # progress: sent, failed, blocked, pending
 """
@@ -14,7 +16,6 @@ import asyncio
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -27,7 +28,7 @@ from bot.broadcast.ledger import Claimed
 from bot.broadcast.models import BroadcastRunRow
 from bot.broadcast.options import BroadcastOptions, options_from_settings
 from bot.broadcast.runs import NewRun, RunReport, Runs
-from bot.broadcast.senders import ChannelError, Sender, telegram_length
+from bot.broadcast.senders import ChannelError, Sender
 from bot.broadcast.tipfile import render_announcement, render_tip
 from bot.broadcast.tips_store import TipRepository
 from bot.config import Settings
@@ -41,30 +42,6 @@ Waiting = Callable[[LeaseInfo | None], Awaitable[None]]
 
 class BroadcastInputError(ValueError):
     """Staff asked for something that cannot be sent; the message says why, in Vietnamese."""
-
-
-def senders_from_settings(settings: Settings, options: BroadcastOptions) -> dict[str, Sender]:
-    """Every channel the settings configure for broadcasting."""
-    senders: dict[str, Sender] = {}
-    if settings.telegram_bot_token is not None:
-        from bot.broadcast.telegram_sender import TelegramSender
-
-        senders["telegram"] = TelegramSender.from_settings(settings, options.max_in_flight + 2)
-    if settings.zalo_bot_token is not None:
-        from bot.channels.zalo.broadcast import ZaloSender
-
-        zalo = options.with_rate(settings.zalo_broadcast_rate)
-        senders["zalo"] = ZaloSender.from_settings(settings, zalo.max_in_flight + 2)
-    return senders
-
-
-def channel_options(options: BroadcastOptions, sender: Sender) -> BroadcastOptions:
-    """A sender with a ``rate`` of its own (Zalo's) is paced at it, without the slack of
-    Telegram's paid broadcasts; others at the default."""
-    rate = getattr(sender, "rate", None)
-    if isinstance(rate, int | float) and rate > 0:
-        return replace(options, paid_broadcast=False).with_rate(float(rate))
-    return options
 
 
 class BroadcastService:
@@ -88,8 +65,10 @@ class BroadcastService:
         self.leases = Leases(sessions, self.holder, self.clock)
         self.keeper = LeaseKeeper(self.leases, self.clock, options.lease_ttl, options.heartbeat)
         self.stats = WorkerStats()
-        self._options = {ch: channel_options(options, s) for ch, s in self.senders.items()}
-        self._pacers = {ch: ChannelPacer.create(o, self.clock) for ch, o in self._options.items()}
+        self._pacers = {
+            ch: ChannelPacer.create(sender.pace or options.default_pace, self.clock)
+            for ch, sender in self.senders.items()
+        }
         self._active: dict[int, asyncio.Task[RunReport]] = {}
         self._workers: set[RunWorker] = set()
         self._closing = False
@@ -105,14 +84,12 @@ class BroadcastService:
         clock: Clock | None = None,
         start: bool = True,
     ) -> BroadcastService:
-        """Validate settings, seed tips, connect the channels (raises ChannelError).
+        """Validate settings, seed tips, connect the channels' senders (raises ChannelError).
 
         ``start=False`` leaves the channels unconnected, so staff input can be checked first.
         """
         options = options_from_settings(settings)
-        if senders is None:
-            senders = senders_from_settings(settings, options)
-        service = cls(sessions, options, senders, clock=clock)
+        service = cls(sessions, options, senders or {}, clock=clock)
         await service.tips.seed_if_empty(settings.knowledge_dir / "tips.yaml")
         if start:
             await service.start()
@@ -157,13 +134,13 @@ class BroadcastService:
         if not clean:
             raise BroadcastInputError(texts.TEXT_EMPTY)
         rendered = render_announcement(clean)
-        for sender in self.senders.values() or ():
-            length = telegram_length(rendered) if sender.channel == "telegram" else len(rendered)
+        for sender in self.senders.values():
+            length = sender.length(rendered)
             if length > sender.max_text:
-                overhead = length - telegram_length(clean)
+                overhead = length - sender.length(clean)
                 raise BroadcastInputError(
                     texts.TEXT_TOO_LONG.format(
-                        length=telegram_length(clean),
+                        length=sender.length(clean),
                         limit=sender.max_text - overhead,
                         channel=sender.channel.capitalize(),
                     )
@@ -318,7 +295,7 @@ class BroadcastService:
                     sender=self.senders[channel],
                     pacer=self._pacers[channel],
                     render=render,
-                    options=self._options[channel],
+                    options=self.options,
                     clock=self.clock,
                     worker_id=self.holder.id,
                     lease_ok=held.ok,

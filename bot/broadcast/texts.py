@@ -3,14 +3,6 @@
 from __future__ import annotations
 
 # --- settings
-RATE_NOT_POSITIVE = "TELEGRAM_BROADCAST_RATE phải là số dương (đang là {rate})."
-RATE_TOO_HIGH = (
-    "TELEGRAM_BROADCAST_RATE={rate:g} vượt giới hạn {limit:g} tin/giây của Telegram. "
-    "Hãy đặt tối đa {limit:g}, hoặc bật TELEGRAM_PAID_BROADCAST=true nếu bot dùng gửi trả phí."
-)
-RATE_TOO_HIGH_PAID = (
-    "TELEGRAM_BROADCAST_RATE={rate:g} vượt mức tối đa {limit:g} tin/giây kể cả khi gửi trả phí."
-)
 BAD_TIMEZONE = "TIMEZONE={value!r} không phải múi giờ hợp lệ (ví dụ Asia/Ho_Chi_Minh)."
 BAD_HHMM = "{name}={value!r} không hợp lệ: cần giờ dạng HH:MM, ví dụ 21:00."
 CRON_FIELDS = (
@@ -28,14 +20,8 @@ CRON_INVALID = "Lịch gửi {expr!r} không hợp lệ: {reason}"
 
 # --- channels
 NO_CHANNEL = (
-    "Chưa cấu hình kênh gửi nào: hãy đặt TELEGRAM_BOT_TOKEN hoặc ZALO_BOT_TOKEN (biến môi "
-    "trường hoặc tệp .env) rồi chạy lại. Không có tin nào được tạo hay gửi."
-)
-TOKEN_REFUSED = (
-    "Telegram từ chối TELEGRAM_BOT_TOKEN (token sai hoặc đã bị thu hồi). Không gửi tin nào."
-)
-TELEGRAM_UNREACHABLE = (
-    "Không kết nối được máy chủ Telegram: {error}. Các tin chưa gửi vẫn được giữ lại."
+    "Chưa cấu hình kênh gửi nào: hãy đặt token của một kênh, ví dụ TELEGRAM_BOT_TOKEN "
+    "(biến môi trường hoặc tệp .env), rồi chạy lại. Không có tin nào được tạo hay gửi."
 )
 
 # --- message checks

@@ -2,30 +2,43 @@
 
 A channel receives a :class:`ChannelContext` (the assistant's ``handle`` and narrow ports, never the
 whole runtime), may add routes to the shared HTTP server, and has one lifecycle: ``start`` returns
-once the channel is serving (background tasks keep running), ``stop`` ends them. Its broadcast
-sender, when it has one, lives in the same package.
+once the channel is starting or serving (background tasks keep running), ``stop`` ends them and
+raises what made the channel fail, if anything did. Its broadcast sender, when it has one, lives
+in the same package.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from aiohttp import web
 
+from bot.core.bookkeeping import WriteBehind
+from bot.core.chat_state import MemoryChatState
 from bot.core.messages import IncomingMessage, Reply
+from bot.core.ports import ChatState, InboundJournal, SubscriptionStore
+from bot.core.staff import StaffDesk
 
 Handle = Callable[[IncomingMessage], Awaitable[Reply]]
 
 
 @dataclass(frozen=True, slots=True)
 class ChannelContext:
-    """What a channel may use. Extend with narrow ports, never with the runtime itself."""
+    """What a channel may use. Extend with narrow ports, never with the runtime itself.
+
+    ``stop`` is the process's: a channel that cannot go on sets it (and ``stop()`` raises why).
+    """
 
     handle: Handle
     stop: asyncio.Event
+    bookkeeping: WriteBehind = field(default_factory=WriteBehind)
+    journal: InboundJournal | None = None  # durable intake (bot.core.dispatch)
+    subscriptions: SubscriptionStore | None = None  # to withdraw a chat that blocked the bot
+    chat_state: ChatState = field(default_factory=MemoryChatState)  # per-chat values
+    staff: StaffDesk | None = None  # staff tools in chats
 
 
 class Channel(Protocol):

@@ -42,5 +42,10 @@ class MemoryChatState:
     async def delete(self, channel: str, chat_id: str, name: str) -> None:
         self._items.pop((channel, chat_id, name), None)
 
+    async def pop(self, channel: str, chat_id: str, name: str) -> str | None:
+        value = await self.get(channel, chat_id, name)
+        self._items.pop((channel, chat_id, name), None)
+        return value
+
     def __len__(self) -> int:
         return len(self._items)

@@ -105,6 +105,8 @@ class Resumed:
 
     pending: Sequence[Inbound]
     unknown: int  # caught between "answering" and "answered": possibly sent, never resent
+    # The chats of those rows: told once that they may need to ask again.
+    unknown_chats: Sequence[str] = ()
 
 
 class InboundJournal(Protocol):
@@ -142,3 +144,6 @@ class ChatState(Protocol):
         """The value, or None when there is none or it expired."""
 
     async def delete(self, channel: str, chat_id: str, name: str) -> None: ...
+
+    async def pop(self, channel: str, chat_id: str, name: str) -> str | None:
+        """Take the value away in one step: of two concurrent pops, one gets it."""

@@ -64,6 +64,22 @@ class ChatStateRepository:
                 )
             )
 
+    async def pop(self, channel: str, chat_id: str, name: str) -> str | None:
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                delete(ChatStateRow)
+                .where(
+                    ChatStateRow.channel == channel,
+                    ChatStateRow.chat == chat_id,
+                    ChatStateRow.name == name,
+                )
+                .returning(ChatStateRow.value, ChatStateRow.expires_at)
+            )
+            row = result.first()
+        if row is None or row.expires_at <= self._clock():
+            return None
+        return str(row.value)
+
     async def purge(self, now: dt.datetime | None = None) -> int:
         """Delete expired rows; return how many (run daily with the log purge)."""
         async with self._sessions.begin() as session:

@@ -119,24 +119,3 @@ def test_chat_reads_one_message_per_line_and_numbers_choices(run_cli: Run) -> No
     assert "  1. " in result.stdout
     assert "Nguồn:" in result.stdout  # 1 → a category, 1 → its first question's answer
     assert "chưa có câu trả lời" in result.stdout
-
-
-def test_run_bot_without_tokens_starts_the_console(
-    cli_env: dict[str, str], tmp_path: Path, project_root: Path
-) -> None:
-    import subprocess
-    import sys
-
-    result = subprocess.run(
-        [sys.executable, str(project_root / "run_bot.py")],
-        input="quên mật khẩu dịch vụ công\n",
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        env=cli_env,
-        cwd=tmp_path,
-        timeout=300,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    assert "Nguồn:" in result.stdout

@@ -14,10 +14,10 @@ from bot.broadcast.clock import SystemClock
 from bot.broadcast.models import DeliveryRow
 from bot.broadcast.options import BroadcastOptions
 from bot.broadcast.quiet import QuietHours
-from bot.broadcast.senders import Outcome, SendResult
+from bot.broadcast.senders import Outcome, Pace, SendResult
 from bot.broadcast.service import BroadcastService
-from bot.broadcast.telegram_sender import TelegramSender
 from bot.broadcast.tipfile import TipEntry
+from bot.channels.telegram.broadcast import TelegramSender
 from bot.storage.models import SubscriptionRow, UserRow
 from tests.fakes.bot_api_limits import BotApiLimits
 
@@ -160,6 +160,11 @@ class MemorySender:
     clock: object = None
     channel: str = "telegram"
     max_text: int = 4096
+    pace: Pace | None = None  # the options' default pace
+
+    def length(self, text: str) -> int:
+        """As Telegram counts (the channel it stands for): UTF-16 code units."""
+        return len(text.encode("utf-16-le")) // 2
 
     def __post_init__(self) -> None:
         self.sent: list[tuple[str, str, dt.datetime]] = []

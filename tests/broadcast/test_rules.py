@@ -12,6 +12,7 @@ from bot.broadcast.options import BroadcastConfigError, options_from_settings
 from bot.broadcast.pacing import ChatSpacing, TokenBucket
 from bot.broadcast.quiet import QuietHours
 from bot.broadcast.when import parse_when
+from bot.channels.telegram.broadcast import telegram_pace
 from bot.config import Settings
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -85,14 +86,20 @@ def settings(**values: object) -> Settings:
 
 
 def test_rate_above_telegram_limit_is_refused_unless_paid() -> None:
-    assert options_from_settings(settings()).rate == 25.0
+    # Telegram's sender brings its own pace and limits (bot.channels.telegram.broadcast).
+    assert telegram_pace(settings()).rate == 25.0
+    assert telegram_pace(settings()).burst == 1.0
     with pytest.raises(BroadcastConfigError, match="TELEGRAM_PAID_BROADCAST"):
-        options_from_settings(settings(telegram_broadcast_rate=31))
-    assert options_from_settings(
-        settings(telegram_broadcast_rate=500, telegram_paid_broadcast=True)
-    ).rate == (500.0)
+        telegram_pace(settings(telegram_broadcast_rate=31))
+    paid = telegram_pace(settings(telegram_broadcast_rate=500, telegram_paid_broadcast=True))
+    assert paid.rate == 500.0 and paid.burst == 25.0
     with pytest.raises(BroadcastConfigError, match="số dương"):
-        options_from_settings(settings(telegram_broadcast_rate=0))
+        telegram_pace(settings(telegram_broadcast_rate=0))
+    with pytest.raises(BroadcastConfigError, match="1000"):
+        telegram_pace(settings(telegram_broadcast_rate=1001, telegram_paid_broadcast=True))
+
+
+def test_broadcast_settings_are_checked() -> None:
     with pytest.raises(BroadcastConfigError, match="QUIET_HOURS_START"):
         options_from_settings(settings(quiet_hours_start="25:00"))
     with pytest.raises(BroadcastConfigError, match="TIMEZONE"):

@@ -11,9 +11,9 @@ import httpx
 import pytest
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TimedOut
 
-from bot.broadcast.senders import Outcome, telegram_length
-from bot.broadcast.telegram_sender import classify
+from bot.broadcast.senders import Outcome
 from bot.broadcast.tipfile import BODY_MAX, dump_tips, load_tips_file, render_tip
+from bot.channels.telegram.broadcast import TelegramSender, classify
 from bot.config import PROJECT_ROOT
 from bot.core.knowledge import KnowledgeError, load_knowledge_dir
 
@@ -27,7 +27,7 @@ def test_the_shipped_tips_library_is_valid() -> None:
     for tip in tips:
         assert len(tip.body) <= BODY_MAX
         assert unicodedata.is_normalized("NFC", tip.title + tip.body)
-        assert telegram_length(render_tip(tip.to_tip())) <= 2000  # fits Zalo too
+        assert TelegramSender.length(render_tip(tip.to_tip())) <= 2000  # fits Zalo too
 
 
 def test_export_then_import_is_lossless(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from bot.broadcast.options import BroadcastOptions
 from bot.broadcast.runs import RunReport
 from bot.broadcast.senders import Outcome, Sender
 from bot.broadcast.service import BroadcastService
-from bot.broadcast.telegram_sender import TelegramSender
+from bot.channels.telegram.broadcast import TelegramSender
 from bot.channels.zalo.broadcast import ZaloSender, classify
 from bot.channels.zalo.client import (
     ZaloError,

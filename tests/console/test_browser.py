@@ -51,7 +51,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveConsole]:
         _env_file=None,
         knowledge_dir=knowledge,
         database_url=f"sqlite:///{root / 'console.db'}",
-        staff_port=free_port(),
+        web_port=free_port(),
     )
     app = LiveConsole(settings)
     app.start()

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from bot.channels.telegram.admin import InboxView, PeriodStats
 from bot.core.assistant import Ports
 from bot.core.ports import Inbound, LoggedExchange, Resumed, StorageUnavailable, Tip
+from bot.core.staff import InboxView, PeriodStats
 
 
 @dataclass
@@ -148,6 +148,7 @@ class MemoryJournal:
     async def resume(self, channel: str) -> Resumed:
         self._check("resume")
         unknown = 0
+        chats: list[str] = []
         pending = []
         for key in self.order:
             row = self.rows[key]
@@ -156,11 +157,34 @@ class MemoryJournal:
             if row[0] == "answering":
                 row[:] = ["unknown", None]
                 unknown += 1
+                if self.chats[key] not in chats:
+                    chats.append(self.chats[key])
             elif row[0] == "pending":
                 payload = row[1]
                 assert isinstance(payload, dict)
                 pending.append(Inbound(key[1], self.chats[key], payload))
-        return Resumed(pending, unknown)
+        return Resumed(pending, unknown, chats)
 
     async def ping(self) -> None:
         self._check("ping")
+
+
+class FakeAnnouncer:
+    """Stands in for the broadcast service: records runs instead of sending."""
+
+    def __init__(self) -> None:
+        self.created: list[tuple[str, str]] = []
+        self.delivering: list[int] = []
+
+    def preview(self, text: str) -> str:
+        if len(text) > 100:
+            raise ValueError("quá dài")
+        return f"📢 {text}"
+
+    async def create_announcement(self, text: str, by: str) -> int:
+        self.created.append((text, by))
+        return len(self.created)
+
+    def deliver_in_background(self, run_id: int) -> object:
+        self.delivering.append(run_id)
+        return None

@@ -16,8 +16,8 @@ from bot.channels.telegram.transport import AiohttpRequest
 from bot.core.delivery import AnswerClaimed
 
 if TYPE_CHECKING:
+    from bot.channels.base import ChannelContext
     from bot.config import Settings
-    from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ def make_request(pool_size: int) -> RetryingRequest:
 
 def build_application(
     settings: Settings,
-    runtime: Runtime,
+    context: ChannelContext,
     *,
     concurrent_updates: int | None = None,
     updates_request: AiohttpRequest | None = None,
@@ -68,12 +68,14 @@ def build_application(
         .updater(None)
         .build()
     )
-    return application, install(application, settings, runtime)
+    return application, install(application, settings, context)
 
 
-def install(application: TelegramApp, settings: Settings, runtime: Runtime) -> TelegramHandlers:
+def install(
+    application: TelegramApp, settings: Settings, context: ChannelContext
+) -> TelegramHandlers:
     """Register our handlers and the error handler on any Application (tests build their own)."""
-    handlers = TelegramHandlers(runtime, settings)
+    handlers = TelegramHandlers(context, settings)
     handlers.register(application)
     application.add_error_handler(on_error)
     return handlers

@@ -35,8 +35,9 @@ from bot.core.commands import command_name
 from bot.core.messages import IncomingMessage, Outcome, Reply, parse_action
 
 if TYPE_CHECKING:
+    from bot.channels.base import ChannelContext
     from bot.config import Settings
-    from bot.runtime import Runtime
+    from bot.core.ports import SubscriptionStore
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +49,12 @@ MENU_VERBS = frozenset({"menu", "cat"})
 class TelegramHandlers:
     """Every update the bot reacts to, registered on one Application."""
 
-    def __init__(self, runtime: Runtime, settings: Settings) -> None:
-        self.runtime = runtime
-        self.assistant = runtime.assistant
+    def __init__(self, context: ChannelContext, settings: Settings) -> None:
+        self.context = context
+        self.handle = context.handle
         self.flood = FloodGuard(settings.flood_max_messages, settings.flood_window_seconds)
         self.sender = Sender(on_blocked=self.mark_unreachable)
-        self.staff = StaffCommands(runtime, settings.admin_ids, self.sender)
+        self.staff = StaffCommands(context.staff, self.sender)
         self.typing_delay = settings.telegram_typing_delay
         self._identity: BotIdentity | None = None
 
@@ -123,7 +124,7 @@ class TelegramHandlers:
             # that the indicator never arrives after the message.
             typing = asyncio.create_task(self._typing(bot, chat_id))
             try:
-                reply = await self.assistant.handle(incoming)
+                reply = await self.handle(incoming)
             finally:
                 reachable = await typing
         else:
@@ -135,7 +136,7 @@ class TelegramHandlers:
         self, bot: Bot, chat_id: int, incoming: IncomingMessage
     ) -> tuple[Reply, bool]:
         """Show "typing…" only once the answer has taken ``typing_delay`` seconds."""
-        answering = asyncio.ensure_future(self.assistant.handle(incoming))
+        answering = asyncio.ensure_future(self.handle(incoming))
         done, _ = await asyncio.wait({answering}, timeout=self.typing_delay)
         if done:
             return answering.result(), True
@@ -203,7 +204,7 @@ class TelegramHandlers:
                 log.warning("staff button pressed outside a private chat by %s", user.id)
                 return tg_texts.STAFF_PRIVATE_ONLY
             return await self.staff.on_callback(data, user.id, bot, chat_id)
-        reply = await self.assistant.handle(to_action(user, chat_id, data))
+        reply = await self.handle(to_action(user, chat_id, data))
         verb, _ = parse_action(data)
         if reply.outcome is Outcome.STALE:
             log.info("stale or unknown button %r from user %s", data, user.id)
@@ -239,12 +240,11 @@ class TelegramHandlers:
 
     async def mark_unreachable(self, chat_id: int) -> None:
         """A private chat blocked the bot: stop sending it tips."""
-        await mark_subscriber_inactive(self.runtime, str(chat_id))
+        await mark_subscriber_inactive(self.context.subscriptions, str(chat_id))
 
 
-async def mark_subscriber_inactive(runtime: Runtime, user_id: str) -> None:
+async def mark_subscriber_inactive(subscriptions: SubscriptionStore | None, user_id: str) -> None:
     """Withdraw tip consent for a chat that blocked the bot (broadcasts skip it from now on)."""
-    subscriptions = runtime.assistant.ports.subscriptions
     if subscriptions is not None and await subscriptions.unsubscribe(
         channel=CHANNEL, user_id=user_id
     ):

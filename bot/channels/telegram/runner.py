@@ -1,9 +1,8 @@
-"""Running the Telegram channel: polling or webhook, in the caller's event loop, until a signal."""
+"""The Telegram channel: polling, or a webhook route on the shared server, in the process's loop."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 from typing import TYPE_CHECKING, Any
@@ -15,14 +14,16 @@ from bot.channels.telegram.app import TelegramApp, build_application
 from bot.channels.telegram.convert import CHANNEL
 from bot.channels.telegram.polling import Poller
 from bot.channels.telegram.transport import AiohttpRequest
-from bot.channels.telegram.webhook import WebhookServer, check_secret
+from bot.channels.telegram.webhook import WebhookRoute, check_secret
 from bot.core.dispatch import InboundDispatcher
 from bot.core.ports import Inbound
-from bot.lifecycle import Stopped, retry_until_stopped, stop_on_signals
+from bot.lifecycle import Stopped, retry_until_stopped
 
 if TYPE_CHECKING:
+    from aiohttp import web
+
+    from bot.channels.base import ChannelContext
     from bot.config import Settings
-    from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -68,23 +69,30 @@ async def _initialize(application: TelegramApp, stop: asyncio.Event) -> bool:
 
 
 class TelegramService:
-    """One Telegram bot: built on construction, served by ``run`` until ``stop`` is set.
+    """One Telegram bot (a bot.channels.base.Channel): built on construction, served by ``run``
+    until ``stop`` is set; ``start``/``stop`` run it in the background for the composition root.
 
-    Updates reach the dispatcher (bot.core.dispatch) from our poller or the webhook server; it
+    Updates reach the dispatcher (bot.core.dispatch) from our poller or the webhook route; it
     records them before Telegram is told they arrived and answers them through the
     python-telegram-bot Application's handlers. Tests drive this class directly
-    (``application``, ``dispatcher`` and ``webhook_port`` are exposed); ``run_telegram`` adds
-    signal handling.
+    (``application`` and ``dispatcher`` are exposed).
     """
+
+    name = CHANNEL
 
     def __init__(
         self,
         settings: Settings,
-        runtime: Runtime,
+        context: ChannelContext,
         *,
         concurrent_updates: int | None = None,
     ) -> None:
+        quiet_http_logs()
+        # Opt in to python-telegram-bot's timedelta periods: we read none of them, and without
+        # it every RetryAfter logs a deprecation warning.
+        os.environ.setdefault("PTB_TIMEDELTA", "true")
         self.settings = settings
+        self.context = context
         self.webhook = webhook_mode(settings)
         secret = settings.telegram_webhook_secret
         self.secret = check_secret(secret.get_secret_value()) if self.webhook and secret else ""
@@ -92,21 +100,54 @@ class TelegramService:
         self.updates_request = AiohttpRequest(connection_pool_size=2)
         self.application, self.handlers = build_application(
             settings,
-            runtime,
+            context,
             concurrent_updates=concurrency,
             updates_request=self.updates_request,
         )
         self.dispatcher = InboundDispatcher(
             CHANNEL,
             self.process,
-            journal=runtime.storage.inbound if runtime.storage is not None else None,
-            bookkeeping=runtime.assistant.bookkeeping,
+            journal=context.journal,
+            bookkeeping=context.bookkeeping,
             concurrency=concurrency,
             max_queued=MAX_QUEUED,
             wait_seconds=settings.journal_wait_seconds,
+            notify=self.notify,
+        )
+        self.route = (
+            WebhookRoute(self.accept_json, secret=self.secret, path=settings.telegram_webhook_path)
+            if self.webhook
+            else None
         )
         self.ready = asyncio.Event()
-        self.webhook_port: int | None = None
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    # ------------------------------------------------------------------ channel
+
+    def add_routes(self, app: web.Application) -> None:
+        """The webhook route (webhook mode only) on the shared server."""
+        if self.route is not None:
+            self.route.add_routes(app)
+
+    async def start(self) -> None:
+        """Serve in the background: getMe is retried while Telegram is unreachable."""
+        self._task = asyncio.create_task(self._serve_reporting(), name="telegram")
+
+    async def stop(self) -> None:
+        """Stop taking updates, finish the answers in hand; raise what made the bot fail."""
+        self._stop.set()
+        if self._task is not None:
+            task, self._task = self._task, None
+            await task
+
+    async def _serve_reporting(self) -> None:
+        try:
+            await self.run(self._stop)
+        except Exception:
+            log.error("the Telegram channel failed; stopping")
+            self.context.stop.set()  # the process exits and a supervisor restarts it
+            raise
 
     # ------------------------------------------------------------------ updates
 
@@ -134,6 +175,11 @@ class TelegramService:
             update = Update.de_json(item.payload, self.application.bot)
         await self.application.process_update(update)
 
+    async def notify(self, chat: str, text: str) -> None:
+        """A text outside any answer (the restart notice)."""
+        chat_id: int | str = int(chat) if chat.lstrip("-").isdigit() else chat
+        await self.application.bot.send_message(chat_id=chat_id, text=text)
+
     # ------------------------------------------------------------------ lifecycle
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -152,13 +198,12 @@ class TelegramService:
         if application.post_init is not None:
             await application.post_init(application)
         await application.start()
-        server: WebhookServer | None = None
         polling: asyncio.Task[None] | None = None
         try:
             # What an earlier run recorded and did not answer goes first, in order per chat.
             await self.dispatcher.start()
-            if self.webhook:
-                server = await self._start_webhook()
+            if self.route is not None:
+                await self._open_webhook(self.route)
             else:
                 poller = Poller(
                     application.bot,
@@ -174,41 +219,34 @@ class TelegramService:
             log.info(
                 "Telegram bot @%s answering (%s)",
                 application.bot.username,
-                "webhook" if server else "polling",
+                "webhook" if self.route is not None else "polling",
             )
             self.ready.set()
             await _until_stopped(stop, polling)
             log.info("stopping Telegram: no new updates, finishing answers in flight")
         finally:
             # Stop taking updates first, then let the answers in hand finish.
-            if server is not None:
-                await server.stop()
+            if self.route is not None:
+                self.route.open = False
             if polling is not None:
                 stop.set()
                 await asyncio.gather(polling, return_exceptions=True)
             await self.dispatcher.stop(STOP_BUDGET)
             await application.stop()
 
-    async def _start_webhook(self) -> WebhookServer:
-        settings = self.settings
-        server = WebhookServer(
-            self.accept_json,
-            secret=self.secret,
-            host=settings.telegram_webhook_host,
-            port=settings.telegram_webhook_port,
-            path=settings.telegram_webhook_path,
-        )
-        self.webhook_port = await server.start()
+    async def _open_webhook(self, route: WebhookRoute) -> None:
+        """Take updates on the shared server's route, then tell Telegram where it is."""
+        route.open = True
         try:
             await self.application.bot.set_webhook(
-                str(settings.telegram_webhook_url),
+                str(self.settings.telegram_webhook_url),
                 secret_token=self.secret,
                 allowed_updates=ALLOWED_UPDATES,
             )
         except BaseException:
-            await server.stop()
+            route.open = False
             raise
-        return server
+        log.info("Telegram webhook on %s", route.path)
 
 
 async def _until_stopped(stop: asyncio.Event, polling: asyncio.Task[None] | None) -> None:
@@ -223,44 +261,3 @@ async def _until_stopped(stop: asyncio.Event, polling: asyncio.Task[None] | None
         waiter.cancel()
     if polling.done() and not stop.is_set():
         polling.result()
-
-
-async def run_telegram(
-    settings: Settings,
-    runtime: Runtime,
-    *,
-    stop: asyncio.Event | None = None,
-    handle_signals: bool = True,
-) -> None:
-    """Serve Telegram until SIGINT/SIGTERM (or ``stop``), then finish in-flight answers.
-
-    Polling by default; a webhook server when TELEGRAM_WEBHOOK_URL and TELEGRAM_WEBHOOK_SECRET
-    are set. Returns normally after a clean stop.
-    """
-    quiet_http_logs()
-    # Opt in to python-telegram-bot's timedelta periods: we read none of them, and without it
-    # every RetryAfter logs a deprecation warning.
-    os.environ.setdefault("PTB_TIMEDELTA", "true")
-    service = TelegramService(settings, runtime)
-    stop = stop or asyncio.Event()
-    with stop_on_signals(stop) if handle_signals else contextlib.nullcontext():
-        await service.run(stop)
-
-
-def main_telegram() -> int:
-    """Stand-alone entry (for manual tests): settings from the environment, then serve."""
-    from bot.config import Settings
-    from bot.runtime import open_runtime
-
-    settings = Settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-
-    async def _main() -> None:
-        async with open_runtime(settings) as runtime:
-            await run_telegram(settings, runtime)
-
-    asyncio.run(_main())
-    return 0

@@ -63,3 +63,19 @@ BROADCAST_STARTED = (
 BROADCAST_CANCELLED = "Đã hủy, không gửi gì."
 BROADCAST_INVALID = "Không gửi được thông báo này: {reason}"
 BROADCAST_UNAVAILABLE = "Chức năng gửi thông báo chưa bật (cần cơ sở dữ liệu và token Telegram)."
+
+# Broadcast sender (staff read these in the CLI, the console and the log)
+RATE_NOT_POSITIVE = "TELEGRAM_BROADCAST_RATE phải là số dương (đang là {rate})."
+RATE_TOO_HIGH = (
+    "TELEGRAM_BROADCAST_RATE={rate:g} vượt giới hạn {limit:g} tin/giây của Telegram. "
+    "Hãy đặt tối đa {limit:g}, hoặc bật TELEGRAM_PAID_BROADCAST=true nếu bot dùng gửi trả phí."
+)
+RATE_TOO_HIGH_PAID = (
+    "TELEGRAM_BROADCAST_RATE={rate:g} vượt mức tối đa {limit:g} tin/giây kể cả khi gửi trả phí."
+)
+TOKEN_REFUSED = (
+    "Telegram từ chối TELEGRAM_BOT_TOKEN (token sai hoặc đã bị thu hồi). Không gửi tin nào."
+)
+TELEGRAM_UNREACHABLE = (
+    "Không kết nối được máy chủ Telegram: {error}. Các tin chưa gửi vẫn được giữ lại."
+)

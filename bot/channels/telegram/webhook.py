@@ -1,4 +1,5 @@
-"""The webhook receiver: an aiohttp server that checks Telegram's secret and records updates.
+"""The webhook receiver: a route on the shared server that checks Telegram's secret and records
+updates.
 
 Telegram takes a 200 as "delivered" and never sends that update again, so the 200 goes out
 only after the update is recorded (``accept`` returns); a failure before that makes Telegram
@@ -36,47 +37,31 @@ def check_secret(secret: str) -> str:
     return secret
 
 
-class WebhookServer:
-    """POST ``path`` → ``accept(update)`` → 200; a wrong secret gets 403, a bad body 400."""
+class WebhookRoute:
+    """POST ``path`` on the shared server → ``accept(update)`` → 200; a wrong secret gets 403,
+    a bad body 400, and 503 while the channel is not taking updates (Telegram retries)."""
 
-    def __init__(self, accept: Accept, *, secret: str, host: str, port: int, path: str) -> None:
+    def __init__(self, accept: Accept, *, secret: str, path: str) -> None:
         self.accept = accept
         self._secret = check_secret(secret).encode("ascii")
-        self.host = host
-        self.port = port
         self.path = path if path.startswith("/") else "/" + path
-        self._runner: web.AppRunner | None = None
+        self.open = False  # set once the channel answers, cleared when it stops
 
-    def make_app(self) -> web.Application:
-        app = web.Application(client_max_size=MAX_BODY)
+    def add_routes(self, app: web.Application) -> None:
         app.router.add_post(self.path, self.receive)
-        app.router.add_get("/healthz", self.health)
-        return app
-
-    async def start(self) -> int:
-        """Listen; returns the bound port (useful with port 0)."""
-        self._runner = web.AppRunner(self.make_app(), access_log=None, shutdown_timeout=2.0)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
-        await site.start()
-        bound = self._runner.addresses[0][1] if self._runner.addresses else self.port
-        log.info("webhook listening on %s:%s%s", self.host, bound, self.path)
-        return int(bound)
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def health(self, request: web.Request) -> web.Response:
-        return web.Response(text="ok")
 
     async def receive(self, request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "replace")
         if not hmac.compare_digest(given, self._secret):
             log.warning("webhook call with a missing or wrong secret from %s", request.remote)
             return web.Response(status=403)
-        body = await request.read()  # over MAX_BODY: aiohttp answers 413 itself
+        if not self.open:
+            return web.Response(status=503, headers={"Retry-After": "5"})
+        if request.content_length is not None and request.content_length > MAX_BODY:
+            return web.Response(status=413)
+        body = await request.content.read(MAX_BODY + 1)
+        if len(body) > MAX_BODY:
+            return web.Response(status=413)
         try:
             data = json.loads(body)
             if not isinstance(data, dict):

@@ -19,6 +19,7 @@ from bot.channels.zalo.client import (
     ZaloRateLimited,
 )
 from bot.channels.zalo.render import for_zalo, split
+from bot.channels.zalo.staff import ZaloStaff
 from bot.core.chat_state import MemoryChatState
 from bot.core.commands import START, command_name
 from bot.core.messages import IncomingMessage, MessageKind, Reply
@@ -32,8 +33,6 @@ _NUMBER = re.compile(r"\s*(?:số\s*)?(\d{1,3})\s*[.)]?\s*", re.IGNORECASE)
 SEND_ATTEMPTS = 3  # a live answer waits out this many 429s before giving up
 GREETED = "greeted"
 GREETED_SECONDS = 365 * 86_400.0  # told again after a year without a word
-# Typed commands handled before the assistant (staff tools); returns True when it answered.
-Command = Callable[[ev.ZaloUpdate, str], Awaitable[bool]]
 Unreachable = Callable[[str], Awaitable[None]]
 
 
@@ -77,7 +76,7 @@ class ZaloAnswers:
         state: ChatState | None = None,
         greeted: GreetedChats | None = None,
         on_unreachable: Unreachable | None = None,
-        command: Command | None = None,
+        staff: ZaloStaff | None = None,
     ) -> None:
         self.client = client
         self.handle = handle
@@ -86,7 +85,7 @@ class ZaloAnswers:
         self.choices = TextChoices(CHANNEL, state)
         self.greeted = greeted or GreetedChats(state)
         self.on_unreachable = on_unreachable
-        self.command = command
+        self.staff = staff
 
     async def process(self, update: ev.ZaloUpdate) -> None:
         chat, user = update.chat_id, update.user_id
@@ -110,8 +109,11 @@ class ZaloAnswers:
 
     async def _text(self, update: ev.ZaloUpdate, chat: str, user: str) -> None:
         text = update.without_mention(self.identity) if update.group else (update.text or "")
-        if self.command is not None and not update.group and await self.command(update, text):
-            return
+        if self.staff is not None and not update.group:
+            said = await self.staff.handle(user, text)
+            if said is not None:  # staff tools stay in the private chat
+                await self.send(chat, split(said))
+                return
         name = update.display_name
         number = _NUMBER.fullmatch(text)
         actions = await self.choices.actions(chat) if number or len(text.strip()) <= 4 else []

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import logging
 
-from bot.broadcast.senders import ZALO_MAX_TEXT, ChannelError, Outcome, SendResult
+from bot.broadcast.options import default_in_flight
+from bot.broadcast.senders import ChannelError, Outcome, Pace, SendResult
 from bot.channels.zalo import texts as zalo_texts
 from bot.channels.zalo.client import (
+    MAX_TEXT,
     ZaloClient,
     ZaloError,
     ZaloForbidden,
@@ -63,7 +65,7 @@ class ZaloSender:
     """Implements bot.broadcast.senders.Sender for Zalo; ``rate`` paces this channel."""
 
     channel = "zalo"
-    max_text = ZALO_MAX_TEXT
+    max_text = MAX_TEXT
 
     def __init__(
         self,
@@ -75,19 +77,29 @@ class ZaloSender:
         backoff: float = BACKOFF_FIRST,
     ) -> None:
         self._client = ZaloClient(token, base_url, pool_size=pool_size)
-        self.configured_rate = rate
-        self.rate = rate * PACE
+        self.rate = rate
+        # No burst: no slack to spend. One message per chat per second, like Telegram's.
+        self.pace: Pace | None = Pace(
+            rate=rate * PACE, burst=1.0, max_in_flight=default_in_flight(rate)
+        )
         self._first_backoff = self._backoff = backoff
 
+    @staticmethod
+    def length(text: str) -> int:
+        """Zalo's limit, counted in characters."""
+        return len(text)
+
     @classmethod
-    def from_settings(cls, settings: Settings, pool_size: int) -> ZaloSender:
+    def from_settings(cls, settings: Settings) -> ZaloSender | None:
+        """The sender when ZALO_BOT_TOKEN is set, paced at ZALO_BROADCAST_RATE."""
         if settings.zalo_bot_token is None:
-            raise ChannelError("ZALO_BOT_TOKEN is not set")
+            return None
+        rate = settings.zalo_broadcast_rate
         return cls(
             settings.zalo_bot_token.get_secret_value(),
             settings.zalo_api_base_url,
-            pool_size=pool_size,
-            rate=settings.zalo_broadcast_rate,
+            pool_size=default_in_flight(rate) + 2,
+            rate=rate,
         )
 
     async def start(self) -> None:

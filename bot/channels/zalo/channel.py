@@ -18,6 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.channels.base import ChannelContext
 from bot.channels.zalo import updates as ev
 from bot.channels.zalo.answer import CHANNEL, ZaloAnswers
 from bot.channels.zalo.client import (
@@ -29,9 +30,11 @@ from bot.channels.zalo.client import (
     ZaloUnauthorized,
     check_secret,
 )
-from bot.core.bookkeeping import WriteBehind
+from bot.channels.zalo.render import split
+from bot.channels.zalo.staff import ZaloStaff
+from bot.config import Settings
 from bot.core.dispatch import InboundDispatcher
-from bot.core.ports import Inbound, InboundJournal
+from bot.core.ports import Inbound
 from bot.lifecycle import Stopped, retry_until_stopped, wait_or_stop
 
 log = logging.getLogger(__name__)
@@ -44,7 +47,7 @@ MAX_QUEUED = 1000
 
 
 class ZaloChannel:
-    """Implements bot.channels.base.Channel (and RouteProvider in webhook mode)."""
+    """Implements bot.channels.base.Channel (its webhook route goes on the shared server)."""
 
     name = CHANNEL
 
@@ -52,10 +55,8 @@ class ZaloChannel:
         self,
         client: ZaloClient,
         answers: ZaloAnswers,
+        context: ChannelContext,
         *,
-        journal: InboundJournal | None,
-        bookkeeping: WriteBehind,
-        stop: asyncio.Event,
         webhook_url: str | None = None,
         webhook_secret: str | None = None,
         webhook_path: str = "/zalo",
@@ -67,27 +68,65 @@ class ZaloChannel:
             raise ValueError("ZALO_WEBHOOK_URL and ZALO_WEBHOOK_SECRET go together (8-256 chars)")
         self.client = client
         self.answers = answers
+        self.context = context
         self.webhook_url = webhook_url
         self._secret = check_secret(webhook_secret).encode() if webhook_secret else b""
         self.webhook_path = webhook_path if webhook_path.startswith("/") else "/" + webhook_path
         self.long_poll = long_poll
-        self._stop = stop
+        self._stop = asyncio.Event()
         self.dispatcher = InboundDispatcher(
             CHANNEL,
             self._process,
-            journal=journal,
-            bookkeeping=bookkeeping,
+            journal=context.journal,
+            bookkeeping=context.bookkeeping,
             concurrency=concurrency,
             max_queued=MAX_QUEUED,
             wait_seconds=wait_seconds,
+            notify=self.notify,
         )
-        self._polling: asyncio.Task[None] | None = None
+        self._task: asyncio.Task[None] | None = None
         # Polled updates on their way to the journal, in the order Zalo handed them out.
         self._intake: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-        self._recording: asyncio.Task[None] | None = None
         self._serving = False
         self.ready = asyncio.Event()
         self.refused = 0  # webhook calls refused (wrong secret or bad body); read by tests
+
+    @classmethod
+    def from_settings(cls, settings: Settings, context: ChannelContext) -> ZaloChannel:
+        """The channel as the settings describe it (ZALO_BOT_TOKEN must be set)."""
+        if settings.zalo_bot_token is None:
+            raise ValueError("ZALO_BOT_TOKEN is not set")
+        client = ZaloClient(
+            settings.zalo_bot_token.get_secret_value(),
+            settings.zalo_api_base_url,
+            pool_size=settings.zalo_concurrent_updates + 2,
+        )
+        subscriptions = context.subscriptions
+
+        async def unreachable(chat: str) -> None:
+            # A private chat's id is its user's id: stop sending that user broadcasts.
+            if subscriptions is not None:
+                await subscriptions.unsubscribe(channel=CHANNEL, user_id=chat)
+
+        answers = ZaloAnswers(
+            client,
+            context.handle,
+            identity=ev.BotIdentity(),
+            state=context.chat_state,
+            on_unreachable=unreachable,
+            staff=ZaloStaff(context.staff) if context.staff is not None else None,
+        )
+        secret = settings.zalo_webhook_secret
+        return cls(
+            client,
+            answers,
+            context,
+            webhook_url=settings.zalo_webhook_url or None,
+            webhook_secret=secret.get_secret_value() if secret is not None else None,
+            webhook_path=settings.zalo_webhook_path,
+            concurrency=settings.zalo_concurrent_updates,
+            wait_seconds=settings.journal_wait_seconds,
+        )
 
     @property
     def webhook(self) -> bool:
@@ -100,59 +139,87 @@ class ZaloChannel:
             app.router.add_post(self.webhook_path, self.receive)
 
     async def start(self) -> None:
-        """getMe (a wrong token stops here, with a clear message), answer what an earlier run
-        left recorded, then set the webhook or start polling. Raises Stopped when stopped first."""
-        me = await retry_until_stopped(
-            self.client.get_me, self._stop, what="Zalo not reachable", reason=_retryable
-        )
-        self.answers.identity = ev.BotIdentity.from_me(me)
-        await self.dispatcher.start()
-        if self.webhook:
-            assert self.webhook_url is not None
-            secret = self._secret.decode()
-            await retry_until_stopped(
-                lambda: self.client.set_webhook(str(self.webhook_url), secret),
-                self._stop,
-                what="setWebhook failed",
-                reason=_retryable,
-            )
-        else:
-            # Polling is refused while a webhook is set (from an earlier webhook run).
-            await retry_until_stopped(
-                self.client.delete_webhook,
-                self._stop,
-                what="deleteWebhook failed",
-                reason=_retryable,
-            )
-            self._recording = asyncio.create_task(self._record_polled(), name="zalo-intake")
-            self._polling = asyncio.create_task(self._poll(), name="zalo-polling")
-        self._serving = True
-        name = self.answers.identity.names[0] if self.answers.identity.names else "?"
-        log.info("Zalo bot %s answering (%s)", name, "webhook" if self.webhook else "polling")
-        self.ready.set()
-
-    async def wait(self) -> None:
-        """Until the channel stops on its own (polling refused the token) or is stopped."""
-        if self._polling is not None:
-            await self._polling
-        else:
-            await self._stop.wait()
+        """Serve in the background: getMe is retried while Zalo is unreachable."""
+        self._task = asyncio.create_task(self._serve_reporting(), name="zalo")
 
     async def stop(self) -> None:
-        self._serving = False
-        if self._polling is not None:
-            self._polling.cancel()
-            with contextlib.suppress(asyncio.CancelledError, ZaloError):
-                await self._polling
-        if self._recording is not None:
-            # Zalo handed these out already (no offset to confirm): record them before leaving.
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._intake.join(), STOP_BUDGET)
-            self._recording.cancel()
-            await asyncio.gather(self._recording, return_exceptions=True)
-        await self.dispatcher.stop(STOP_BUDGET)
-        await self.client.close()
-        log.info("Zalo channel stopped")
+        """Stop taking updates, finish the answers in hand; raise what made the channel fail."""
+        self._stop.set()
+        if self._task is not None:
+            task, self._task = self._task, None
+            await task
+
+    async def _serve_reporting(self) -> None:
+        try:
+            await self.run()
+        except ZaloUnauthorized as exc:
+            log.error("%s Stopping.", exc)
+            self.context.stop.set()  # the process exits (1) and says why
+            raise
+        except Exception:
+            log.error("the Zalo channel failed; stopping")
+            self.context.stop.set()
+            raise
+
+    async def run(self) -> None:
+        """getMe (a wrong token stops here, with a clear message), answer what an earlier run
+        left recorded, then set the webhook or poll until stopped."""
+        try:
+            me = await retry_until_stopped(
+                self.client.get_me, self._stop, what="Zalo not reachable", reason=_retryable
+            )
+        except Stopped:
+            await self.client.close()
+            return
+        polling: asyncio.Task[None] | None = None
+        recording: asyncio.Task[None] | None = None
+        try:
+            self.answers.identity = ev.BotIdentity.from_me(me)
+            await self.dispatcher.start()
+            if self.webhook:
+                await retry_until_stopped(
+                    self._set_webhook, self._stop, what="setWebhook failed", reason=_retryable
+                )
+            else:
+                # Polling is refused while a webhook is set (from an earlier webhook run).
+                await retry_until_stopped(
+                    self.client.delete_webhook,
+                    self._stop,
+                    what="deleteWebhook failed",
+                    reason=_retryable,
+                )
+                recording = asyncio.create_task(self._record_polled(), name="zalo-intake")
+                polling = asyncio.create_task(self._poll(), name="zalo-polling")
+            self._serving = True
+            name = self.answers.identity.names[0] if self.answers.identity.names else "?"
+            log.info("Zalo bot %s answering (%s)", name, "webhook" if self.webhook else "polling")
+            self.ready.set()
+            await _until_stopped(self._stop, polling)
+            log.info("stopping Zalo: no new updates, finishing answers in flight")
+        except Stopped:
+            pass
+        finally:
+            self._serving = False
+            if polling is not None:
+                polling.cancel()
+                await asyncio.gather(polling, return_exceptions=True)
+            if recording is not None:
+                # Zalo handed these out already (no offset to confirm): record them first.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._intake.join(), STOP_BUDGET)
+                recording.cancel()
+                await asyncio.gather(recording, return_exceptions=True)
+            await self.dispatcher.stop(STOP_BUDGET)
+            await self.client.close()
+            log.info("Zalo channel stopped")
+
+    async def _set_webhook(self) -> None:
+        assert self.webhook_url is not None
+        await self.client.set_webhook(self.webhook_url, self._secret.decode())
+
+    async def notify(self, chat: str, text: str) -> None:
+        """A text outside any answer (the restart notice)."""
+        await self.answers.send(chat, split(text))
 
     # ------------------------------------------------------------------ intake
 
@@ -227,11 +294,22 @@ class ZaloChannel:
         return web.json_response({"ok": True})
 
 
+async def _until_stopped(stop: asyncio.Event, polling: asyncio.Task[None] | None) -> None:
+    """Wait for ``stop``; a poller that ended on its own (a refused token) ends it too."""
+    if polling is None:
+        await stop.wait()
+        return
+    waiter = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({waiter, polling}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waiter.cancel()
+    if polling.done() and not stop.is_set():
+        polling.result()
+
+
 def _retryable(exc: Exception) -> str | None:
     """Network trouble, 5xx and 429 are waited out; a wrong token or a refusal is not."""
     if isinstance(exc, ZaloNetworkError | ZaloServerError | ZaloRateLimited):
         return str(exc)
     return None
-
-
-__all__ = ["SECRET_HEADER", "Stopped", "ZaloChannel"]

@@ -27,3 +27,49 @@ UNSUPPORTED = (
 # Staff read these when a broadcast cannot use Zalo.
 TOKEN_REFUSED = "Zalo từ chối ZALO_BOT_TOKEN (token sai hoặc đã được tạo lại). Không gửi tin nào."
 UNREACHABLE = "Không kết nối được máy chủ Zalo: {error}. Các tin chưa gửi vẫn được giữ lại."
+
+# Staff tools typed in a private chat (ZALO_ADMIN_IDS / STAFF_IDENTITIES "zalo:<id>").
+STAFF_STATS = "📊 Thống kê\n\n{label_today}: {today}\n\n{label_week}: {week}"
+STAFF_PERIOD = (
+    "{questions} câu hỏi; trả lời được {answered}, cần chọn lại {ambiguous}, chưa có câu trả lời "
+    "{no_match}; đánh giá 👍 {helpful} · 👎 {not_helpful}"
+)
+STAFF_TODAY = "Hôm nay"
+STAFF_WEEK = "7 ngày"
+STAFF_NO_STORAGE = "Chưa bật lưu trữ nên chưa dùng được lệnh này."
+STAFF_INBOX_HEADER = "📥 Hộp câu hỏi cần xử lý ({count} mục, hiển thị {shown}):"
+STAFF_INBOX_ITEM = "#{id} [{kind}] ×{count}: {text}"
+STAFF_INBOX_SUGGESTION = "   → gợi ý: {faq_id}"
+STAFF_INBOX_HOW = (
+    "Gõ /duyet SỐ để thêm cách hỏi vào câu hỏi gợi ý (hoặc /duyet SỐ MÃ_CÂU_HỎI), /bo SỐ để bỏ qua."
+)
+STAFF_INBOX_EMPTY = "📥 Hộp câu hỏi trống. Không có gì cần xử lý."
+STAFF_INBOX_KINDS = {
+    "no_match": "chưa có câu trả lời",
+    "ambiguous": "chưa chắc",
+    "negative_feedback": "👎",
+}
+STAFF_ITEM_USAGE = "Gõ /duyet SỐ hoặc /bo SỐ, với SỐ là số sau dấu # trong /inbox."
+STAFF_NO_SUGGESTION = "Mục #{id} chưa có câu hỏi gợi ý: gõ /duyet {id} MÃ_CÂU_HỎI."
+STAFF_PROMOTED = "Đã thêm cách hỏi của mục #{id} vào {faq_id} và cập nhật kho câu hỏi."
+STAFF_DISMISSED = "Đã bỏ qua mục #{id}."
+STAFF_GONE = "Mục #{id} đã được xử lý hoặc không còn trong hộp."
+STAFF_RELOADED = "Đã tải lại kho câu hỏi: phiên bản {version}, {entries} câu hỏi đang dùng."
+STAFF_RELOAD_FAILED = "Không tải lại được kho câu hỏi. Chi tiết đã được ghi vào nhật ký."
+STAFF_BROADCAST_USAGE = (
+    "Gõ /broadcast rồi nội dung thông báo trong cùng tin nhắn, ví dụ:\n"
+    "/broadcast Cổng dịch vụ công tạm dừng bảo trì từ 22h tối nay."
+)
+STAFF_BROADCAST_PREVIEW = (
+    "Xem trước thông báo sẽ gửi tới mọi người đăng ký (Zalo và các kênh khác):\n\n{preview}\n\n"
+    "Gõ GỬI để gửi ngay, hoặc HỦY để thôi."
+)
+STAFF_BROADCAST_STARTED = (
+    "Đã tạo đợt gửi #{run_id}; đang gửi. Xem tiến độ: python -m bot broadcast status"
+)
+STAFF_BROADCAST_CANCELLED = "Đã hủy, không gửi gì."
+STAFF_BROADCAST_NOTHING = "Không có thông báo nào đang chờ gửi. Gõ /broadcast NỘI DUNG để soạn."
+STAFF_BROADCAST_INVALID = "Không gửi được thông báo này: {reason}"
+STAFF_BROADCAST_UNAVAILABLE = (
+    "Chức năng gửi thông báo chưa bật (cần cơ sở dữ liệu và một kênh gửi)."
+)

@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.broadcast.options import options_from_settings
-from bot.broadcast.senders import ChannelError, telegram_length
+from bot.broadcast.senders import ChannelError
 from bot.broadcast.service import BroadcastInputError, BroadcastService
 from bot.broadcast.tipfile import parse_tips, render_announcement, render_tip
 from bot.console.accounts import actor
@@ -43,18 +43,15 @@ def previews(service: BroadcastService, text: str) -> list[dict[str, Any]]:
     """Exactly what each channel's subscribers will read."""
     clean = service.check_text(text)
     rendered = render_announcement(clean)
-    channels = sorted(service.senders) or ["telegram"]
     out = []
-    for channel in channels:
-        sender = service.senders.get(channel)
-        limit = sender.max_text if sender else 4096
-        length = telegram_length(rendered) if channel == "telegram" else len(rendered)
+    for channel in sorted(service.senders):
+        sender = service.senders[channel]
         out.append(
             {
                 "channel": CHANNEL_NAMES.get(channel, channel),
                 "text": rendered,
-                "length": length,
-                "limit": limit,
+                "length": sender.length(rendered),
+                "limit": sender.max_text,
             }
         )
     return out

@@ -6,9 +6,12 @@ from typing import Any
 
 import pytest
 
+from bot.channels.base import ChannelContext
 from bot.channels.telegram.runner import TelegramService
 from bot.config import PROJECT_ROOT, Settings
-from bot.runtime import Runtime
+from bot.core.knowledge import KnowledgeBase
+from bot.runtime import Runtime, channel_context, make_runtime, staff_service
+from bot.web.server import HttpServer
 from tests.fakes.ports import MemoryStaffBackend
 from tests.fakes.telegram_server import TOKEN, FakeTelegram
 
@@ -32,8 +35,14 @@ def make_settings(**overrides: Any) -> Settings:
 
 @pytest.fixture(autouse=True)
 def _timedelta_periods(monkeypatch: pytest.MonkeyPatch) -> None:
-    """As run_telegram does: RetryAfter would otherwise warn (and warnings are errors here)."""
+    """As TelegramService does: RetryAfter would otherwise warn (and warnings are errors here)."""
     monkeypatch.setenv("PTB_TIMEDELTA", "true")
+
+
+@pytest.fixture(scope="session")
+def base_runtime(kb: KnowledgeBase) -> Runtime:
+    """With Telegram's settings (the shared fixtures in tests/channels/conftest.py use it)."""
+    return make_runtime(make_settings(), kb)
 
 
 @pytest.fixture
@@ -49,12 +58,24 @@ async def fake() -> AsyncIterator[FakeTelegram]:
     await server.stop()
 
 
-class RunningBot:
-    """A TelegramService served in the test's loop against the fake server."""
+def context_for(runtime: Runtime, staff: MemoryStaffBackend | None = None) -> ChannelContext:
+    """What the composition root gives the channel, with the staff backend in memory."""
+    desk = staff_service(runtime)
+    if staff is not None:
+        desk.backend = staff
+    return channel_context(runtime, asyncio.Event(), desk)
 
-    def __init__(self, service: TelegramService, fake: FakeTelegram) -> None:
+
+class RunningBot:
+    """A TelegramService served in the test's loop against the fake server (its webhook route
+    on a shared HttpServer of its own in webhook mode)."""
+
+    def __init__(
+        self, service: TelegramService, fake: FakeTelegram, server: HttpServer | None = None
+    ) -> None:
         self.service = service
         self.fake = fake
+        self.server = server
         self.stop = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
 
@@ -87,6 +108,8 @@ class RunningBot:
         self.stop.set()
         if self.task is not None:
             await asyncio.wait_for(self.task, 15)
+        if self.server is not None:
+            await self.server.stop()
 
 
 async def start_bot(
@@ -96,11 +119,19 @@ async def start_bot(
     **overrides: Any,
 ) -> RunningBot:
     settings = make_settings(telegram_api_base_url=fake.base_url, **overrides)
-    service = TelegramService(settings, runtime)
-    if staff is not None:
-        service.handlers.staff.backend = staff
-    bot = RunningBot(service, fake)
-    await bot.start()
+    service = TelegramService(settings, context_for(runtime, staff))
+    server: HttpServer | None = None
+    if service.webhook:
+        server = HttpServer(settings.web_host, settings.web_port)
+        server.mount(service)
+        await server.start()
+    bot = RunningBot(service, fake, server)
+    try:
+        await bot.start()
+    except BaseException:
+        if server is not None:
+            await server.stop()
+        raise
     return bot
 
 

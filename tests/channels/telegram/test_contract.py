@@ -28,6 +28,7 @@ async def test_run_bot_polls_answers_and_exits_0_on_a_signal(
         "TELEGRAM_API_BASE_URL": fake.base_url,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
         "PYTHONUNBUFFERED": "1",
+        "WEB_PORT": "0",  # the shared server on any free port: tests run side by side
     }
     for name in ("TELEGRAM_WEBHOOK_URL", "TELEGRAM_WEBHOOK_SECRET"):
         env.pop(name, None)
@@ -72,8 +73,8 @@ async def test_run_bot_serves_a_webhook_that_checks_the_secret(
         "TELEGRAM_API_BASE_URL": fake.base_url,
         "TELEGRAM_WEBHOOK_URL": url,
         "TELEGRAM_WEBHOOK_SECRET": SECRET,
-        "TELEGRAM_WEBHOOK_HOST": "127.0.0.1",
-        "TELEGRAM_WEBHOOK_PORT": str(port),
+        "WEB_HOST": "127.0.0.1",
+        "WEB_PORT": str(port),
         "TELEGRAM_WEBHOOK_PATH": "/hook",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
     }

@@ -14,13 +14,13 @@ from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, ExtBot
 
 from bot.channels.telegram import texts as tg_texts
-from bot.channels.telegram.admin import InboxView, PeriodStats
 from bot.channels.telegram.app import install
 from bot.channels.telegram.handlers import TelegramHandlers
 from bot.core import texts
+from bot.core.staff import InboxView, PeriodStats
 from bot.runtime import Runtime
-from tests.channels.telegram.conftest import ADMIN_ID, CITIZEN, make_settings
-from tests.fakes.ports import MemoryPorts, MemoryStaffBackend
+from tests.channels.telegram.conftest import ADMIN_ID, CITIZEN, context_for, make_settings
+from tests.fakes.ports import FakeAnnouncer, MemoryPorts, MemoryStaffBackend
 from tests.fakes.telegram_offline import RecordingRequest
 from tests.fakes.telegram_server import BOT_ID, BOT_USERNAME, TOKEN, group_chat, private_chat, user
 
@@ -85,8 +85,7 @@ async def offline(runtime: Runtime, staff: MemoryStaffBackend) -> AsyncIterator[
     request = RecordingRequest()
     bot: ExtBot[None] = ExtBot(TOKEN, request=request, get_updates_request=RecordingRequest())
     app = ApplicationBuilder().bot(bot).updater(None).build()
-    handlers = install(app, make_settings(), runtime)
-    handlers.staff.backend = staff
+    handlers = install(app, make_settings(), context_for(runtime, staff))
     async with app:
         yield Offline(app, request, handlers)
 
@@ -181,9 +180,7 @@ async def test_a_callback_is_always_answered_even_when_answering_fails(
     async def broken(message: object) -> None:
         raise RuntimeError("matcher exploded")
 
-    monkeypatch.setattr(
-        offline.handlers, "assistant", type("A", (), {"handle": staticmethod(broken)})
-    )
+    monkeypatch.setattr(offline.handlers, "handle", broken)
     query_id = await offline.press("faq:account.register")
     (answer,) = offline.request.called("answerCallbackQuery")
     assert answer["callback_query_id"] == query_id
@@ -222,7 +219,7 @@ async def test_a_vote_removes_the_vote_buttons_and_is_stored(
     assert change["reply_markup"] == {
         "inline_keyboard": [[{"text": "Liên quan", "callback_data": "faq:account.locked"}]]
     }
-    await offline.handlers.assistant.bookkeeping.drain()  # written behind the answer
+    await offline.handlers.context.bookkeeping.drain()  # written behind the answer
     assert memory_ports.feedback[0]["helpful"] is False
     (sent,) = offline.request.called("sendMessage")
     assert "cmt:account.register" in str(sent["reply_markup"])
@@ -313,20 +310,18 @@ async def test_typing_only_when_the_answer_is_slow(runtime: Runtime, slow: bool)
     bot: ExtBot[None] = ExtBot(TOKEN, request=request, get_updates_request=RecordingRequest())
     app = ApplicationBuilder().bot(bot).updater(None).build()
     delay = 0.01 if slow else 60.0
-    handlers = install(app, make_settings(telegram_typing_delay=delay), runtime)
-    inner = handlers.assistant
+    handlers = install(app, make_settings(telegram_typing_delay=delay), context_for(runtime))
+    inner = handlers.handle
 
     class Answer:
-        ports = inner.ports
-
         async def handle(self, message: Any) -> Any:
             for _ in range(1000 if slow else 0):  # a guard against hanging, not a timing
                 if "sendChatAction" in request.methods:
                     break
                 await asyncio.sleep(0.01)
-            return await inner.handle(message)
+            return await inner(message)
 
-    handlers.assistant = Answer()  # type: ignore[assignment]
+    handlers.handle = Answer().handle
     async with app:
         offline = Offline(app, request, handlers)
         await offline.text("quen mat khau dich vu cong")
@@ -381,32 +376,11 @@ async def test_a_citizen_erases_their_data_with_two_taps(
     assert not memory_ports.subscribers
 
 
-class FakeAnnouncer:
-    """Stands in for the broadcast service: records runs instead of sending."""
-
-    def __init__(self) -> None:
-        self.created: list[tuple[str, str]] = []
-        self.delivering: list[int] = []
-
-    def preview(self, text: str) -> str:
-        if len(text) > 100:
-            raise ValueError("quá dài")
-        return f"📢 {text}"
-
-    async def create_announcement(self, text: str, by: str) -> int:
-        self.created.append((text, by))
-        return len(self.created)
-
-    def deliver_in_background(self, run_id: int) -> object:
-        self.delivering.append(run_id)
-        return None
-
-
 async def test_staff_broadcast_needs_a_preview_and_one_confirmation(
     offline: Offline, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     announcer = FakeAnnouncer()
-    monkeypatch.setattr(offline.handlers.staff.runtime, "broadcast", announcer)
+    monkeypatch.setattr(offline.handlers.staff.desk, "announcer", announcer)
     await offline.text("/broadcast", user_id=ADMIN_ID)
     assert offline.sent_texts()[-1] == tg_texts.BROADCAST_USAGE
     await offline.text("/broadcast " + "x" * 200, user_id=ADMIN_ID)
@@ -431,7 +405,7 @@ async def test_staff_broadcast_needs_a_preview_and_one_confirmation(
 
 async def test_citizens_cannot_broadcast(offline: Offline, monkeypatch: pytest.MonkeyPatch) -> None:
     announcer = FakeAnnouncer()
-    monkeypatch.setattr(offline.handlers.staff.runtime, "broadcast", announcer)
+    monkeypatch.setattr(offline.handlers.staff.desk, "announcer", announcer)
     await offline.text("/broadcast lừa đảo", user_id=CITIZEN)
     assert offline.sent_texts()[-1] == texts.UNKNOWN_COMMAND
     assert announcer.created == []

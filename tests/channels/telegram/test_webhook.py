@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import socket
 from typing import Any
 
@@ -11,7 +12,7 @@ import pytest
 from bot.channels.telegram.runner import TelegramService
 from bot.channels.telegram.webhook import SECRET_HEADER
 from bot.runtime import Runtime
-from tests.channels.telegram.conftest import CITIZEN, make_settings, start_bot
+from tests.channels.telegram.conftest import CITIZEN, context_for, make_settings, start_bot
 from tests.fakes.telegram_server import FakeTelegram, private_chat, user
 
 SECRET = "s3cret_Token-42"
@@ -45,12 +46,12 @@ async def test_webhook_with_right_and_wrong_secrets(fake: FakeTelegram, runtime:
         runtime,
         telegram_webhook_url=url,
         telegram_webhook_secret=SECRET,
-        telegram_webhook_host="127.0.0.1",
-        telegram_webhook_port=port,
+        web_host="127.0.0.1",
+        web_port=port,
     )
     try:
         assert fake.webhook == {"url": url, "secret_token": SECRET}
-        assert bot.service.webhook_port == port
+        assert bot.server is not None and bot.server.port == port
 
         # The fake Telegram delivers to the webhook with the secret it was given.
         fake.text(CITIZEN, "quen mat khau dich vu cong")
@@ -71,8 +72,9 @@ async def test_webhook_with_right_and_wrong_secrets(fake: FakeTelegram, runtime:
             body = update(9002, OTHER, "/lienhe")
             async with http.post(url, json=body, headers={SECRET_HEADER: SECRET}) as response:
                 assert response.status == 200
-            async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
-                assert response.status == 200
+            big = io.BytesIO(b"x" * (2 << 20))
+            async with http.post(url, data=big, headers={SECRET_HEADER: SECRET}) as r:
+                assert r.status == 413
         (contacts,) = await fake.replies(OTHER)
         assert "Tổng đài" in contacts.text
     finally:
@@ -86,8 +88,9 @@ async def test_webhook_with_right_and_wrong_secrets(fake: FakeTelegram, runtime:
 def test_a_webhook_needs_a_valid_secret(runtime: Runtime) -> None:
     url = "https://bot.example.gov.vn/telegram"
     with pytest.raises(ValueError, match="TELEGRAM_WEBHOOK_SECRET"):
-        TelegramService(make_settings(telegram_webhook_url=url), runtime)
+        TelegramService(make_settings(telegram_webhook_url=url), context_for(runtime))
     with pytest.raises(ValueError, match="A-Z"):
         TelegramService(
-            make_settings(telegram_webhook_url=url, telegram_webhook_secret="có dấu"), runtime
+            make_settings(telegram_webhook_url=url, telegram_webhook_secret="có dấu"),
+            context_for(runtime),
         )

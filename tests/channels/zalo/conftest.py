@@ -5,13 +5,15 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
-from bot.channels.zalo import build_channel
-from bot.channels.zalo.channel import ZaloChannel
+from bot.channels.base import ChannelContext
+from bot.channels.zalo import ZaloChannel
 from bot.config import Settings
-from bot.runtime import Runtime
+from bot.runtime import Runtime, channel_context, staff_service
 from bot.web.server import HttpServer
 from tests.channels.conftest import KNOWLEDGE
+from tests.fakes.ports import MemoryStaffBackend
 from tests.fakes.zalo_server import TOKEN, FakeZalo
 
 CITIZEN = "6001"
@@ -35,14 +37,13 @@ async def fake() -> AsyncIterator[FakeZalo]:
 
 
 class RunningZalo:
-    """The Zalo channel served in the test's loop against the fake (and, for webhooks, on a
-    shared HttpServer on a free port)."""
+    """The Zalo channel served in the test's loop against the fake (its webhook route on a
+    shared HttpServer of its own in webhook mode)."""
 
-    def __init__(self, channel: ZaloChannel, fake: FakeZalo, stop: asyncio.Event) -> None:
+    def __init__(self, channel: ZaloChannel, fake: FakeZalo, server: HttpServer | None) -> None:
         self.channel = channel
         self.fake = fake
-        self.stop = stop
-        self.server: HttpServer | None = None
+        self.server = server
 
     @property
     def url(self) -> str:
@@ -54,34 +55,57 @@ class RunningZalo:
         await asyncio.wait_for(self.channel.dispatcher.bookkeeping.drain(), 30)
 
     async def close(self) -> None:
-        self.stop.set()
         await self.channel.stop()
         if self.server is not None:
             await self.server.stop()
 
 
+def zalo_context(runtime: Runtime, staff: MemoryStaffBackend | None = None) -> ChannelContext:
+    desk = staff_service(runtime)
+    if staff is not None:
+        desk.backend = staff
+    return channel_context(runtime, asyncio.Event(), desk)
+
+
 async def start_zalo(
-    fake: FakeZalo, runtime: Runtime, *, webhook: bool = False, **overrides: Any
+    fake: FakeZalo,
+    runtime: Runtime,
+    *,
+    webhook: bool = False,
+    staff: MemoryStaffBackend | None = None,
+    **overrides: Any,
 ) -> RunningZalo:
-    stop = asyncio.Event()
+    settings = make_settings(zalo_api_base_url=fake.base_url, **overrides)
     server: HttpServer | None = None
     if webhook:
         server = HttpServer("127.0.0.1", 0)
-        # The URL is known once the port is: set it before the channel sets the webhook.
-        overrides = {"zalo_webhook_secret": SECRET, **overrides}
-    settings = make_settings(zalo_api_base_url=fake.base_url, **overrides)
-    if server is not None:
         port = await _bind(server)
-        settings = settings.model_copy(update={"zalo_webhook_url": f"http://127.0.0.1:{port}/zalo"})
-    channel = build_channel(settings, runtime, stop)
+        url = f"http://127.0.0.1:{port}/zalo"
+        settings = settings.model_copy(
+            update={"zalo_webhook_url": url, "zalo_webhook_secret": SecretStr(SECRET)}
+        )
+    channel = ZaloChannel.from_settings(settings, zalo_context(runtime, staff))
     channel.long_poll = 2.0
-    running = RunningZalo(channel, fake, stop)
     if server is not None:
         server.mount(channel)
-        running.server = server
         await server.start()
+    running = RunningZalo(channel, fake, server)
     await channel.start()
+    await serving(channel)
     return running
+
+
+async def serving(channel: ZaloChannel) -> None:
+    """Until the channel answers (its start failing ends the wait with the error)."""
+    ready = asyncio.ensure_future(channel.ready.wait())
+    task = channel._task
+    assert task is not None
+    done, _ = await asyncio.wait({ready, task}, return_when=asyncio.FIRST_COMPLETED, timeout=60)
+    if task in done:
+        ready.cancel()
+        task.result()
+        raise AssertionError("the channel stopped before it was ready")
+    assert ready in done
 
 
 async def _bind(server: HttpServer) -> int:

@@ -80,9 +80,7 @@ def bot_env(tmp: Path, fake: FakeZalo, **extra: str) -> dict[str, str]:
         "KNOWLEDGE_DIR": str(knowledge_with_a_long_answer(tmp)),
         "STAFF_CONSOLE": "false",
         "LOG_LEVEL": "INFO",
-        # The shared HTTP server (named HTTP_* here, WEB_* on the seam): a free port either way.
-        "HTTP_HOST": "127.0.0.1",
-        "HTTP_PORT": port,
+        # The one HTTP server (webhooks, web chat, health) on a free port.
         "WEB_HOST": "127.0.0.1",
         "WEB_PORT": port,
         **extra,
@@ -167,7 +165,7 @@ async def test_webhook_secret_duplicates_bad_bodies_and_sigterm(
     fake: FakeZalo, bot: BotProcess, tmp_path: Path
 ) -> None:
     env = bot_env(tmp_path, fake, ZALO_WEBHOOK_SECRET=SECRET)
-    url = f"http://127.0.0.1:{env['HTTP_PORT']}/zalo"
+    url = f"http://127.0.0.1:{env['WEB_PORT']}/zalo"
     bot.env = {**env, "ZALO_WEBHOOK_URL": url}
     await bot.start()
     await bot.wait_for_output("Zalo bot Bot Dịch vụ công answering (webhook)")

@@ -4,15 +4,16 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 
 import pytest
 
-from bot.channels.zalo import build_channel
-from bot.runtime import Runtime
+from bot.channels.zalo import ZaloChannel
+from bot.runtime import Runtime, channel_context
 from bot.storage import Storage
 from bot.web.server import HttpServer
-from tests.channels.zalo.conftest import CITIZEN, SECRET, RunningZalo, make_settings
+from tests.channels.zalo.conftest import CITIZEN, SECRET, RunningZalo, make_settings, serving
 from tests.fakes.zalo_server import FakeZalo
 from tests.storage.backends import Backend
 
@@ -97,8 +98,7 @@ async def test_two_processes_sharing_the_database_answer_a_redelivery_once(
 ) -> None:
     stores = [await Storage.open(db.settings()) for _ in range(2)]
     servers: list[HttpServer] = []
-    channels = []
-    stop = asyncio.Event()
+    channels: list[ZaloChannel] = []
     try:
         for store in stores:
             server = HttpServer("127.0.0.1", 0)
@@ -107,11 +107,14 @@ async def test_two_processes_sharing_the_database_answer_a_redelivery_once(
                 zalo_webhook_url="http://127.0.0.1:1/zalo",
                 zalo_webhook_secret=SECRET,
             )
-            channel = build_channel(settings, runtime, stop)
-            channel.dispatcher._journal = store.inbound
+            context = dataclasses.replace(
+                channel_context(runtime, asyncio.Event()), journal=store.inbound
+            )
+            channel = ZaloChannel.from_settings(settings, context)
             server.mount(channel)
             await server.start()
             await channel.start()
+            await serving(channel)
             servers.append(server)
             channels.append(channel)
         update = fake.event(CITIZEN, text="/lienhe", message_id="m-shared")
@@ -123,7 +126,6 @@ async def test_two_processes_sharing_the_database_answer_a_redelivery_once(
             await channel.dispatcher.idle()
         assert len(fake.to(CITIZEN)) == 1
     finally:
-        stop.set()
         for channel in channels:
             await channel.stop()
         for server in servers:

@@ -6,8 +6,8 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from bot.channels.telegram.admin import InboxView, PeriodStats
 from bot.core.knowledge import KnowledgeError
+from bot.core.staff import InboxView, PeriodStats
 from bot.storage import InboxError
 
 if TYPE_CHECKING:
@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 
 class StorageStaffBackend:
-    """Implements admin.StaffBackend with bot.storage.Storage."""
+    """Implements bot.core.staff.StaffBackend with bot.storage.Storage."""
 
     def __init__(self, storage: Storage) -> None:
         self.storage = storage

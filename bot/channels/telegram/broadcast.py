@@ -1,4 +1,4 @@
-"""Telegram broadcast sender on python-telegram-bot, with a Bot and HTTP pool of its own.
+"""Telegram's broadcast sender: its text limit and length rule, its pace, its error mapping.
 
 Live answers use the channel's Bot; a broadcast must never queue behind, or in front of, a
 citizen's reply, so it gets a separate ``Bot`` and connection pool.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 
 import httpx
 from telegram import Bot
@@ -23,11 +24,19 @@ from telegram.error import (
 )
 from telegram.request import HTTPXRequest
 
-from bot.broadcast import texts
-from bot.broadcast.senders import TELEGRAM_MAX_TEXT, ChannelError, Outcome, SendResult
+from bot.broadcast.options import BroadcastConfigError, default_in_flight
+from bot.broadcast.senders import ChannelError, Outcome, Pace, SendResult
+from bot.channels.telegram import texts
+from bot.channels.telegram.convert import CHANNEL
+from bot.channels.telegram.render import MAX_TEXT
+from bot.channels.text_split import visible_length
 from bot.config import Settings
 
 log = logging.getLogger(__name__)
+
+# About 30 messages per second overall for bulk sending, 1,000/s with paid broadcast.
+FREE_RATE_LIMIT = 30.0
+PAID_RATE_LIMIT = 1000.0
 
 # httpx failures after which the request certainly never reached Telegram.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
@@ -67,13 +76,41 @@ def classify(exc: Exception) -> SendResult:
     return SendResult(Outcome.AMBIGUOUS, detail=detail)
 
 
+def check_rate(rate: float, paid: bool) -> float:
+    if not math.isfinite(rate) or rate <= 0:
+        raise BroadcastConfigError(texts.RATE_NOT_POSITIVE.format(rate=rate))
+    if rate > FREE_RATE_LIMIT and not paid:
+        raise BroadcastConfigError(texts.RATE_TOO_HIGH.format(rate=rate, limit=FREE_RATE_LIMIT))
+    if rate > PAID_RATE_LIMIT:
+        message = texts.RATE_TOO_HIGH_PAID.format(rate=rate, limit=PAID_RATE_LIMIT)
+        raise BroadcastConfigError(message)
+    return float(rate)
+
+
+def telegram_pace(settings: Settings) -> Pace:
+    """TELEGRAM_BROADCAST_RATE within Telegram's limits; paid broadcasts get some slack so a
+    slow database commit does not cost pace, free ones none."""
+    paid = settings.telegram_paid_broadcast
+    rate = check_rate(settings.telegram_broadcast_rate, paid)
+    burst = max(2.0, rate * 0.05) if paid else 1.0
+    return Pace(rate=rate, burst=burst, max_in_flight=default_in_flight(rate))
+
+
 class TelegramSender:
     """Sends plain text (no parse mode, so no escaping) through a dedicated Bot."""
 
-    channel = "telegram"
-    max_text = TELEGRAM_MAX_TEXT
+    channel = CHANNEL
+    max_text = MAX_TEXT
 
-    def __init__(self, token: str, base_url: str, *, pool_size: int, paid: bool = False) -> None:
+    def __init__(
+        self,
+        token: str,
+        base_url: str,
+        *,
+        pool_size: int,
+        paid: bool = False,
+        pace: Pace | None = None,
+    ) -> None:
         request = HTTPXRequest(
             connection_pool_size=pool_size,
             pool_timeout=5.0,
@@ -83,17 +120,26 @@ class TelegramSender:
         )
         self._bot = Bot(token, base_url=base_url, request=request, get_updates_request=request)
         self._paid = paid
+        self.pace = pace
         self._started = False
 
+    @staticmethod
+    def length(text: str) -> int:
+        """Telegram counts UTF-16 code units (an emoji counts twice)."""
+        return visible_length(text)
+
     @classmethod
-    def from_settings(cls, settings: Settings, pool_size: int) -> TelegramSender:
+    def from_settings(cls, settings: Settings) -> TelegramSender | None:
+        """The sender when TELEGRAM_BOT_TOKEN is set (raises BroadcastConfigError on a bad rate)."""
         if settings.telegram_bot_token is None:
-            raise ChannelError(texts.NO_CHANNEL)
+            return None
+        pace = telegram_pace(settings)
         return cls(
             settings.telegram_bot_token.get_secret_value(),
             settings.telegram_api_base_url,
-            pool_size=pool_size,
+            pool_size=pace.max_in_flight + 2,
             paid=settings.telegram_paid_broadcast,
+            pace=pace,
         )
 
     async def start(self) -> None:

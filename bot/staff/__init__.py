@@ -1,0 +1,1 @@
+"""Channel-free staff service: stats, inbox decisions, reload and broadcast confirmation."""
