@@ -15,29 +15,11 @@ from bot.core.staff import InboxView, PeriodStats, Reloaded
 from bot.runtime import Runtime, channel_context
 from bot.staff.service import StaffService
 from tests.channels.zalo.conftest import CITIZEN, RunningZalo, make_settings, serving
-from tests.fakes.ports import MemoryStaffBackend
+from tests.channels.zalo.test_conversation import ask
+from tests.fakes.ports import FakeAnnouncer, MemoryStaffBackend
 from tests.fakes.zalo_server import FakeZalo
 
 STAFF = "6999"
-
-
-class Announcer:
-    def __init__(self) -> None:
-        self.created: list[tuple[str, str]] = []
-        self.delivered: list[int] = []
-
-    def preview(self, text: str) -> str:
-        if len(text) > 1900:
-            raise ValueError("quá dài cho Zalo")
-        return f"📢 {text}"
-
-    async def create_announcement(self, text: str, by: str) -> int:
-        self.created.append((text, by))
-        return len(self.created)
-
-    def deliver_in_background(self, run_id: int) -> object:
-        self.delivered.append(run_id)
-        return None
 
 
 @pytest.fixture
@@ -52,13 +34,13 @@ def backend() -> MemoryStaffBackend:
 
 
 @pytest.fixture
-def announcer() -> Announcer:
-    return Announcer()
+def announcer() -> FakeAnnouncer:
+    return FakeAnnouncer()
 
 
 @pytest.fixture
 async def bot(
-    fake: FakeZalo, runtime: Runtime, backend: MemoryStaffBackend, announcer: Announcer
+    fake: FakeZalo, runtime: Runtime, backend: MemoryStaffBackend, announcer: FakeAnnouncer
 ) -> AsyncIterator[RunningZalo]:
     async def reload() -> Reloaded:
         return Reloaded(7, 120)
@@ -81,12 +63,7 @@ async def bot(
 
 
 async def say(bot: RunningZalo, text: str, user: str = STAFF) -> str:
-    fake = bot.fake
-    mark = len(fake.sent)
-    fake.text(user, text)
-    await fake.replies(user, since=mark)
-    await bot.idle()
-    return "\n\n".join(m.text for m in fake.to(user, mark))
+    return await ask(bot, text, user)
 
 
 async def test_stats_inbox_promote_dismiss_reload(
@@ -108,7 +85,7 @@ async def test_stats_inbox_promote_dismiss_reload(
     assert await say(bot, "/reload") == zalo_texts.STAFF_RELOADED.format(version=7, entries=120)
 
 
-async def test_broadcast_is_confirmed_by_typing(bot: RunningZalo, announcer: Announcer) -> None:
+async def test_broadcast_is_confirmed_by_typing(bot: RunningZalo, announcer: FakeAnnouncer) -> None:
     assert await say(bot, "/broadcast") == zalo_texts.STAFF_BROADCAST_USAGE
     preview = await say(bot, "/broadcast Cổng dịch vụ công bảo trì tối nay.")
     assert "📢 Cổng dịch vụ công bảo trì tối nay." in preview and "Gõ GỬI" in preview
@@ -116,12 +93,12 @@ async def test_broadcast_is_confirmed_by_typing(bot: RunningZalo, announcer: Ann
     assert await say(bot, "gửi") == zalo_texts.STAFF_BROADCAST_STARTED.format(run_id=1)
     assert await say(bot, "GỬI") == zalo_texts.STAFF_BROADCAST_NOTHING  # never twice
     assert announcer.created == [("Cổng dịch vụ công bảo trì tối nay.", f"zalo:{STAFF}")]
-    assert announcer.delivered == [1]
+    assert announcer.delivering == [1]
     await say(bot, "/broadcast Lần hai")
     assert await say(bot, "HUY") == zalo_texts.STAFF_BROADCAST_CANCELLED
     assert announcer.created[1:] == []
-    invalid = await say(bot, "/broadcast " + "x" * 1950)
-    assert invalid == zalo_texts.STAFF_BROADCAST_INVALID.format(reason="quá dài cho Zalo")
+    invalid = await say(bot, "/broadcast " + "x" * 150)
+    assert invalid == zalo_texts.STAFF_BROADCAST_INVALID.format(reason="quá dài")
 
 
 async def test_citizens_do_not_get_staff_tools(
