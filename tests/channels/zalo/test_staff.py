@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 from collections.abc import AsyncIterator
 
 import pytest
@@ -102,9 +103,11 @@ async def test_broadcast_is_confirmed_by_typing(bot: RunningZalo, announcer: Fak
 
 
 async def test_citizens_do_not_get_staff_tools(
-    bot: RunningZalo, backend: MemoryStaffBackend
+    bot: RunningZalo, backend: MemoryStaffBackend, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.WARNING, "bot.channels.zalo.staff")
     reply = await say(bot, "/inbox", user=CITIZEN)
+    assert f"zalo user {CITIZEN} is not staff and tried /inbox" in caplog.text
     assert "#11" not in reply and "Hộp câu hỏi" not in reply
     assert await say(bot, "gửi", user=CITIZEN) != zalo_texts.STAFF_BROADCAST_NOTHING
     assert backend.promoted == []
