@@ -308,6 +308,7 @@ def broadcast_senders(settings: Settings) -> dict[str, Sender]:
     from bot.channels.telegram.broadcast import TelegramSender
 
     senders: dict[str, Sender] = {}
+    # Each channel package's sender (None when its channel is not configured); Zalo's joins here.
     for sender in (TelegramSender.from_settings(settings),):
         if sender is not None:
             senders[sender.channel] = sender
