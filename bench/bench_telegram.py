@@ -79,6 +79,7 @@ async def run_echo(base_url: str) -> None:
 async def run_ours(
     base_url: str, concurrency: int | None, storage: str, workdir: str, typing_delay: float | None
 ) -> None:
+    from bench.probe_common import drop_schema, pg_schema
     from bot.channels.telegram.runner import TelegramService, quiet_http_logs, stop_on_signals
     from bot.config import Settings
     from bot.core.knowledge import load_knowledge_dir
@@ -86,11 +87,18 @@ async def run_ours(
 
     os.environ.setdefault("PTB_TIMEDELTA", "true")
     quiet_http_logs()
+    database_url = f"sqlite:///{workdir}/bench.db"
+    schema = None
+    if storage == "postgresql":
+        # A schema of its own, dropped at the end (left behind only if the bot is killed).
+        database_url = os.environ["BENCH_DATABASE_URL"]
+        schema = await pg_schema(database_url, create=True)
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
         telegram_bot_token=TOKEN,
         telegram_api_base_url=base_url,
-        database_url=f"sqlite:///{workdir}/bench.db",
+        database_url=database_url,
+        database_schema=schema,
         # Simulated users ask every second or two, far above human pace: keep the guard
         # evaluating every message without ever tripping it.
         flood_max_messages=50,
@@ -108,9 +116,13 @@ async def run_ours(
         with stop_on_signals(stop):
             await service.run(stop)
 
-    if storage == "sqlite":
-        async with open_runtime(settings) as runtime:
-            await serve(runtime)
+    if storage in ("sqlite", "postgresql"):
+        try:
+            async with open_runtime(settings) as runtime:
+                await serve(runtime)
+        finally:
+            if schema is not None:
+                await drop_schema(database_url, schema)
     else:
         await serve(make_runtime(settings, load_knowledge_dir(settings.knowledge_dir)))
 
@@ -340,6 +352,10 @@ async def memory(port: int, fake_pid: int, args: argparse.Namespace, texts: list
     print(f"RSS after warm-up: {run.rss_before:6.1f} MiB")
     for answered, rss in run.samples:
         print(f"RSS after {answered:>7} updates: {rss:6.1f} MiB")
+    if run.samples:
+        end = run.samples[-1][1]
+        change = (end - run.rss_before) / run.rss_before * 100
+        print(f"RSS start → end: {run.rss_before:.1f} → {end:.1f} MiB ({change:+.1f} %)")
     print(
         f"({run.result['per_second']:.0f} updates/s, bot CPU {run.cpu_ms:.2f} ms/update, "
         f"{time.perf_counter() - started:.0f} s in all)"
@@ -370,7 +386,7 @@ def main() -> None:
     bot.add_argument("--kind", choices=("echo", "ours"), required=True)
     bot.add_argument("--base-url", required=True)
     bot.add_argument("--concurrency", type=int, default=None)
-    bot.add_argument("--storage", choices=("sqlite", "none"), default="sqlite")
+    bot.add_argument("--storage", choices=("sqlite", "postgresql", "none"), default="sqlite")
     bot.add_argument("--workdir", default=".")
     bot.add_argument("--typing-delay", type=float, default=None)
     args = parser.parse_args()

@@ -1,6 +1,6 @@
 """Fit the calibration (bot/core/calibration.py) on the tune split; print weights and a sweep.
 
-Logistic regression of "this candidate is the expected entry" on calibration.FEATURES, over
+Logistic regression of "this candidate is the expected entry" on calibration.TERMS, over
 every candidate kept for a row (out-of-scope rows give only negatives). Fit on
 ``tests/data/eval/tune.jsonl`` only: the test split is for reporting.
 
@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from fit_scoring import fit_logistic  # noqa: E402
 
 from bot.config import Settings  # noqa: E402
-from bot.core.calibration import FEATURES, Calibration  # noqa: E402
+from bot.core.calibration import TERMS, Calibration, expand  # noqa: E402
 from bot.core.concepts import Concepts  # noqa: E402
 from bot.core.evaluation import read_rows, sweep  # noqa: E402
 from bot.core.match import Matcher  # noqa: E402
@@ -67,11 +67,11 @@ def main() -> int:
     ys: list[int] = []
     for row in rows:
         for ranked in learner.analyse(row.query).ranked[:TOP]:
-            xs.append(ranked.features)
+            xs.append(expand(ranked.features))
             ys.append(int(learner.entry_ids[ranked.entry] == row.expect))
     bias, *weights = fit_logistic(xs, ys)
     calibration = Calibration(tuple(round(w, 3) for w in weights), round(bias, 3))
-    print(dict(zip(FEATURES, calibration.weights, strict=True)), "bias", calibration.bias)
+    print(dict(zip(TERMS, calibration.weights, strict=True)), "bias", calibration.bias)
     print(calibration)
     if "--write" in sys.argv:
         write(calibration)

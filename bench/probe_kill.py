@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import shutil
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 from probe_common import (
@@ -32,6 +33,8 @@ from probe_common import (
     until,
     webhook_env,
 )
+
+from bot.core.texts import ASK_AGAIN_AFTER_RESTART
 
 
 async def probe(mode: str, args: argparse.Namespace) -> None:
@@ -97,13 +100,16 @@ async def report(
     schema: str | None,
     args: argparse.Namespace,
 ) -> None:
-    answers = fake.answers()
+    answers = Counter(m.chat_id for m in fake.sent if m.text != ASK_AGAIN_AFTER_RESTART)
+    notices = Counter(m.chat_id for m in fake.sent if m.text == ASK_AGAIN_AFTER_RESTART)
     users = range(FIRST_USER, FIRST_USER + args.questions)
     acked = fake.acked_at_kill  # type: ignore[attr-defined]
     lost = [u for u in users if answers[u] == 0]
     # Update ids are handed out in the order the questions were queued, from 1.
     lost_acked = [u for u in lost if u - FIRST_USER + 1 in acked]
     twice = [u for u in users if answers[u] > 1]
+    # Lost with no word at all: neither an answer nor the "ask again" notice.
+    silent = [u for u in lost if notices[u] == 0]
     logged = await query(url, schema, "SELECT user_id FROM conversations")
     logged_users = [int(row[0]) for row in logged]
     not_sent = [u for u in logged_users if answers[u] == 0]
@@ -111,7 +117,8 @@ async def report(
     print(
         f"{mode:<8} {args.questions} questions, killed after {fake.answered_at_kill} answers "  # type: ignore[attr-defined]
         f"with {len(acked)} acknowledged to Telegram: lost {len(lost)} "
-        f"({len(lost_acked)} of them acknowledged before the kill), answered twice "
+        f"({len(lost_acked)} of them acknowledged before the kill; {len(lost) - len(silent)} "
+        f"told to ask again, {len(silent)} silent), answered twice "
         f"{len(twice)}, logged but not sent {len(not_sent)}, logged {len(logged_users)} of "
         f"{sum(1 for u in users if answers[u])} answered"
         + (f"; journal states {dict(sorted(states))}" if states else "")

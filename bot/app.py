@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from collections.abc import Sequence
 from contextlib import AsyncExitStack
 
 from bot.admin.common import setup_logging
@@ -19,6 +20,7 @@ from bot.channels.base import Channel, ChannelContext
 from bot.config import Settings
 from bot.core.knowledge import KnowledgeError
 from bot.lifecycle import Stopped, stop_on_signals
+from bot.roles import PLANS, Role, parse_role
 from bot.runtime import (
     Runtime,
     broadcast_senders,
@@ -27,6 +29,7 @@ from bot.runtime import (
     staff_service,
 )
 from bot.staff.service import StaffService
+from bot.standby import Standby, poller_lease
 from bot.web.server import HttpServer, RouteProvider
 
 log = logging.getLogger(__name__)
@@ -35,6 +38,8 @@ NO_CHANNEL_HINT = (
     "No messenger channel is configured: the assistant serves the web only.\n"
     "To add Telegram: create a bot with @BotFather, then\n"
     "  TELEGRAM_BOT_TOKEN=123456:ABC... python run_bot.py\n"
+    "To add Zalo: create a bot in Zalo Bot Manager (Tạo bot), then\n"
+    "  ZALO_BOT_TOKEN=1234567890:abc... python run_bot.py\n"
     "(or put TELEGRAM_BOT_TOKEN=... in a .env file). To chat in this terminal instead:\n"
     "  python -m bot chat\n"
     "See README.md."
@@ -48,16 +53,25 @@ def build_channels(settings: Settings, context: ChannelContext) -> list[Channel]
         from bot.channels.telegram.runner import TelegramService
 
         channels.append(TelegramService(settings, context))
-    # Zalo (bot.channels.zalo) is added here when its settings are present.
+    if settings.zalo_bot_token is not None:
+        from bot.channels.zalo import ZaloChannel
+
+        channels.append(ZaloChannel.from_settings(settings, context))
     return channels
 
 
-def route_providers(runtime: Runtime, stack: AsyncExitStack) -> dict[str, RouteProvider]:
-    """Everything else that speaks HTTP, by the path a person opens (printed at start-up)."""
+def route_providers(
+    runtime: Runtime, stack: AsyncExitStack, *, web: bool = True
+) -> dict[str, RouteProvider]:
+    """Everything else that speaks HTTP, by the path a person opens (printed at start-up);
+    without ``web`` (the bot role) only the health endpoints."""
     from bot.web.health import health_routes
 
     providers: dict[str, RouteProvider] = {}
     storage = runtime.storage
+    if not web:
+        providers["/healthz"] = health_routes(runtime)
+        return providers
     if storage is not None:
         from bot.channels.web import web_chat
 
@@ -127,13 +141,15 @@ async def start_http_server(
     return server
 
 
-def _announce(server: HttpServer, paths: list[str], channels: list[Channel]) -> None:
+def _announce(
+    server: HttpServer, paths: list[str], channels: list[Channel], role: Role = Role.ALL
+) -> None:
     """Where to open the assistant: printed, not logged, so it shows at any log level."""
     host = server.host if server.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
     base = f"http://{host}:{server.port}"
-    lines = [f"Assistant serving on {base}"]
+    lines = [f"Assistant serving on {base}" + (f" (role {role})" if role is not Role.ALL else "")]
     lines += [f"  {path}: {base}{path}" for path in paths]
-    if not channels:
+    if not channels and role is Role.ALL:
         lines.append(NO_CHANNEL_HINT)
     lines.append("Press Ctrl+C to stop.")
     print("\n".join(lines), flush=True)
@@ -147,8 +163,76 @@ async def _stop_channel(channel: Channel, failures: list[str]) -> None:
         failures.append(channel.name)
 
 
-async def serve(settings: Settings) -> int:
+def polls(channel: Channel) -> bool:
+    """Whether a channel takes its updates by polling (one process per token at a time)."""
+    return not getattr(channel, "webhook", False)
+
+
+def _lease_name(settings: Settings, channel: Channel) -> str:
+    token = {"telegram": settings.telegram_bot_token, "zalo": settings.zalo_bot_token}.get(
+        channel.name
+    )
+    return poller_lease(channel.name, token) if token is not None else f"poller:{channel.name}"
+
+
+async def _poll_while_held(
+    runtime: Runtime, channel: Channel, stop: asyncio.Event, failures: list[str]
+) -> None:
+    """Poll while this process holds the channel's lease; stand by until then (bot.standby).
+
+    A lease lost while polling (another process took over) stops this process: exit 1, and a
+    supervisor's restart makes it the standby."""
+    if runtime.storage is None:
+        await channel.start()
+        await stop.wait()
+        await _stop_channel(channel, failures)
+        return
+    standby = Standby(runtime.storage.session_factory, _lease_name(runtime.settings, channel))
+    if not await standby.wait_turn(stop):
+        return
+    async with standby.holding() as lost:
+        await channel.start()
+        try:
+            await _first_of(stop, lost)
+        finally:
+            await _stop_channel(channel, failures)
+    if lost.is_set() and not stop.is_set():
+        failures.append(f"{channel.name} (polling taken over)")
+        stop.set()
+
+
+async def _first_of(*events: asyncio.Event) -> None:
+    waits = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()
+        await asyncio.gather(*waits, return_exceptions=True)
+
+
+def _start_polling(
+    stack: AsyncExitStack,
+    runtime: Runtime,
+    channels: list[Channel],
+    stop: asyncio.Event,
+    failures: list[str],
+) -> None:
+    for channel in channels:
+        task = asyncio.create_task(
+            _poll_while_held(runtime, channel, stop, failures), name=f"{channel.name}-poller"
+        )
+        stack.push_async_callback(_settle, task, stop)
+
+
+async def _settle(task: asyncio.Task[None], stop: asyncio.Event) -> None:
+    stop.set()
+    await asyncio.gather(task, return_exceptions=True)
+
+
+async def serve(settings: Settings, role: Role = Role.ALL) -> int:
     """Run until SIGINT / SIGTERM (exit 0) or until a channel fails (exit 1)."""
+    plan = PLANS[role]
     # SIGTERM / Ctrl+C stop the bot cleanly from the start, also while it waits for the database.
     stop = asyncio.Event()
     failures: list[str] = []
@@ -162,29 +246,34 @@ async def serve(settings: Settings) -> int:
             await _start_watcher(stack, runtime)
             staff = staff_service(runtime)
             channels = build_channels(settings, channel_context(runtime, stop, staff))
-            providers = route_providers(runtime, stack)
-            server = await start_http_server(stack, settings, [*channels, *providers.values()])
+            hooked = [c for c in channels if not polls(c)] if plan.web else []
+            polling = [c for c in channels if polls(c)] if plan.polling else []
+            providers = route_providers(runtime, stack, web=plan.web)
+            server = await start_http_server(stack, settings, [*hooked, *providers.values()])
             if server is None:
                 return 1
-            await _start_scheduler(stack, runtime, staff)
-            for channel in channels:
+            if plan.scheduler:
+                await _start_scheduler(stack, runtime, staff)
+            for channel in hooked:
                 await channel.start()
                 stack.push_async_callback(_stop_channel, channel, failures)
-            _announce(server, list(providers), channels)
+            _start_polling(stack, runtime, polling, stop, failures)
+            _announce(server, list(providers), [*hooked, *polling], role)
             await stop.wait()
             log.info("stopping")
     return 1 if failures else 0
 
 
-def main() -> int:
+def main(argv: Sequence[str] = ()) -> int:
     """Run the assistant: the HTTP server and every configured channel, until stopped."""
+    role = parse_role(argv)
     settings = Settings()
     setup_logging(settings)
     if logging.getLogger().level > logging.DEBUG:
         # One line per migration step and plugin at every start: noise unless debugging.
         logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
-        return asyncio.run(serve(settings))
+        return asyncio.run(serve(settings, role))
     except KnowledgeError as exc:
         print("The knowledge base has errors; refusing to start half-loaded:", file=sys.stderr)
         for issue in exc.issues:

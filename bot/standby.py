@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -121,35 +121,3 @@ class Standby:
                 lost.set()
                 return
             failing_since = None
-
-
-Serve = Callable[[asyncio.Event], Awaitable[None]]
-
-
-async def serve_as_standby(standby: Standby, stop: asyncio.Event, serve: Serve) -> None:
-    """Run ``serve(until)`` whenever this process holds the lease, until ``stop`` is set.
-
-    ``until`` is set when ``stop`` is, or when the lease is lost (then this process stands by
-    again)."""
-    while await standby.wait_turn(stop):
-        async with standby.holding() as lost:
-            until = asyncio.Event()
-            relay = asyncio.create_task(_first_of(stop, lost, until))
-            try:
-                await serve(until)
-            finally:
-                relay.cancel()
-                await asyncio.gather(relay, return_exceptions=True)
-        if stop.is_set():
-            return
-
-
-async def _first_of(stop: asyncio.Event, lost: asyncio.Event, until: asyncio.Event) -> None:
-    waits = [asyncio.create_task(stop.wait()), asyncio.create_task(lost.wait())]
-    try:
-        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-        until.set()
-    finally:
-        for task in waits:
-            task.cancel()
-        await asyncio.gather(*waits, return_exceptions=True)

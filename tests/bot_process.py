@@ -16,8 +16,16 @@ _SCRUBBED = ("TELEGRAM_", "DATABASE_", "ZALO_", "KNOWLEDGE_", "LOG_LEVEL", "WEB_
 
 
 class BotProcess:
-    def __init__(self, env: dict[str, str], workdir: Path, root: Path = PROJECT_ROOT) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        workdir: Path,
+        root: Path = PROJECT_ROOT,
+        *,
+        args: tuple[str, ...] = (),
+    ) -> None:
         self.env = env
+        self.args = args
         self.workdir = workdir
         self.root = root
         self.process: asyncio.subprocess.Process | None = None
@@ -39,6 +47,7 @@ class BotProcess:
             self.process = await asyncio.create_subprocess_exec(
                 sys.executable,
                 str(self.root / "run_bot.py"),
+                *self.args,
                 cwd=self.workdir,  # no .env file here
                 # Any free port unless the test chose one: tests run side by side.
                 env={**base, "PTB_TIMEDELTA": "true", "WEB_PORT": "0", **self.env},

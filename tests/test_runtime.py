@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime as dt
 from pathlib import Path
 
 from bot.config import PROJECT_ROOT, Settings
@@ -76,3 +77,18 @@ async def test_a_staff_tool_runtime_logs_nothing(tmp_path: Path) -> None:
         await runtime.bookkeeping.drain()
         assert runtime.storage is not None
         assert await runtime.storage.inbox.items() == []
+
+
+async def test_stopping_writes_the_logs_still_queued_behind_the_answers(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    async with open_runtime(settings) as runtime:
+        for number in range(300):
+            message = IncomingMessage("test", f"u{number}", f"c{number}", text="quên mật khẩu")
+            await runtime.assistant.handle(message)
+        queued = len(runtime.bookkeeping)
+        assert queued > 0  # answered; their logs not written yet
+    # The same as SIGTERM: leaving the runtime flushes the queue before storage closes.
+    async with open_runtime(settings) as runtime:
+        assert runtime.storage is not None
+        report = await runtime.storage.stats.report(dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+    assert report.totals.questions == 300, (queued, report.totals)

@@ -229,11 +229,20 @@ def _type_table() -> list[_Row]:
     return table
 
 
-_TABLE = _type_table()
+def _by_first_word(table: list[_Row]) -> dict[str, list[_Row]]:
+    """The rows that can start at a token, by its key, still longest first: most tokens of a
+    question start no type word, and each is looked up once (this runs for every question)."""
+    index: dict[str, list[_Row]] = {}
+    for row in table:
+        index.setdefault(row[0][0], []).append(row)
+    return index
+
+
+_TABLE = _by_first_word(_type_table())
 
 
 def _type_word_at(tokens: list[Token], index: int) -> TypeWord | None:
-    for folded, accented, dotted, mark, kind in _TABLE:
+    for folded, accented, dotted, mark, kind in _TABLE.get(tokens[index].key, ()):
         end = index + len(folded)
         if end > len(tokens) or tuple(t.key for t in tokens[index:end]) != folded:
             continue

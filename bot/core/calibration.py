@@ -26,31 +26,50 @@ FEATURES = (
     "evidence",  # the entry's share of the reranker's evidence among the candidates
     "fit",  # how well the message's words fit the entry at all (reranker, per word)
 )
+# A story's index score is weak evidence and its reranker evidence strong; a short question's
+# the other way round: these signals also enter multiplied by how long the message is.
+LONG_INTERACTIONS = ("evidence", "index_logit", "fit", "lead")
+TERMS = (*FEATURES, *(f"{name}*long" for name in LONG_INTERACTIONS), "long")
+_LONG_AT = tuple(FEATURES.index(name) for name in LONG_INTERACTIONS)
+_LENGTH = FEATURES.index("length")
+LONG_FROM = 0.55  # length feature of about 10 content words: the message starts to be long
+LONG_SPAN = 0.25  # ... and counts as fully long from about 30
 
 
 @dataclass(frozen=True, slots=True)
 class Calibration:
-    """Weights follow FEATURES; fitted by bench/fit_calibration.py on tune.jsonl."""
+    """Weights follow TERMS; fitted by bench/fit_calibration.py on tune.jsonl."""
 
     weights: tuple[float, ...] = (
-        0.811,
-        0.363,
-        -0.615,
-        0.296,
-        0.548,
+        0.887,
+        0.458,
+        -1.085,
+        -0.033,
+        1.728,
         0.0,
-        0.393,
-        -0.347,
-        2.955,
-        1.038,
+        -0.6,
+        0.119,
+        1.597,
+        1.382,
+        2.019,
+        -0.482,
+        0.955,
+        0.357,
+        0.376,
     )
-    bias: float = -1.574
+    bias: float = -1.57
 
     def confidence(self, features: tuple[float, ...]) -> float:
-        z = self.bias + sum(w * x for w, x in zip(self.weights, features, strict=True))
+        z = self.bias + sum(w * x for w, x in zip(self.weights, expand(features), strict=True))
         if z < -60:
             return 0.0
         return 1.0 / (1.0 + math.exp(-z))
+
+
+def expand(features: tuple[float, ...]) -> tuple[float, ...]:
+    """The model's terms (TERMS) from the signals (FEATURES)."""
+    long = min(1.0, max(0.0, (features[_LENGTH] - LONG_FROM) / LONG_SPAN))
+    return (*features, *(features[i] * long for i in _LONG_AT), long)
 
 
 def logit(p: float) -> float:

@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 
-from bot.core import delivery
+from bot.core import delivery, texts
 from bot.core.bookkeeping import UPDATE_STATES, WriteBehind
 from bot.core.health import short_reason
 from bot.core.ports import Inbound, InboundJournal, StorageUnavailable
@@ -30,6 +30,8 @@ from bot.core.ports import Inbound, InboundJournal, StorageUnavailable
 log = logging.getLogger(__name__)
 
 Handle = Callable[[Inbound], Awaitable[None]]
+# Sends one short text to a chat outside any answer (the restart notice).
+Notify = Callable[[str, str], Awaitable[None]]
 NO_RECORD = "answers without a crash-safe record"
 _REMEMBERED = 10_000  # recent keys kept to drop re-deliveries even without the database
 # On top of the database's own wait: past this an answer stops waiting for a hung database.
@@ -56,9 +58,11 @@ class InboundDispatcher:
         concurrency: int = 16,
         max_queued: int = 1000,
         wait_seconds: float = 1.0,
+        notify: Notify | None = None,
     ) -> None:
         self.channel = channel
         self._handle = handle
+        self._notify = notify
         self._journal = journal
         self.bookkeeping = bookkeeping
         self.health = bookkeeping.health
@@ -69,6 +73,7 @@ class InboundDispatcher:
         self._backstop = wait_seconds + _BACKSTOP
         self._lanes: dict[str, deque[_Job]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._notices: set[asyncio.Future[None]] = set()
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._queued = 0
         self._idle = asyncio.Event()
@@ -96,6 +101,11 @@ class InboundDispatcher:
                 resumed.unknown,
                 self.channel,
             )
+            if self._notify is not None:
+                for chat in resumed.unknown_chats:
+                    notice = asyncio.ensure_future(self._tell_restarted(chat))
+                    self._notices.add(notice)
+                    notice.add_done_callback(self._notices.discard)
         for item in resumed.pending:
             self._remember(item.key)
             self._enqueue(_Job(item, recorded=True, close=True))
@@ -106,6 +116,14 @@ class InboundDispatcher:
                 self.channel,
             )
         return len(resumed.pending)
+
+    async def _tell_restarted(self, chat: str) -> None:
+        """A citizen whose answer may not have left before the stop is asked to ask again."""
+        assert self._notify is not None
+        try:
+            await self._notify(chat, texts.ASK_AGAIN_AFTER_RESTART)
+        except Exception as exc:
+            log.warning("could not send the restart notice on %s: %s", self.channel, exc)
 
     async def stop(self, budget: float) -> None:
         """Let the updates in hand finish for up to ``budget`` seconds; the rest stay recorded."""
@@ -129,8 +147,10 @@ class InboundDispatcher:
         return self._queued
 
     async def idle(self) -> None:
-        """Wait until every accepted update has been handled."""
+        """Wait until every accepted update has been handled and every restart notice sent."""
         await self._idle.wait()
+        if self._notices:
+            await asyncio.gather(*self._notices)
 
     async def room(self) -> None:
         """Wait until fewer than ``max_queued`` updates are waiting (backpressure)."""

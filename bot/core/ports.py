@@ -105,6 +105,8 @@ class Resumed:
 
     pending: Sequence[Inbound]
     unknown: int  # caught between "answering" and "answered": possibly sent, never resent
+    # The chats of those rows: told once that they may need to ask again.
+    unknown_chats: Sequence[str] = ()
 
 
 class InboundJournal(Protocol):

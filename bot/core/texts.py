@@ -107,3 +107,7 @@ ERASED = (
 ERASE_CANCELLED = "Đã hủy, không xóa gì."
 ERASE_NOTHING_STORED = "Trợ lý ở kênh này không lưu dữ liệu nào về bạn."
 ERASE_FAILED = "Chưa xóa được vì trợ lý đang gặp sự cố lưu trữ. Bạn vui lòng thử lại sau ít phút."
+ASK_AGAIN_AFTER_RESTART = (
+    "Xin lỗi, trợ lý vừa khởi động lại đúng lúc đang trả lời bạn. Nếu bạn chưa nhận được câu trả "
+    "lời, xin gửi lại câu hỏi."
+)

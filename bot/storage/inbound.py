@@ -55,6 +55,12 @@ class InboundRepository:
     async def resume(self, channel: str) -> Resumed:
         with outages_as_unavailable():
             async with self._sessions.begin() as session:
+                caught = await session.execute(
+                    select(INBOUND.c.chat)
+                    .where(INBOUND.c.channel == channel, INBOUND.c.state == "answering")
+                    .distinct()
+                )
+                chats = sorted({str(chat) for (chat,) in caught if chat is not None})
                 swept = await session.execute(
                     update(INBOUND)
                     .where(INBOUND.c.channel == channel, INBOUND.c.state == "answering")
@@ -66,7 +72,7 @@ class InboundRepository:
                     .order_by(INBOUND.c.id)
                 )
                 pending = [Inbound(r.key, r.chat, r.payload or {}) for r in rows]
-        return Resumed(pending, int(swept.rowcount))  # type: ignore[attr-defined]
+        return Resumed(pending, int(swept.rowcount), chats)  # type: ignore[attr-defined]
 
     async def states(self, channel: str | None = None) -> dict[str, int]:
         """Rows per state (for tests, probes and the operator)."""

@@ -95,25 +95,62 @@ def _pairs(value: Any) -> tuple[Pair, ...]:
     )
 
 
-async def _bump(
-    session: AsyncSession, key: str, limit: int, window: dt.timedelta, now: dt.datetime
-) -> float:
-    """Count one request under ``key``; seconds to wait when past ``limit`` (0: allowed)."""
-    row = await session.get(WebChatRateRow, key, with_for_update=True)
-    if row is None:
-        # Another process may insert the same key at once: let the database merge them.
-        statement = dialect_insert(session, WebChatRateRow).values(
-            key=key, window_start=now, count=0
+def _client_key(client: str) -> str:
+    # Hashed: a rate counter needs no readable address (rows live one window).
+    return "ip:" + hashlib.sha256(client.encode("utf-8")).hexdigest()[:40]
+
+
+class _Counters:
+    """The rate counters one batch touches, loaded in one query and counted in Python."""
+
+    def __init__(self, session: AsyncSession, now: dt.datetime, window: dt.timedelta) -> None:
+        self._session = session
+        self._now = now
+        self._window = window
+        self._rows: dict[str, WebChatRateRow] = {}
+
+    async def load(self, keys: Sequence[str]) -> None:
+        wanted = sorted(set(keys) - self._rows.keys())
+        if not wanted:
+            return
+        # Another process may insert the same keys at once: let the database merge them.
+        rows = [{"key": key, "window_start": self._now, "count": 0} for key in wanted]
+        insert = dialect_insert(self._session, WebChatRateRow)
+        await self._session.execute(insert.on_conflict_do_nothing(index_elements=["key"]), rows)
+        # Locked in key order, so two processes never wait on each other in a circle.
+        query = (
+            select(WebChatRateRow)
+            .where(WebChatRateRow.key.in_(wanted))
+            .order_by(WebChatRateRow.key)
+            .with_for_update()
         )
-        await session.execute(statement.on_conflict_do_nothing(index_elements=["key"]))
-        row = await session.get(WebChatRateRow, key, with_for_update=True)
-        assert row is not None
-    if row.window_start + window <= now or row.window_start > now:
-        row.window_start, row.count = now, 0
-    if row.count >= limit:
-        return max((row.window_start + window - now).total_seconds(), 1.0)
-    row.count += 1
-    return 0.0
+        for row in await self._session.scalars(query):
+            self._rows[row.key] = row
+
+    def new(self, key: str) -> None:
+        """A counter for a key no process can know yet (a session opened just now)."""
+        row = WebChatRateRow(key=key, window_start=self._now, count=0)
+        self._session.add(row)
+        self._rows[key] = row
+
+    def bump(self, key: str, limit: int) -> float:
+        """Count one request; seconds to wait when past ``limit`` (0: allowed)."""
+        row, now = self._rows[key], self._now
+        if row.window_start + self._window <= now or row.window_start > now:
+            row.window_start, row.count = now, 0
+        if row.count >= limit:
+            return max((row.window_start + self._window - now).total_seconds(), 1.0)
+        row.count += 1
+        return 0.0
+
+
+async def _sessions_by_key(
+    session: AsyncSession, keys: Sequence[str]
+) -> dict[str, WebChatSessionRow]:
+    if not keys:
+        return {}
+    query = select(WebChatSessionRow).where(WebChatSessionRow.key.in_(sorted(set(keys))))
+    return {row.key: row for row in await session.scalars(query)}
 
 
 class WebChatRepository:
@@ -145,33 +182,36 @@ class WebChatRepository:
     async def _admit_batch(
         self, session: AsyncSession, requests: Sequence[Admission]
     ) -> list[Admitted]:
-        now = self.clock()
+        now, limits = self.clock(), self.limits
         await self._purge_now_and_then(session, now)
-        limits = self.limits
+        keys = {r.token: session_key(r.token) for r in requests if r.token is not None}
+        known = await _sessions_by_key(session, list(keys.values()))
+        counters = _Counters(session, now, limits.window)
+        await counters.load(
+            [_client_key(r.client) for r in requests] + ["s:" + key for key in known]
+        )
         out: list[Admitted] = []
         for request in requests:
-            ip_key = "ip:" + hashlib.sha256(request.client.encode("utf-8")).hexdigest()[:40]
-            wait = await _bump(session, ip_key, limits.per_ip, limits.window, now)
+            wait = counters.bump(_client_key(request.client), limits.per_ip)
             if wait:
                 out.append(Admitted("", "", False, retry_after=wait))
                 continue
-            row = None
-            if request.token is not None:
-                row = await session.get(WebChatSessionRow, session_key(request.token))
-                if row is not None and row.last_seen + self.session_ttl <= now:
-                    await session.delete(row)  # expired: its history goes with it
-                    await session.flush()
-                    row = None
-            token = request.token if row is not None and request.token is not None else None
-            if token is None:
+            token = request.token
+            row = known.get(keys[token]) if token is not None else None
+            if row is not None and row.last_seen + self.session_ttl <= now:
+                await session.delete(row)  # expired: its history goes with it
+                await session.flush()
+                del known[row.key]
+                row = None
+            if row is None or token is None:
                 token = new_token()
                 row = WebChatSessionRow(
                     key=session_key(token), created_at=now, last_seen=now, offered=[], messages=0
                 )
                 session.add(row)
-                await session.flush()
-            assert row is not None
-            wait = await _bump(session, "s:" + row.key, limits.per_session, limits.window, now)
+                known[row.key] = row
+                counters.new("s:" + row.key)
+            wait = counters.bump("s:" + row.key, limits.per_session)
             fresh = token != request.token
             out.append(Admitted(token, row.key, fresh, _pairs(row.offered), wait))
         return out
@@ -210,8 +250,9 @@ class WebChatRepository:
         self, session: AsyncSession, exchanges: Sequence[Exchange]
     ) -> list[None]:
         now = self.clock()
+        known = await _sessions_by_key(session, [e.key for e in exchanges])
         for exchange in exchanges:
-            row = await session.get(WebChatSessionRow, exchange.key)
+            row = known.get(exchange.key)
             if row is None:
                 continue  # expired or erased meanwhile
             added = 0

@@ -13,7 +13,7 @@ from sqlalchemy import update
 
 from bot.broadcast.lease import Holder
 from bot.broadcast.models import LeaseRow
-from bot.standby import Standby, poller_lease, serve_as_standby
+from bot.standby import Standby, poller_lease
 from tests.broadcast.conftest import Db
 from tests.broadcast.test_lease import FixedClock
 
@@ -62,18 +62,15 @@ async def test_a_dead_holder_on_this_machine_is_replaced_at_once(db: Db) -> None
     assert await standby._try()  # no wait for the expiry
 
 
-async def test_a_holder_that_lost_its_lease_stops_and_stands_by_again(db: Db) -> None:
+async def test_a_holder_that_lost_its_lease_is_told_and_does_not_release_it(db: Db) -> None:
     clock = FixedClock()
     engine2, sessions2 = await db.open_second()
     try:
         first = Standby(
             db.sessions, NAME, clock=clock, heartbeat=0.01, holder=Holder("a", "host-a", 1)
         )
-        stop = asyncio.Event()
-        served: list[str] = []
-
-        async def serve(until: asyncio.Event) -> None:
-            served.append("start")
+        assert await first.wait_turn(asyncio.Event())
+        async with first.holding() as lost:
             # The first was paused past its expiry and a standby took the lease meanwhile.
             async with sessions2.begin() as session:
                 await session.execute(
@@ -81,32 +78,20 @@ async def test_a_holder_that_lost_its_lease_stops_and_stands_by_again(db: Db) ->
                     .where(LeaseRow.name == NAME)
                     .values(holder="b", host="host-b", pid=2)
                 )
-            await until.wait()  # set because the lease was lost, not because of stop
-            served.append("stopped")
-            stop.set()
-
-        await asyncio.wait_for(serve_as_standby(first, stop, serve), 60)
-        assert served == ["start", "stopped"]
+            await asyncio.wait_for(lost.wait(), 60)
         info = await first.leases.info(NAME)
         assert info is not None and info.holder == "b"  # the loser did not release it
     finally:
         await engine2.dispose()
 
 
-async def test_stop_ends_serving_and_releases_the_lease(db: Db) -> None:
+async def test_leaving_releases_the_lease_for_the_next_process(db: Db) -> None:
     standby = Standby(db.sessions, NAME, heartbeat=0.01)
-    stop = asyncio.Event()
-    calls = 0
-
-    async def serve(until: asyncio.Event) -> None:
-        nonlocal calls
-        calls += 1
-        stop.set()
-        await until.wait()
-
-    await asyncio.wait_for(serve_as_standby(standby, stop, serve), 60)
-    assert calls == 1
+    assert await standby.wait_turn(asyncio.Event())
+    async with standby.holding() as lost:
+        other = Standby(db.sessions, NAME, holder=Holder("next", "elsewhere", 5))
+        assert not await other._try()
+    assert not lost.is_set()
     info = await standby.leases.info(NAME)
     assert info is not None and info.holder == ""
-    other = Standby(db.sessions, NAME, holder=Holder("next", "elsewhere", 5))
     assert await other._try()

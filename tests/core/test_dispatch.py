@@ -4,11 +4,11 @@ sending, never twice, resumed after a restart, degraded (not stalled) when the d
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import pytest
 
-from bot.core import delivery
+from bot.core import delivery, texts
 from bot.core.assistant import Assistant
 from bot.core.bookkeeping import WriteBehind
 from bot.core.dispatch import InboundDispatcher
@@ -56,6 +56,7 @@ def dispatcher(
     health: StorageHealth | None = None,
     max_queued: int = 1000,
     handle: Callable[[Inbound], object] | None = None,
+    notify: Callable[[str, str], Awaitable[None]] | None = None,
 ) -> InboundDispatcher:
     health = health or StorageHealth(probe_every=0.0)
     return InboundDispatcher(
@@ -65,6 +66,7 @@ def dispatcher(
         bookkeeping=WriteBehind(health, backoff=(0.0,)),
         concurrency=concurrency,
         max_queued=max_queued,
+        notify=notify,
     )
 
 
@@ -128,6 +130,44 @@ async def test_a_restart_answers_what_waited_in_order_and_never_resends_a_claime
     await settle(d)
     assert [e for e in bot.events if e.startswith("sent")] == ["sent 1", "sent 3", "sent 4"]
     assert journal.state("2") == "unknown" and journal.rows[("test", "2")][1] is None
+
+
+async def test_a_chat_caught_mid_answer_is_asked_to_ask_again_once_not_answered_again() -> None:
+    journal = MemoryJournal()
+    await journal.record("test", [item("1", "A"), item("2", "B"), item("3", "B"), item("4", "C")])
+    for key in ("2", "3", "4"):
+        assert await journal.claim("test", key)  # all three were leaving when the process died
+    told: list[tuple[str, str]] = []
+
+    async def notify(chat: str, text: str) -> None:
+        told.append((chat, text))
+
+    bot = Bot()
+    d = dispatcher(bot, journal, notify=notify)
+    assert await d.start() == 1
+    await settle(d)
+    assert [e for e in bot.events if e.startswith("sent")] == ["sent 1"]  # never a second answer
+    assert sorted(chat for chat, _ in told) == ["B", "C"]  # once per chat, not per update
+    assert all(text == texts.ASK_AGAIN_AFTER_RESTART for _, text in told)
+    again = dispatcher(bot, journal, notify=notify)  # a second restart tells nobody again
+    await again.start()
+    await settle(again)
+    assert len(told) == 2
+
+
+async def test_a_failing_restart_notice_does_not_stop_the_answers() -> None:
+    journal = MemoryJournal()
+    await journal.record("test", [item("1", "A"), item("2", "B")])
+    assert await journal.claim("test", "2")
+
+    async def notify(chat: str, text: str) -> None:
+        raise ConnectionError("the platform is away")
+
+    bot = Bot()
+    d = dispatcher(bot, journal, notify=notify)
+    await d.start()
+    await settle(d)
+    assert "sent 1" in bot.events
 
 
 async def test_an_update_claimed_elsewhere_is_not_sent() -> None:

@@ -8,6 +8,7 @@ import pytest
 
 from bot.config import PROJECT_ROOT
 from bot.core.assistant import Assistant
+from bot.core.calibration import FEATURES, TERMS, Calibration, expand
 from bot.core.concepts import Concepts
 from bot.core.knowledge import Category, FaqEntry, KnowledgeBase, KnowledgeError
 from bot.core.letters import MAX_SENTENCES, read_message
@@ -175,3 +176,53 @@ def test_a_concept_whose_entries_are_not_published_marks_nothing(runtime: Runtim
     kb = KnowledgeBase.build([Category("account", "Tài khoản")], [entry])
     matcher = Matcher.build(kb, runtime.normalizer, runtime.thresholds)
     assert matcher.match("khong nhan duoc ma otp").faq_id == "account.otp"
+
+
+@pytest.mark.parametrize(
+    ("story", "faq_id"),
+    [
+        # Everyday situations that never name the procedure (concepts.yaml).
+        ("ông nội tui mới mất hôm qua, giờ lo giấy tờ cho ổng ở xã sao", "proc.death_registration"),
+        (
+            "tui mua lại chiếc xe máy cũ của ông hàng xóm, giờ muốn đứng tên mình",
+            "proc.vehicle_registration",
+        ),
+        ("đi làm ăn xa mấy tháng, có phải báo với công an ở quê không", "proc.temporary_absence"),
+    ],
+)
+def test_situations_reach_their_topic(matcher: Matcher, story: str, faq_id: str) -> None:
+    assert matcher.match(story).candidates[0].faq_id == faq_id
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "xin giấy phép bay flycam quay đám cưới ở đâu",  # a permit no entry covers
+        "chế độ ốm đau nghỉ 3 ngày có được bảo hiểm trả không",  # sickness, not maternity
+        "hợp pháp hóa lãnh sự giấy khai sinh để đi du học",  # legalisation, not a birth copy
+    ],
+)
+def test_uncovered_matters_get_the_fallback(matcher: Matcher, text: str) -> None:
+    assert matcher.match(text).status == "no_match"
+
+
+def test_an_uncovered_matter_in_the_backstory_leaves_choices(matcher: Matcher) -> None:
+    # The divorce is the backstory; the question is about a paper an entry answers: no answer
+    # (a matter no entry covers is named), but the right entry is offered.
+    text = "em ly hôn rồi, giờ muốn đi bước nữa, phải xin giấy xác nhận tình trạng hôn nhân sao ạ"
+    result = matcher.match(text)
+    assert result.status == "ambiguous"
+    assert "proc.marital_status" in {c.faq_id for c in result.candidates}
+
+
+def test_long_messages_weigh_the_reranker_more() -> None:
+    short = tuple(0.0 for _ in FEATURES)
+    long = tuple(1.0 if name == "length" else 0.0 for name in FEATURES)
+    assert len(expand(short)) == len(TERMS) == len(Calibration().weights)
+    assert expand(short)[TERMS.index("long")] == 0.0
+    assert expand(long)[TERMS.index("long")] == 1.0
+    evidence = FEATURES.index("evidence")
+    with_evidence = tuple(
+        1.0 if i in (evidence, FEATURES.index("length")) else v for i, v in enumerate(long)
+    )
+    assert expand(with_evidence)[TERMS.index("evidence*long")] == 1.0

@@ -148,6 +148,7 @@ class MemoryJournal:
     async def resume(self, channel: str) -> Resumed:
         self._check("resume")
         unknown = 0
+        chats: list[str] = []
         pending = []
         for key in self.order:
             row = self.rows[key]
@@ -156,11 +157,13 @@ class MemoryJournal:
             if row[0] == "answering":
                 row[:] = ["unknown", None]
                 unknown += 1
+                if self.chats[key] not in chats:
+                    chats.append(self.chats[key])
             elif row[0] == "pending":
                 payload = row[1]
                 assert isinstance(payload, dict)
                 pending.append(Inbound(key[1], self.chats[key], payload))
-        return Resumed(pending, unknown)
+        return Resumed(pending, unknown, chats)
 
     async def ping(self) -> None:
         self._check("ping")

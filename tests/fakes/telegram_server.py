@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import itertools
 import json
 import time
@@ -42,6 +43,9 @@ from tests.fakes.telegram_objects import (
     private_chat,
     user,
 )
+
+# The request being answered (each aiohttp handler runs in its own task and context).
+_REQUEST: contextvars.ContextVar[web.Request] = contextvars.ContextVar("request")
 
 __all__ = [
     "BOT_ID",
@@ -75,6 +79,9 @@ class FakeTelegram(SimpleMethods):
     blocked: set[int] = field(default_factory=set)
     highest_offset: int = 0
     get_updates_calls: int = 0
+    polling: int = 0  # getUpdates requests in flight
+    poll_generation: int = 0
+    conflicts: int = 0  # getUpdates ended by a newer one (two pollers on one token)
     # Scripted trouble: method → statuses to answer next (500 …), and method → seconds to stall.
     scripted: dict[str, list[int]] = field(default_factory=dict)
     delays: dict[str, float] = field(default_factory=dict)
@@ -268,6 +275,7 @@ class FakeTelegram(SimpleMethods):
         if token != self.token:
             return self._json(401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
         params = await self._params(request)
+        _REQUEST.set(request)
         if self.record_calls:
             self.calls.append((method, params))
         handler = getattr(self, f"api_{method}", None)
@@ -384,6 +392,27 @@ class FakeTelegram(SimpleMethods):
         if self.webhook:
             raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active")
         self.get_updates_calls += 1
+        if self.polling:
+            # Two pollers on one token: Telegram ends the older request with 409 (a conflict
+            # unless that poller is gone: a killed process leaves its long poll open).
+            self.poll_generation += 1
+            await self._notify()
+        generation = self.poll_generation
+        self.polling += 1
+        await self._notify()
+        try:
+            batch = await self._get_updates(params, generation)
+        finally:
+            self.polling -= 1
+        if generation != self.poll_generation:
+            request = _REQUEST.get(None)
+            transport = request.transport if request is not None else None
+            if transport is not None and not transport.is_closing():
+                self.conflicts += 1  # its poller is still there: two poll at once
+            raise ApiError(409, "Conflict: terminated by other getUpdates request")
+        return batch
+
+    async def _get_updates(self, params: dict[str, Any], generation: int) -> list[dict[str, Any]]:
         offset = int(params.get("offset", 0) or 0)
         limit = max(1, min(100, int(params.get("limit", 100) or 100)))
         timeout = float(params.get("timeout", 0) or 0)
@@ -394,7 +423,11 @@ class FakeTelegram(SimpleMethods):
                 await self._notify()
         if not self.updates and timeout > 0:
             with contextlib.suppress(TimeoutError):
-                await self.wait_for(lambda: bool(self.updates), timeout)
+                await self.wait_for(
+                    lambda: bool(self.updates) or generation != self.poll_generation, timeout
+                )
+        if generation != self.poll_generation:
+            return []
         batch = self.updates[:limit]
         for update in batch:
             self.deliveries[int(update["update_id"])] += 1

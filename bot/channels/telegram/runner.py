@@ -112,6 +112,7 @@ class TelegramService:
             concurrency=concurrency,
             max_queued=MAX_QUEUED,
             wait_seconds=settings.journal_wait_seconds,
+            notify=self.notify,
         )
         self.route = (
             WebhookRoute(self.accept_json, secret=self.secret, path=settings.telegram_webhook_path)
@@ -173,6 +174,11 @@ class TelegramService:
         if not isinstance(update, Update):
             update = Update.de_json(item.payload, self.application.bot)
         await self.application.process_update(update)
+
+    async def notify(self, chat: str, text: str) -> None:
+        """A text outside any answer (the restart notice)."""
+        chat_id: int | str = int(chat) if chat.lstrip("-").isdigit() else chat
+        await self.application.bot.send_message(chat_id=chat_id, text=text)
 
     # ------------------------------------------------------------------ lifecycle
 

@@ -10,12 +10,14 @@ condition is forced, not hoped for.
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from bot.core.texts import ASK_AGAIN_AFTER_RESTART
 from bot.storage import Storage
 from bot.storage.models import ConversationRow, InboundUpdateRow
 from tests.bot_process import BotProcess, webhook_env
@@ -132,13 +134,16 @@ async def test_kill_9_mid_burst_loses_nothing_acknowledged_and_answers_nothing_t
         await bot.close()
 
     rows = await journal(db)
-    answers = fake.answers()
+    answers = Counter(m.chat_id for m in fake.sent if m.text != ASK_AGAIN_AFTER_RESTART)
+    notices = Counter(m.chat_id for m in fake.sent if m.text == ASK_AGAIN_AFTER_RESTART)
     assert set(rows) == set(users)  # everything acknowledged was recorded
     assert all(count == 1 for count in answers.values()), "a question answered twice"
     unknown = {users[update] for update, (state, _) in rows.items() if state == "unknown"}
     # Only answers caught in flight are not resent; the held ones among them never arrived.
     assert held_chats <= unknown and len(held_chats) == CONCURRENCY
     assert len(unknown) <= CONCURRENCY + DELIVERED_FIRST
+    # Whoever was caught in flight is told once to ask again, nobody else is.
+    assert set(notices) == unknown and set(notices.values()) == {1}
     assert {users[u] for u, (state, _) in rows.items() if state != "unknown"} <= set(answers)
     assert {state for state, _ in rows.values()} <= {"answered", "unknown"}
     assert all(payload is None for _, payload in rows.values())  # no citizen text kept

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -77,3 +78,20 @@ async def test_updates_follow_offsets_and_long_polling(fake: FakeTelegram) -> No
     _, body = await call(fake, "getUpdates", offset=str(first + 2), timeout="0.05")
     assert body["result"] == []
     assert fake.highest_offset == first + 2
+
+
+async def test_a_second_poller_ends_the_first_with_409() -> None:
+    fake = FakeTelegram()
+    await fake.start()
+    try:
+        first = asyncio.ensure_future(call(fake, "getUpdates", timeout=30))
+        await fake.wait_for(lambda: fake.polling == 1)
+        second = asyncio.ensure_future(call(fake, "getUpdates", timeout=30))
+        status, body = await first
+        assert status == 409 and "terminated by other getUpdates" in body["description"]
+        assert fake.conflicts == 1
+        fake.text(501, "xin chào")
+        status, body = await second
+        assert status == 200 and len(body["result"]) == 1
+    finally:
+        await fake.stop()

@@ -54,10 +54,12 @@ MakeEnv = Callable[..., Awaitable[ChatEnv]]
 
 @pytest.fixture
 async def make_env(db: Backend) -> AsyncIterator[MakeEnv]:
-    made: list[tuple[TestClient[Any, Any], Storage]] = []
+    made: list[ChatEnv] = []
 
     async def make(**overrides: Any) -> ChatEnv:
-        settings = db.settings(knowledge_dir=KNOWLEDGE, web_allowed_origins=PORTAL, **overrides)
+        settings = db.settings(
+            **{"knowledge_dir": KNOWLEDGE, "web_allowed_origins": PORTAL, **overrides}
+        )
         storage = await Storage.open(settings)
         runtime, chat = build(storage, settings)
         clock = Clock()
@@ -66,14 +68,16 @@ async def make_env(db: Backend) -> AsyncIterator[MakeEnv]:
         chat.add_routes(app)
         client: TestClient[Any, Any] = TestClient(TestServer(app, host="127.0.0.1"))
         await client.start_server()
-        made.append((client, storage))
-        return ChatEnv(client, chat, runtime, storage, clock)
+        made.append(ChatEnv(client, chat, runtime, storage, clock))
+        return made[-1]
 
     yield make
-    for client, storage in made:
-        await client.close()
-        await storage.writer.drain()
-        await storage.close()
+    for env in made:
+        await env.client.close()
+        # Logs and touches are written behind the answers: let them land before closing.
+        await env.runtime.assistant.bookkeeping.drain()
+        await env.storage.writer.drain()
+        await env.storage.close()
 
 
 @pytest.fixture

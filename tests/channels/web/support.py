@@ -24,7 +24,14 @@ HOSTILE = FaqEntry(
     id=HOSTILE_ID,
     category="help",
     question="Mã độc thử nghiệm <img src=x onerror=alert(1)> xuất hiện thế nào?",
-    alternates=("ma doc thu nghiem xuat hien the nao", "câu hỏi mã độc thử nghiệm"),
+    alternates=(
+        "ma doc thu nghiem xuat hien the nao",
+        "câu hỏi mã độc thử nghiệm",
+        "mã độc thử nghiệm là gì",
+        "ma doc thu nghiem o dau",
+        "thử nghiệm mã độc trên trang",
+        "xem mã độc thử nghiệm",
+    ),
     answer=HOSTILE_ANSWER,
     links=(Link("Cổng <b>DVC</b>", "https://dichvucong.gov.vn"),),
 )

@@ -1,5 +1,5 @@
 // Web chat page. Every text from the visitor or the knowledge base goes in through textContent;
-// links are built as elements after their scheme is checked. No innerHTML anywhere.
+// links are built as elements after their scheme is checked; no HTML is ever parsed.
 "use strict";
 (function () {
   var KEY = "dvc-chat-session";
@@ -109,7 +109,7 @@
     retire();
     var box = el("div", "msg bot");
     box.appendChild(formatted(reply.text || "", reply.outcome === "answered" && reply.faq_id));
-    var choices = live ? reply.choices || [] : [];
+    var choices = reply.choices || [];
     if (choices.length) {
       var group = el("div", "choices");
       group.setAttribute("role", "group");
@@ -118,6 +118,7 @@
         var isFeedback = /^fb:/.test(choice.id);
         var button = el("button", isFeedback ? "fb" : null, choice.label);
         button.type = "button";
+        button.disabled = !live;  // restored history: only the last answer's buttons act
         button.addEventListener("click", function () { pick(choice); });
         group.appendChild(button);
       });

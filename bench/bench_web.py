@@ -1,0 +1,264 @@
+"""Web chat speed beside a bare aiohttp handler, in the same run; prints figures, never fails.
+
+Each server runs in its own process on 127.0.0.1; the load generator (aiohttp client, this
+process) talks to it over loopback.
+
+1. Answers per second, closed loop: ``--clients`` visitors each post questions from the dev set
+   (their own session, one at a time) for ``--seconds``; the same against a bare aiohttp handler
+   that returns a fixed JSON reply of the same shape.
+2. Latency at a steady rate: ``--rate`` questions per second, open loop (sent on schedule
+   whatever the answers do), for ``--seconds``; p50 / p99.
+3. Weight of the page (HTML, JS, CSS, icon) and of the loader.
+
+The web chat runs as in production: SQLite file, the project's knowledge, conversation logs,
+history and rate limits written. Rate limits are raised for the run (one address, few
+sessions), since a bench is one client by design.
+
+    .venv/bin/python bench/bench_web.py
+    .venv/bin/python bench/bench_web.py --clients 32 --seconds 10 --rate 100
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import multiprocessing
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import aiohttp  # noqa: E402
+import psutil  # noqa: E402
+from aiohttp import web  # noqa: E402
+
+from bot.channels.web.assets import LOADER, PAGE, Assets  # noqa: E402
+
+FIXED = {
+    "session": "x" * 32,
+    "reply": {
+        "text": "Câu trả lời cố định.",
+        "outcome": "answered",
+        "faq_id": "account.register",
+        "choices": [{"id": "fb:1:account.register", "label": "👍 Hữu ích"}],
+    },
+}
+
+
+def questions() -> list[str]:
+    rows = (ROOT / "tests" / "data" / "dev.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(row)["text"] for row in rows if row.strip()]
+
+
+# ---------------------------------------------------------------- servers (child processes)
+
+
+async def _serve_web(ready: Any, folder: str) -> None:
+    from bot.channels.web import web_chat
+    from bot.config import Settings
+    from bot.runtime import open_runtime
+    from bot.web.server import HttpServer
+
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        database_url=f"sqlite:///{folder}/bench.db",
+        web_rate_per_session=1_000_000,
+        web_rate_per_ip=1_000_000,
+    )
+    async with open_runtime(settings) as runtime:
+        assert runtime.storage is not None
+        server = HttpServer("127.0.0.1", 0)
+        server.mount(web_chat(settings, runtime.assistant.handle, runtime.storage))
+        ready.put(await server.start())
+        await asyncio.Event().wait()
+
+
+async def _serve_bare(ready: Any) -> None:
+    body = json.dumps(FIXED, ensure_ascii=False).encode("utf-8")
+
+    async def handler(request: web.Request) -> web.Response:
+        await request.read()
+        return web.Response(body=body, content_type="application/json", charset="utf-8")
+
+    app = web.Application()
+    app.router.add_post("/api/chat", handler)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    ready.put(int(runner.addresses[0][1]))
+    await asyncio.Event().wait()
+
+
+def _server_main(kind: str, ready: Any, folder: str) -> None:
+    import logging
+
+    logging.basicConfig(level=logging.WARNING)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve_web(ready, folder) if kind == "web" else _serve_bare(ready))
+
+
+# ---------------------------------------------------------------- load generator
+
+
+async def closed_loop(url: str, texts: list[str], clients: int, seconds: float) -> dict[str, Any]:
+    done = errors = 0
+    deadline = time.perf_counter() + seconds
+
+    async def visitor(index: int, http: aiohttp.ClientSession) -> None:
+        nonlocal done, errors
+        session: str | None = None
+        turn = index
+        while time.perf_counter() < deadline:
+            body = {"text": texts[turn % len(texts)], "session": session}
+            turn += clients
+            async with http.post(url, json=body) as response:
+                if response.status != 200:
+                    errors += 1
+                    await response.read()
+                    continue
+                session = (await response.json())["session"]
+                done += 1
+
+    connector = aiohttp.TCPConnector(limit=clients)
+    async with aiohttp.ClientSession(connector=connector) as http:
+        started = time.perf_counter()
+        await asyncio.gather(*(visitor(i, http) for i in range(clients)))
+        elapsed = time.perf_counter() - started
+    return {"answers_per_s": done / elapsed, "answers": done, "errors": errors}
+
+
+async def steady(url: str, texts: list[str], rate: float, seconds: float) -> dict[str, Any]:
+    latencies: list[float] = []
+    errors = 0
+    count = int(rate * seconds)
+
+    async def one(index: int, http: aiohttp.ClientSession) -> None:
+        nonlocal errors
+        started = time.perf_counter()
+        async with http.post(url, json={"text": texts[index % len(texts)]}) as response:
+            await response.read()
+            if response.status != 200:
+                errors += 1
+                return
+        latencies.append((time.perf_counter() - started) * 1000)
+
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector) as http:
+        start = time.perf_counter()
+        tasks = []
+        for index in range(count):
+            delay = start + index / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(index, http)))
+        await asyncio.gather(*tasks)
+        achieved = count / (time.perf_counter() - start)
+    latencies.sort()
+    return {
+        "sent": count,
+        "achieved_rate": achieved,
+        "p50_ms": statistics.median(latencies) if latencies else float("nan"),
+        "p99_ms": latencies[int(len(latencies) * 0.99) - 1] if latencies else float("nan"),
+        "errors": errors,
+    }
+
+
+async def core_alone(folder: str, texts: list[str], seconds: float) -> tuple[float, float]:
+    """Answers per second of the assistant's handle() alone: no HTTP, no web chat storage."""
+    from bot.config import Settings
+    from bot.core.messages import IncomingMessage
+    from bot.runtime import open_runtime
+
+    url = f"sqlite:///{folder}/core.db"
+    settings = Settings(_env_file=None, database_url=url)  # type: ignore[call-arg]
+    async with open_runtime(settings) as runtime:
+        done, started, cpu = 0, time.perf_counter(), time.process_time()
+        while time.perf_counter() - started < seconds:
+            user = f"u{done % 16}"
+            await runtime.assistant.handle(
+                IncomingMessage("web", user, user, text=texts[done % len(texts)])
+            )
+            done += 1
+        await runtime.assistant.bookkeeping.drain()
+        used = (time.process_time() - cpu) * 1000 / max(done, 1)
+        return done / (time.perf_counter() - started), used
+
+
+def start_server(kind: str, folder: str) -> tuple[multiprocessing.Process, int]:
+    context = multiprocessing.get_context("spawn")
+    ready = context.Queue()
+    process = context.Process(target=_server_main, args=(kind, ready, folder), daemon=True)
+    process.start()
+    port = int(ready.get(timeout=300))
+    return process, port
+
+
+async def warm(url: str, texts: list[str]) -> None:
+    async with aiohttp.ClientSession() as http:
+        for text in texts[:50]:
+            async with http.post(url, json={"text": text}) as response:
+                await response.read()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--rate", type=float, default=100.0)
+    args = parser.parse_args()
+    texts = questions()
+    assets = Assets.load()
+    results: dict[str, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        core, core_cpu = asyncio.run(core_alone(folder, texts, args.seconds))
+        for kind in ("bare", "web"):
+            process, port = start_server(kind, folder)
+            url = f"http://127.0.0.1:{port}/api/chat"
+            try:
+                asyncio.run(warm(url, texts))
+                cpu = psutil.Process(process.pid)
+                before = cpu.cpu_times()
+                results[kind] = asyncio.run(closed_loop(url, texts, args.clients, args.seconds))
+                after = cpu.cpu_times()
+                used = (after.user + after.system) - (before.user + before.system)
+                results[kind]["cpu_ms"] = used * 1000 / max(results[kind]["answers"], 1)
+                results[kind] |= asyncio.run(steady(url, texts, args.rate, args.seconds))
+            finally:
+                process.terminate()
+                process.join(10)
+
+    print(f"POST /api/chat, loopback, {args.clients} visitors closed loop for {args.seconds:g} s;")
+    print(
+        f"then {args.rate:g} questions/s open loop for {args.seconds:g} s "
+        f"({len(texts)} dev-set texts)"
+    )
+    print(
+        f"{'':34}{'answers/s':>10}{'cpu ms':>8}{'errors':>8}{'rate':>8}{'p50 ms':>9}{'p99 ms':>9}"
+    )
+    names = {"bare": "bare aiohttp handler (fixed JSON)", "web": "web chat (assistant + storage)"}
+    for kind, row in results.items():
+        print(
+            f"{names[kind]:34}{row['answers_per_s']:>10.0f}{row['cpu_ms']:>8.2f}{row['errors']:>8}"
+            f"{row['achieved_rate']:>8.1f}{row['p50_ms']:>9.1f}{row['p99_ms']:>9.1f}"
+        )
+    print(f"{'assistant.handle() alone, in-process':34}{core:>10.0f}{core_cpu:>8.2f}")
+    print("(cpu ms: the server process's CPU time per answer in the closed loop)")
+    sizes = {name: len(assets.files[name]) for name in PAGE}
+    print()
+    print("page weight (uncompressed): " + ", ".join(f"{k} {v:,} B" for k, v in sizes.items()))
+    print(
+        f"  whole page {assets.page_size():,} B (limit 51,200); loader {LOADER} "
+        f"{len(assets.files[LOADER]):,} B (limit 2,048)"
+    )
+
+
+if __name__ == "__main__":
+    main()
