@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import aiohttp  # noqa: E402
+import psutil  # noqa: E402
 from aiohttp import web  # noqa: E402
 
 from bot.channels.web.assets import LOADER, PAGE, Assets  # noqa: E402
@@ -170,7 +171,7 @@ async def steady(url: str, texts: list[str], rate: float, seconds: float) -> dic
     }
 
 
-async def core_alone(folder: str, texts: list[str], seconds: float) -> float:
+async def core_alone(folder: str, texts: list[str], seconds: float) -> tuple[float, float]:
     """Answers per second of the assistant's handle() alone: no HTTP, no web chat storage."""
     from bot.config import Settings
     from bot.core.messages import IncomingMessage
@@ -179,14 +180,16 @@ async def core_alone(folder: str, texts: list[str], seconds: float) -> float:
     url = f"sqlite:///{folder}/core.db"
     settings = Settings(_env_file=None, database_url=url)  # type: ignore[call-arg]
     async with open_runtime(settings) as runtime:
-        done, started = 0, time.perf_counter()
+        done, started, cpu = 0, time.perf_counter(), time.process_time()
         while time.perf_counter() - started < seconds:
             user = f"u{done % 16}"
             await runtime.assistant.handle(
                 IncomingMessage("web", user, user, text=texts[done % len(texts)])
             )
             done += 1
-        return done / (time.perf_counter() - started)
+        await runtime.assistant.bookkeeping.drain()
+        used = (time.process_time() - cpu) * 1000 / max(done, 1)
+        return done / (time.perf_counter() - started), used
 
 
 def start_server(kind: str, folder: str) -> tuple[multiprocessing.Process, int]:
@@ -215,13 +218,18 @@ def main() -> None:
     assets = Assets.load()
     results: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory() as folder:
-        core = asyncio.run(core_alone(folder, texts, args.seconds))
+        core, core_cpu = asyncio.run(core_alone(folder, texts, args.seconds))
         for kind in ("bare", "web"):
             process, port = start_server(kind, folder)
             url = f"http://127.0.0.1:{port}/api/chat"
             try:
                 asyncio.run(warm(url, texts))
+                cpu = psutil.Process(process.pid)
+                before = cpu.cpu_times()
                 results[kind] = asyncio.run(closed_loop(url, texts, args.clients, args.seconds))
+                after = cpu.cpu_times()
+                used = (after.user + after.system) - (before.user + before.system)
+                results[kind]["cpu_ms"] = used * 1000 / max(results[kind]["answers"], 1)
                 results[kind] |= asyncio.run(steady(url, texts, args.rate, args.seconds))
             finally:
                 process.terminate()
@@ -232,14 +240,17 @@ def main() -> None:
         f"then {args.rate:g} questions/s open loop for {args.seconds:g} s "
         f"({len(texts)} dev-set texts)"
     )
-    print(f"{'':34}{'answers/s':>10}{'errors':>8}{'rate':>8}{'p50 ms':>9}{'p99 ms':>9}")
+    print(
+        f"{'':34}{'answers/s':>10}{'cpu ms':>8}{'errors':>8}{'rate':>8}{'p50 ms':>9}{'p99 ms':>9}"
+    )
     names = {"bare": "bare aiohttp handler (fixed JSON)", "web": "web chat (assistant + storage)"}
     for kind, row in results.items():
         print(
-            f"{names[kind]:34}{row['answers_per_s']:>10.0f}{row['errors']:>8}"
+            f"{names[kind]:34}{row['answers_per_s']:>10.0f}{row['cpu_ms']:>8.2f}{row['errors']:>8}"
             f"{row['achieved_rate']:>8.1f}{row['p50_ms']:>9.1f}{row['p99_ms']:>9.1f}"
         )
-    print(f"{'assistant.handle() alone, in-process':34}{core:>10.0f}   (the core's ceiling)")
+    print(f"{'assistant.handle() alone, in-process':34}{core:>10.0f}{core_cpu:>8.2f}")
+    print("(cpu ms: the server process's CPU time per answer in the closed loop)")
     sizes = {name: len(assets.files[name]) for name in PAGE}
     print()
     print("page weight (uncompressed): " + ", ".join(f"{k} {v:,} B" for k, v in sizes.items()))

@@ -157,6 +157,7 @@ class LoadFake(FakeTelegram):
                 "per_second": self.answered / seconds,
                 "latency_p50": statistics.median(self.latencies),
                 "latency_p90": statistics.quantiles(self.latencies, n=10)[-1],
+                "latency_p99": statistics.quantiles(self.latencies, n=100)[-1],
                 "service_p50": statistics.median(self.service) if self.service else 0.0,
             }
         )

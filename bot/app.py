@@ -38,6 +38,8 @@ NO_CHANNEL_HINT = (
     "No messenger channel is configured: the assistant serves the web only.\n"
     "To add Telegram: create a bot with @BotFather, then\n"
     "  TELEGRAM_BOT_TOKEN=123456:ABC... python run_bot.py\n"
+    "To add Zalo: create a bot in Zalo Bot Manager (Tạo bot), then\n"
+    "  ZALO_BOT_TOKEN=1234567890:abc... python run_bot.py\n"
     "(or put TELEGRAM_BOT_TOKEN=... in a .env file). To chat in this terminal instead:\n"
     "  python -m bot chat\n"
     "See README.md."
@@ -51,7 +53,10 @@ def build_channels(settings: Settings, context: ChannelContext) -> list[Channel]
         from bot.channels.telegram.runner import TelegramService
 
         channels.append(TelegramService(settings, context))
-    # Zalo (bot.channels.zalo) is added here when its settings are present.
+    if settings.zalo_bot_token is not None:
+        from bot.channels.zalo import ZaloChannel
+
+        channels.append(ZaloChannel.from_settings(settings, context))
     return channels
 
 

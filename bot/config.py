@@ -87,9 +87,18 @@ class Settings(BaseSettings):
     quiet_hours_start: str = "21:00"
     quiet_hours_end: str = "07:00"
 
-    # --- zalo and web (later issues)
+    # --- zalo
     zalo_bot_token: SecretStr | None = None
     zalo_api_base_url: str = "https://bot-api.zaloplatforms.com/bot"
+    # Both set: Zalo POSTs updates to ZALO_WEBHOOK_URL (public HTTPS, proxied to the shared HTTP
+    # server's ZALO_WEBHOOK_PATH); otherwise the bot long-polls (Zalo's development mode).
+    zalo_webhook_url: str | None = None
+    zalo_webhook_secret: SecretStr | None = None  # 8-256 characters
+    zalo_webhook_path: str = "/zalo"
+    zalo_admin_ids: str = ""  # comma-separated Zalo user ids of staff
+    # Zalo publishes no sending rate: stay conservative; the first 429 pauses the run anyway.
+    zalo_broadcast_rate: float = Field(default=5.0, gt=0, le=100)
+    zalo_concurrent_updates: int = Field(default=16, ge=1)  # chats answered at once
 
     # --- the one HTTP server: web chat, staff console, webhooks, health
     web_host: str = "127.0.0.1"
@@ -157,7 +166,10 @@ class Settings(BaseSettings):
         """Every staff identity, "channel:user" (bot.core.staff)."""
         named = {p.strip() for p in self.staff_identities.replace(";", ",").split(",")}
         telegram = {f"telegram:{i}" for i in self.admin_ids}
-        return frozenset({n for n in named if ":" in n} | telegram)
+        zalo = {f"zalo:{p.strip()}" for p in self.zalo_admin_ids.replace(";", ",").split(",")}
+        return frozenset(
+            {n for n in named if ":" in n} | telegram | {z for z in zalo if z != "zalo:"}
+        )
 
     @property
     def address_file(self) -> Path:

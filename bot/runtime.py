@@ -311,9 +311,10 @@ def channel_context(
 def broadcast_senders(settings: Settings) -> dict[str, Sender]:
     """The broadcast sender of every configured channel, each from its own package."""
     from bot.channels.telegram.broadcast import TelegramSender
+    from bot.channels.zalo.broadcast import ZaloSender
 
     senders: dict[str, Sender] = {}
-    for sender in (TelegramSender.from_settings(settings),):
+    for sender in (TelegramSender.from_settings(settings), ZaloSender.from_settings(settings)):
         if sender is not None:
             senders[sender.channel] = sender
     return senders

@@ -28,7 +28,8 @@ from bot.broadcast.options import BroadcastConfigError, default_in_flight
 from bot.broadcast.senders import ChannelError, Outcome, Pace, SendResult
 from bot.channels.telegram import texts
 from bot.channels.telegram.convert import CHANNEL
-from bot.channels.telegram.render import MAX_TEXT, visible_length
+from bot.channels.telegram.render import MAX_TEXT
+from bot.channels.text_split import visible_length
 from bot.config import Settings
 
 log = logging.getLogger(__name__)

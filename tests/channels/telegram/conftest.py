@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -10,11 +9,10 @@ import pytest
 from bot.channels.base import ChannelContext
 from bot.channels.telegram.runner import TelegramService
 from bot.config import PROJECT_ROOT, Settings
-from bot.core.assistant import Assistant
-from bot.core.knowledge import KnowledgeBase, load_knowledge_dir
+from bot.core.knowledge import KnowledgeBase
 from bot.runtime import Runtime, channel_context, make_runtime, staff_service
 from bot.web.server import HttpServer
-from tests.fakes.ports import MemoryPorts, MemoryStaffBackend
+from tests.fakes.ports import MemoryStaffBackend
 from tests.fakes.telegram_server import TOKEN, FakeTelegram
 
 KNOWLEDGE = PROJECT_ROOT / "knowledge"
@@ -42,25 +40,9 @@ def _timedelta_periods(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(scope="session")
-def kb() -> KnowledgeBase:
-    return load_knowledge_dir(KNOWLEDGE)
-
-
-@pytest.fixture(scope="session")
 def base_runtime(kb: KnowledgeBase) -> Runtime:
+    """With Telegram's settings (the shared fixtures in tests/channels/conftest.py use it)."""
     return make_runtime(make_settings(), kb)
-
-
-@pytest.fixture
-def memory_ports() -> MemoryPorts:
-    return MemoryPorts()
-
-
-@pytest.fixture
-def runtime(base_runtime: Runtime, memory_ports: MemoryPorts) -> Runtime:
-    """The shared index with a fresh assistant (its per-user memory) and in-memory ports."""
-    assistant = Assistant(base_runtime.responder, memory_ports.as_ports())
-    return dataclasses.replace(base_runtime, assistant=assistant, _swap_lock=asyncio.Lock())
 
 
 @pytest.fixture

@@ -10,10 +10,9 @@ from bot.channels.telegram.render import (
     keyboard,
     render,
     render_plain,
-    split_paragraphs,
-    visible_length,
     without_feedback,
 )
+from bot.channels.text_split import split_paragraphs, visible_length
 from bot.core import texts
 from bot.core.messages import Choice, Outcome, Reply, with_feedback
 from tests.fakes.telegram_html import parse_html, utf16_length
@@ -99,7 +98,7 @@ def test_emoji_count_as_two_units() -> None:
 
 
 def test_split_paragraphs_keeps_short_text_whole() -> None:
-    assert split_paragraphs([("a", False), ("b", True)]) == [[("a", False), ("b", True)]]
+    assert split_paragraphs([("a", False), ("b", True)], MAX_TEXT) == [[("a", False), ("b", True)]]
 
 
 def test_buttons_with_oversized_callback_data_are_dropped() -> None:

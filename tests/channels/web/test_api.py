@@ -167,3 +167,20 @@ async def test_knowledge_markup_is_data_not_markup(env: ChatEnv) -> None:
         assert response.headers["Content-Type"].startswith("application/json")
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert response.headers["Cache-Control"] == "no-store"
+
+
+async def test_answers_go_on_while_the_database_is_away(env: ChatEnv) -> None:
+    async def unavailable(*args: object) -> None:
+        raise ConnectionError("database restarting")
+
+    env.chat.store.admit = unavailable  # type: ignore[method-assign,assignment]
+    data = await env.ask(QUESTION)
+    assert data["reply"]["faq_id"] == "account.register"
+    assert isinstance(data["session"], str)  # kept by the page; nothing stored meanwhile
+    again = await env.ask(QUESTION, data["session"])
+    assert again["session"] == data["session"]
+    # Without the session's record no choice is known: only the safe ones act.
+    assert (await env.choose("fb:0:account.register", data["session"]))["reply"]["text"] == (
+        web_texts.STALE_CHOICE
+    )
+    assert ids(await env.choose("menu", data["session"]))[0].startswith("cat:")

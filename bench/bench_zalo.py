@@ -1,0 +1,403 @@
+"""Zalo channel benchmark against fake servers on loopback, beside Telegram in the same run.
+
+    python bench/bench_zalo.py                    # answers, latency, then the broadcast
+    python bench/bench_zalo.py answers --total 3000 --latency-seconds 30
+    python bench/bench_zalo.py broadcast --subscribers 10000
+
+Answers: our bot (SQLite storage, settings defaults) in its own process, the fake Zalo Bot API
+with a closed-loop load in another (bench/zalo_load.py), through Zalo polling (getUpdates hands
+out one update per call), through the Zalo webhook (the fake POSTs every question), and through
+Telegram (bench/bench_telegram.py's fake and bot): answers per second, then p50/p99 latency at a
+steady 50 questions per second. Only questions whose Zalo answer is one message are asked, so
+"answered" means the whole answer arrived.
+
+Broadcast: 10,000 subscribers, half on Telegram and half on Zalo, one announcement run, each
+channel at its configured rate while its fake enforces that limit (Zalo: no more than the rate
+plus one in any second; Telegram: bench_broadcast's fake). Time-scaled rates first, then the
+shipped defaults (Telegram 25/s under 30/s, Zalo 5/s) on a shorter sample. Figures are
+printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+SCRIPT = Path(__file__).resolve()
+ROOT = SCRIPT.parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
+FIRST_USER = 3_000_000
+QUESTION_POOL = 400
+
+
+# ---------------------------------------------------------------- the bot under test
+
+
+async def run_bot(base_url: str, mode: str, workdir: str, port: int) -> None:
+    from bot.channels.zalo import ZaloChannel
+    from bot.config import Settings
+    from bot.lifecycle import stop_on_signals
+    from bot.runtime import channel_context, open_runtime
+    from bot.web.server import HttpServer
+    from tests.fakes.zalo_server import TOKEN
+
+    webhook = mode == "webhook"
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        zalo_bot_token=TOKEN,
+        zalo_api_base_url=base_url,
+        database_url=f"sqlite:///{workdir}/bench.db",
+        zalo_webhook_url=f"http://127.0.0.1:{port}/zalo" if webhook else None,
+        zalo_webhook_secret="bench-webhook-secret" if webhook else None,
+    )
+    stop = asyncio.Event()
+    async with open_runtime(settings) as runtime:
+        channel = ZaloChannel.from_settings(settings, channel_context(runtime, stop))
+        server = HttpServer("127.0.0.1", port)
+        server.mount(channel)
+        if webhook:
+            await server.start()
+        with stop_on_signals(stop):
+            await channel.start()
+            await channel.ready.wait()
+            print("READY", flush=True)
+            await stop.wait()
+            await channel.stop()
+        await server.stop()
+
+
+# ---------------------------------------------------------------- processes
+
+
+class Proc:
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+
+    @classmethod
+    async def spawn(cls, *args: str, cwd: str | None = None) -> Proc:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            *args,
+            stdout=asyncio.subprocess.PIPE,
+            stdin=asyncio.subprocess.DEVNULL,
+            cwd=cwd or str(ROOT),
+            env={**os.environ, "LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT)},
+        )
+        return cls(process)
+
+    async def line(self, prefix: str) -> str:
+        assert self.process.stdout is not None
+        while True:
+            raw = await asyncio.wait_for(self.process.stdout.readline(), 120)
+            if not raw:
+                raise RuntimeError(f"process ended before printing {prefix}")
+            text = raw.decode().strip()
+            if prefix in text:
+                return text
+
+    async def stop(self) -> None:
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(self.process.wait(), 30)
+            except TimeoutError:
+                self.process.kill()
+                await self.process.wait()
+
+
+def http_json(url: str, body: Any = None, method: str = "GET") -> Any:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method)
+    request.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(request, timeout=1800) as response:
+        return json.loads(response.read())
+
+
+async def control(port: int, path: str, body: Any = None) -> Any:
+    method = "GET" if body is None else "POST"
+    url = f"http://127.0.0.1:{port}/_load/{path}"
+    return await asyncio.to_thread(http_json, url, body, method)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# ---------------------------------------------------------------- answers
+
+
+async def single_message_questions() -> list[str]:
+    """dev.jsonl questions whose Zalo answer (after a greeting) fits one message."""
+    from bot.channels.text_choices import numbered
+    from bot.channels.zalo.render import for_zalo, split
+    from bot.config import Settings
+    from bot.core.knowledge import load_knowledge_dir
+    from bot.core.messages import IncomingMessage
+    from bot.runtime import make_runtime
+
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    runtime = make_runtime(settings, load_knowledge_dir(settings.knowledge_dir))
+    path = ROOT / "tests" / "data" / "dev.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    kept: list[str] = []
+    for row in rows:
+        text = str(row["text"])
+        if text.strip().isdigit():
+            continue
+        reply = await runtime.assistant.handle(IncomingMessage("zalo", "b", "b", text=text))
+        if len(split(numbered(for_zalo(reply)))) == 1:
+            kept.append(text)
+        if len(kept) >= QUESTION_POOL:
+            break
+    return kept
+
+
+async def zalo_run(
+    mode: str, users: int, total: int, texts: list[str], rate: float = 0.0
+) -> dict[str, Any]:
+    fake = await Proc.spawn(str(SCRIPT), "fake")
+    try:
+        port = int((await fake.line("PORT")).split()[1])
+        with tempfile.TemporaryDirectory() as workdir:
+            bot = await Proc.spawn(
+                str(SCRIPT),
+                "bot",
+                "--mode",
+                mode,
+                "--base-url",
+                f"http://127.0.0.1:{port}/bot",
+                "--workdir",
+                workdir,
+                "--port",
+                str(free_port()),
+                cwd=workdir,
+            )
+            try:
+                await bot.line("READY")
+                ids = [str(FIRST_USER + i) for i in range(users)]
+                # Every user greeted once (the automated-assistant notice), as in real use.
+                await control(
+                    port, "start", {"users": ids, "total": users, "questions": ["xin chào"]}
+                )
+                await control(port, "result")
+                body = {"users": ids, "total": total, "questions": texts, "rate": rate}
+                await control(port, "start", body)
+                return dict(await control(port, "result"))
+            finally:
+                await bot.stop()
+    finally:
+        await fake.stop()
+
+
+async def telegram_run(
+    users: int, total: int, texts: list[str], rate: float = 0.0
+) -> dict[str, Any]:
+    from bench import bench_telegram
+
+    fake = await bench_telegram.Proc.spawn("fake", "--port", "0", "--rtt", "0")
+    try:
+        port = int((await fake.line("PORT")).split()[1])
+        run = await bench_telegram.with_bot(
+            port, fake.process.pid, "ours,storage=sqlite", users, total, texts, rate=rate
+        )
+        return dict(run.result)
+    finally:
+        await fake.stop()
+
+
+def show_answers(name: str, r: dict[str, Any]) -> None:
+    print(
+        f"{name:<22} {r['per_second']:7.1f} answers/s   latency p50 {r['latency_p50'] * 1000:7.1f}"
+        f" ms  p99 {r.get('latency_p99', 0.0) * 1000:7.1f} ms  ({r['answered']} answered)",
+        flush=True,
+    )
+
+
+async def answers(args: argparse.Namespace) -> None:
+    texts = await single_message_questions()
+    print(
+        f"\nAnswers: {len(texts)} real questions from tests/data/dev.jsonl (one-message answers), "
+        f"{args.users} users, SQLite storage, bot and fake in their own processes; "
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}"
+    )
+    print(f"-- closed loop (one question outstanding per user), {args.total} questions")
+    show_answers("Zalo polling", await zalo_run("polling", args.users, args.total, texts))
+    show_answers("Zalo webhook", await zalo_run("webhook", args.users, args.total, texts))
+    show_answers("Telegram polling", await telegram_run(args.users, args.total, texts))
+    total = int(args.rate * args.latency_seconds)
+    print(f"-- steady {args.rate:.0f} questions/s for {args.latency_seconds:.0f} s ({total})")
+    show_answers("Zalo polling", await zalo_run("polling", args.users, total, texts, args.rate))
+    show_answers("Zalo webhook", await zalo_run("webhook", args.users, total, texts, args.rate))
+    show_answers("Telegram polling", await telegram_run(args.users, total, texts, args.rate))
+
+
+# ---------------------------------------------------------------- broadcast
+
+
+class ZaloFakeProcess:
+    """tests/fakes/zalo_server.py in a child process enforcing ``rate`` messages per second."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self.proc: Proc | None = None
+        self.port = 0
+
+    async def __aenter__(self) -> ZaloFakeProcess:
+        args = ("-m", "tests.fakes.zalo_server", "--port", "0", "--rate", str(self.rate))
+        self.proc = await Proc.spawn(*args)
+        url = (await self.proc.line("fake Zalo Bot API at")).split()[5]
+        self.port = int(url.split(":")[2].split("/")[0])
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self.proc is not None
+        await self.proc.stop()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    async def stats(self) -> dict[str, Any]:
+        return dict(await asyncio.to_thread(http_json, f"http://127.0.0.1:{self.port}/_stats"))
+
+
+async def broadcast_run(
+    subscribers: int, telegram_rate: float, telegram_limit: float, zalo_rate: float
+) -> None:
+    from bench.bench_broadcast import FakeServer
+    from bot.broadcast.options import default_in_flight
+    from bot.broadcast.service import BroadcastService
+    from bot.channels.telegram.broadcast import TelegramSender
+    from bot.channels.zalo.broadcast import ZaloSender
+    from bot.config import Settings
+    from bot.storage import Storage
+    from tests.broadcast.helpers import add_subscribers, options
+    from tests.fakes.bot_api_limits import TOKEN
+    from tests.fakes.zalo_server import TOKEN as ZALO_TOKEN
+
+    half = subscribers // 2
+    with tempfile.TemporaryDirectory() as workdir:
+        settings = Settings(
+            _env_file=None,  # type: ignore[call-arg]
+            database_url=f"sqlite:///{workdir}/broadcast.db",
+            knowledge_dir=ROOT / "tests" / "data" / "storage_kb",
+        )
+        storage = await Storage.open(settings)
+        try:
+            sessions = storage.session_factory
+            await add_subscribers(sessions, subscribers - half, first=10_000_000)
+            await add_subscribers(sessions, half, first=20_000_000, channel="zalo")
+            async with FakeServer(telegram_limit, []) as tg, ZaloFakeProcess(zalo_rate) as zalo:
+                opts = options(
+                    rate=telegram_rate,
+                    paid_broadcast=telegram_rate > 30,
+                    max_in_flight=default_in_flight(telegram_rate),
+                    poll_interval=1.0,
+                )
+                senders = {
+                    "telegram": TelegramSender(
+                        TOKEN, tg.base_url, pool_size=opts.max_in_flight + 2
+                    ),
+                    "zalo": ZaloSender(
+                        ZALO_TOKEN,
+                        zalo.base_url,
+                        pool_size=default_in_flight(zalo_rate) + 2,
+                        rate=zalo_rate,
+                    ),
+                }
+                service = BroadcastService(sessions, opts, senders)
+                await service.start()
+                try:
+                    run_id = await service.create_announcement("Thông báo thử tải", "bench")
+                    started = time.perf_counter()
+                    report = await service.deliver(run_id)
+                    wall = time.perf_counter() - started
+                finally:
+                    await service.close()
+                tg_stats, zalo_stats = await tg.stats(), await zalo.stats()
+        finally:
+            await storage.close()
+    print(
+        f"{subscribers} subscribers ({subscribers - half} Telegram, {half} Zalo) in {wall:.0f} s:"
+        f" sent {report.sent}, failed {report.failed}, unknown {report.unknown}, {report.status}"
+    )
+    for name, stats, rate, limit in (
+        ("Telegram", tg_stats, telegram_rate, telegram_limit),
+        ("Zalo", zalo_stats, zalo_rate, zalo_rate),
+    ):
+        limited = stats["rate_limited"] + stats.get("chat_limited", 0)
+        print(
+            f"  {name:<9} configured {rate:6.1f}/s  achieved {stats['achieved_rate']:7.2f}/s "
+            f"({stats['achieved_rate'] / rate:6.1%})  most in any second {stats['max_per_second']}"
+            f" (fake limit {limit:g})  429s {limited}  duplicates {stats['duplicates']}",
+            flush=True,
+        )
+
+
+async def broadcast(args: argparse.Namespace) -> None:
+    print(
+        f"\nBroadcast across Telegram and Zalo, one announcement run, SQLite; time-scaled rates "
+        f"(Telegram {args.telegram_rate:g}/s under a {args.telegram_limit:g}/s fake limit, Zalo "
+        f"{args.zalo_rate:g}/s under a fake enforcing {args.zalo_rate:g}/s)"
+    )
+    await broadcast_run(args.subscribers, args.telegram_rate, args.telegram_limit, args.zalo_rate)
+    print("\nShipped defaults (Telegram 25/s under 30/s, Zalo ZALO_BROADCAST_RATE 5/s), shorter")
+    await broadcast_run(args.default_subscribers, 25.0, 30.0, 5.0)
+
+
+# ---------------------------------------------------------------- main
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command")
+    for name in ("all", "answers", "broadcast"):
+        p = sub.add_parser(name)
+        p.add_argument("--users", type=int, default=200)
+        p.add_argument("--total", type=int, default=3000)
+        p.add_argument("--rate", type=float, default=50.0)
+        p.add_argument("--latency-seconds", type=float, default=30.0)
+        p.add_argument("--subscribers", type=int, default=10_000)
+        p.add_argument("--telegram-rate", type=float, default=250.0)
+        p.add_argument("--telegram-limit", type=float, default=300.0)
+        p.add_argument("--zalo-rate", type=float, default=100.0)
+        p.add_argument("--default-subscribers", type=int, default=600)
+    sub.add_parser("fake")
+    bot = sub.add_parser("bot")
+    bot.add_argument("--mode", choices=("polling", "webhook"), required=True)
+    bot.add_argument("--base-url", required=True)
+    bot.add_argument("--workdir", default=".")
+    bot.add_argument("--port", type=int, default=0)
+    args = parser.parse_args()
+    if args.command == "fake":
+        from bench.zalo_load import serve
+
+        asyncio.run(serve(0))
+    elif args.command == "bot":
+        asyncio.run(run_bot(args.base_url, args.mode, args.workdir, args.port))
+    else:
+        if args.command is None:
+            args = parser.parse_args(["all"])
+        if args.command in ("all", "answers"):
+            asyncio.run(answers(args))
+        if args.command in ("all", "broadcast"):
+            asyncio.run(broadcast(args))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,134 @@
+"""The Zalo webhook route on the shared server: the secret, bad bodies, duplicates answered once
+(also by two processes sharing one database)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+
+import pytest
+
+from bot.channels.zalo import ZaloChannel
+from bot.runtime import Runtime, channel_context
+from bot.storage import Storage
+from bot.web.server import HttpServer
+from tests.channels.zalo.conftest import CITIZEN, SECRET, RunningZalo, make_settings, serving
+from tests.fakes.zalo_server import FakeZalo
+from tests.storage.backends import Backend
+
+
+async def test_set_at_start_and_a_question_answered(webhook: RunningZalo) -> None:
+    fake = webhook.fake
+    assert fake.webhook == {"url": webhook.url, "secret": SECRET}
+    fake.text(CITIZEN, "quen mat khau dich vu cong")
+    (answer, *_) = await fake.replies(CITIZEN)
+    assert "Tôi quên mật khẩu" in answer.text
+    assert fake.webhook_statuses == [200]
+
+
+@pytest.mark.parametrize("secret", ["", "wrong-secret-123", SECRET + "x", SECRET[:-1]])
+async def test_a_missing_or_wrong_secret_is_refused_and_nothing_processed(
+    webhook: RunningZalo, secret: str
+) -> None:
+    fake = webhook.fake
+    update = fake.event(CITIZEN, text="quen mat khau dich vu cong")
+    assert await fake.deliver(update, secret=secret) == 403
+    # The same update with the right secret afterwards is new: nothing of it was recorded.
+    assert await fake.deliver(update) == 200
+    await fake.replies(CITIZEN)
+    await webhook.idle()
+    assert webhook.channel.dispatcher.answered == 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{not json",
+        b"",
+        b"[]",
+        b'"text"',
+        json.dumps({"ok": True}).encode(),
+        json.dumps({"ok": True, "result": {"event_name": "message.text.received"}}).encode(),
+        json.dumps({"ok": True, "result": [1, 2]}).encode(),
+        '{"ok": true, "result": {"message": "\ud800"}}'.encode("utf-8", "surrogatepass"),
+    ],
+)
+async def test_bad_bodies_get_400(webhook: RunningZalo, body: bytes) -> None:
+    assert await webhook.fake.deliver(body=body) == 400
+    await webhook.idle()
+    assert webhook.fake.sent == []
+
+
+async def test_unknown_event_and_huge_text_are_accepted_and_nothing_crashes(
+    webhook: RunningZalo,
+) -> None:
+    fake = webhook.fake
+    assert await fake.deliver(fake.event(CITIZEN, "oa.follow.received", text="hi")) == 200
+    huge = "tôi muốn hỏi về tài khoản " * 10_000  # ~350 kB
+    assert await fake.deliver(fake.event(CITIZEN, text=huge * 4)) == 413  # over the server's 1 MB
+    assert await fake.deliver(fake.event(CITIZEN, text=huge)) == 200
+    replies = await fake.replies(CITIZEN)
+    await webhook.idle()
+    assert all(len(m.text) <= 2000 for m in fake.sent)
+    assert len(replies) >= 1
+    assert fake.errors == []
+
+
+async def test_a_duplicate_delivery_is_answered_once(webhook: RunningZalo) -> None:
+    fake = webhook.fake
+    update = fake.event(CITIZEN, text="/lienhe", message_id="dup-1")
+    statuses = await asyncio.gather(*(fake.deliver(update) for _ in range(3)))
+    assert statuses == [200, 200, 200]
+    await fake.replies(CITIZEN)
+    await webhook.idle()
+    assert await fake.deliver(update) == 200  # again later
+    await webhook.idle()
+    assert len(fake.to(CITIZEN)) == 1
+    # Same message id, another event: not the same delivery.
+    assert (
+        await fake.deliver(fake.event(CITIZEN, "message.sticker.received", message_id="dup-1"))
+        == 200
+    )
+    await fake.replies(CITIZEN, count=2)
+
+
+async def test_two_processes_sharing_the_database_answer_a_redelivery_once(
+    fake: FakeZalo, runtime: Runtime, db: Backend
+) -> None:
+    stores = [await Storage.open(db.settings()) for _ in range(2)]
+    servers: list[HttpServer] = []
+    channels: list[ZaloChannel] = []
+    try:
+        for store in stores:
+            server = HttpServer("127.0.0.1", 0)
+            settings = make_settings(
+                zalo_api_base_url=fake.base_url,
+                zalo_webhook_url="http://127.0.0.1:1/zalo",
+                zalo_webhook_secret=SECRET,
+            )
+            context = dataclasses.replace(
+                channel_context(runtime, asyncio.Event()), journal=store.inbound
+            )
+            channel = ZaloChannel.from_settings(settings, context)
+            server.mount(channel)
+            await server.start()
+            await channel.start()
+            await serving(channel)
+            servers.append(server)
+            channels.append(channel)
+        update = fake.event(CITIZEN, text="/lienhe", message_id="m-shared")
+        urls = [f"http://127.0.0.1:{s.port}/zalo" for s in servers]
+        statuses = await asyncio.gather(*(fake.deliver(update, url=u) for u in urls))
+        assert statuses == [200, 200]
+        await fake.replies(CITIZEN)
+        for channel in channels:
+            await channel.dispatcher.idle()
+        assert len(fake.to(CITIZEN)) == 1
+    finally:
+        for channel in channels:
+            await channel.stop()
+        for server in servers:
+            await server.stop()
+        for store in stores:
+            await store.close()
