@@ -199,6 +199,7 @@ async def test_refused_webhook_calls_are_counted_not_each_logged(
     logs: Logs, tmp_path: Path
 ) -> None:
     setup_logging(settings(tmp_path, log_level="INFO"), clock=logs.clock)
+
     async def accept(update: dict[str, object]) -> None:
         raise AssertionError("nothing with a wrong secret is accepted")
 
