@@ -245,7 +245,8 @@ async def serve(settings: Settings, role: Role = Role.ALL) -> int:
                 return 0
             await _start_watcher(stack, runtime)
             staff = staff_service(runtime)
-            channels = build_channels(settings, channel_context(runtime, stop, staff))
+            context = channel_context(runtime, stop, staff, shared_intake=role is Role.WEB)
+            channels = build_channels(settings, context)
             hooked = [c for c in channels if not polls(c)] if plan.web else []
             polling = [c for c in channels if polls(c)] if plan.polling else []
             providers = route_providers(runtime, stack, web=plan.web)
