@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 BACKOFF_FIRST = 5.0
 # Paced this much under ZALO_BROADCAST_RATE: requests bunched on their way (a slow event loop, a
 # busy network) must still fit the rate as Zalo counts it on arrival.
-PACE = 0.98
+PACE = 0.99
 BACKOFF_MAX = 300.0
 _UNKNOWN_CHAT = ("not found", "not exist", "invalid user", "invalid chat", "not a follower")
 
