@@ -40,7 +40,7 @@ NO_CHANNEL_HINT = (
     "  TELEGRAM_BOT_TOKEN=123456:ABC... python run_bot.py\n"
     "To add Zalo: create a bot in Zalo Bot Manager (Tạo bot), then\n"
     "  ZALO_BOT_TOKEN=1234567890:abc... python run_bot.py\n"
-    "(or put TELEGRAM_BOT_TOKEN=... in a .env file). To chat in this terminal instead:\n"
+    "(or put the token in a .env file). To chat in this terminal instead:\n"
     "  python -m bot chat\n"
     "See README.md."
 )
@@ -245,7 +245,8 @@ async def serve(settings: Settings, role: Role = Role.ALL) -> int:
                 return 0
             await _start_watcher(stack, runtime)
             staff = staff_service(runtime)
-            channels = build_channels(settings, channel_context(runtime, stop, staff))
+            context = channel_context(runtime, stop, staff, shared_intake=role is Role.WEB)
+            channels = build_channels(settings, context)
             hooked = [c for c in channels if not polls(c)] if plan.web else []
             polling = [c for c in channels if polls(c)] if plan.polling else []
             providers = route_providers(runtime, stack, web=plan.web)

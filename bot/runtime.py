@@ -285,7 +285,11 @@ def staff_service(runtime: Runtime) -> StaffService:
 
 
 def channel_context(
-    runtime: Runtime, stop: asyncio.Event, staff: StaffDesk | None = None
+    runtime: Runtime,
+    stop: asyncio.Event,
+    staff: StaffDesk | None = None,
+    *,
+    shared_intake: bool = False,
 ) -> ChannelContext:
     """What every channel gets: the assistant's handle and narrow ports, not the runtime."""
     from bot.channels.base import ChannelContext
@@ -300,6 +304,7 @@ def channel_context(
         subscriptions=runtime.assistant.ports.subscriptions,
         chat_state=storage.chat_state if storage is not None else MemoryChatState(),
         staff=staff,
+        shared_intake=shared_intake,
     )
 
 
@@ -309,6 +314,7 @@ def broadcast_senders(settings: Settings) -> dict[str, Sender]:
     from bot.channels.zalo.broadcast import ZaloSender
 
     senders: dict[str, Sender] = {}
+    # Each channel package's sender (None when its channel is not configured).
     for sender in (TelegramSender.from_settings(settings), ZaloSender.from_settings(settings)):
         if sender is not None:
             senders[sender.channel] = sender

@@ -4,6 +4,7 @@ files are read: multi-stage, non-root, a health check on /healthz, no secret bak
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import yaml
 
 from bot.config import PROJECT_ROOT
+from bot.roles import Role, parse_role
 
 SECRET_WORDS = re.compile(r"TOKEN|SECRET|PASSWORD|PASSWD|KEY", re.IGNORECASE)
 
@@ -56,6 +58,8 @@ def test_dockerfile_health_check_and_entry() -> None:
     words = dict(instructions())
     assert "/healthz" in words["HEALTHCHECK"] and "CMD" in words["HEALTHCHECK"]
     assert "run_bot.py" in words["ENTRYPOINT"] and "--role" in words["CMD"]
+    command = json.loads(words["CMD"])
+    assert parse_role(command) is Role.ALL
     assert "VOLUME" in words
 
 
@@ -86,6 +90,9 @@ def test_compose_runs_one_bot_and_two_web_processes_on_postgresql() -> None:
     services = compose()["services"]
     roles = {name: role(service) for name, service in services.items()}
     assert sorted(r for r in roles.values() if r) == ["bot", "web", "web"]
+    for name, value in roles.items():
+        if value is not None:
+            assert parse_role(["--role", value]) is Role(value), name
     db = next(s for s in services.values() if str(s.get("image", "")).startswith("postgres"))
     assert "pg_isready" in " ".join(db["healthcheck"]["test"])
     ports = set()

@@ -39,6 +39,9 @@ class ChannelContext:
     subscriptions: SubscriptionStore | None = None  # to withdraw a chat that blocked the bot
     chat_state: ChatState = field(default_factory=MemoryChatState)  # per-chat values
     staff: StaffDesk | None = None  # staff tools in chats
+    # Other processes take this channel's webhooks too (--role web behind a load balancer): a
+    # starting process resumes only updates left long enough to be abandoned (bot.core.dispatch).
+    shared_intake: bool = False
 
 
 class Channel(Protocol):

@@ -34,6 +34,9 @@ Handle = Callable[[Inbound], Awaitable[None]]
 Notify = Callable[[str, str], Awaitable[None]]
 NO_RECORD = "answers without a crash-safe record"
 _REMEMBERED = 10_000  # recent keys kept to drop re-deliveries even without the database
+# With several processes taking one channel's updates (webhooks behind a load balancer), a
+# starting process resumes only updates this old: a live process answers its own in seconds.
+ABANDONED_AFTER = 120.0
 # On top of the database's own wait: past this an answer stops waiting for a hung database.
 _BACKSTOP = 4.0
 
@@ -59,8 +62,11 @@ class InboundDispatcher:
         max_queued: int = 1000,
         wait_seconds: float = 1.0,
         notify: Notify | None = None,
+        resume_older_than: float = 0.0,
     ) -> None:
         self.channel = channel
+        self._resume_older_than = resume_older_than
+        self._sweeper: asyncio.Task[None] | None = None
         self._handle = handle
         self._notify = notify
         self._journal = journal
@@ -86,11 +92,29 @@ class InboundDispatcher:
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> int:
-        """Queue what an earlier run recorded and did not answer; return how many."""
+        """Queue what an earlier run recorded and did not answer; return how many.
+
+        With ``resume_older_than`` (other live processes share this channel's intake) only
+        updates that old are taken, now and then again every half of that period, so those a
+        dead process left waiting are answered by a live one."""
+        taken = await self._take_over(sweep_claimed=True)
+        if self._resume_older_than > 0 and self._journal is not None:
+            self._sweeper = asyncio.create_task(self._sweep(), name=f"{self.channel}-sweep")
+        return taken
+
+    async def _sweep(self) -> None:
+        while True:
+            await asyncio.sleep(self._resume_older_than / 2)
+            # Rows being answered are left alone now: this process's own may be among them.
+            await self._take_over(sweep_claimed=False)
+
+    async def _take_over(self, *, sweep_claimed: bool) -> int:
         if self._journal is None:
             return 0
         try:
-            resumed = await self._journal.resume(self.channel)
+            resumed = await self._journal.resume(
+                self.channel, self._resume_older_than, sweep_claimed=sweep_claimed
+            )
         except Exception as exc:
             log.warning("could not read unanswered %s updates: %s", self.channel, short_reason(exc))
             return 0
@@ -106,16 +130,16 @@ class InboundDispatcher:
                     notice = asyncio.ensure_future(self._tell_restarted(chat))
                     self._notices.add(notice)
                     notice.add_done_callback(self._notices.discard)
-        for item in resumed.pending:
+        # Those still in hand here (a slow answer in this process) are not queued twice.
+        pending = [item for item in resumed.pending if item.key not in self._seen]
+        for item in pending:
             self._remember(item.key)
             self._enqueue(_Job(item, recorded=True, close=True))
-        if resumed.pending:
+        if pending:
             log.info(
-                "answering %d %s updates recorded before the restart",
-                len(resumed.pending),
-                self.channel,
+                "answering %d %s updates recorded before the restart", len(pending), self.channel
             )
-        return len(resumed.pending)
+        return len(pending)
 
     async def _tell_restarted(self, chat: str) -> None:
         """A citizen whose answer may not have left before the stop is asked to ask again."""
@@ -127,6 +151,10 @@ class InboundDispatcher:
 
     async def stop(self, budget: float) -> None:
         """Let the updates in hand finish for up to ``budget`` seconds; the rest stay recorded."""
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            await asyncio.gather(self._sweeper, return_exceptions=True)
+            self._sweeper = None
         tasks = set(self._tasks)
         if not tasks:
             return

@@ -123,9 +123,15 @@ class InboundJournal(Protocol):
     async def finish(self, channel: str, key: str, state: str) -> None:
         """Close an update ("answered" or "failed") and forget its payload."""
 
-    async def resume(self, channel: str) -> Resumed:
+    async def resume(
+        self, channel: str, older_than: float = 0.0, *, sweep_claimed: bool = True
+    ) -> Resumed:
         """Updates recorded and not yet answered, oldest first; "answering" ones become
-        "unknown" (they may have been sent: never send them again)."""
+        "unknown" (they may have been sent: never send them again). With ``older_than``
+        (seconds) only rows received that long ago: those other live processes may still be
+        answering are left to them (several web processes take one channel's webhooks).
+        ``sweep_claimed=False`` leaves "answering" rows as they are (a running process's own
+        may be among them)."""
 
     async def ping(self) -> None:
         """Succeed only when a write transaction can be taken now."""

@@ -52,27 +52,38 @@ class InboundRepository:
     async def ping(self) -> None:
         await self._writer.submit(_ping, None)
 
-    async def resume(self, channel: str) -> Resumed:
+    async def resume(
+        self, channel: str, older_than: float = 0.0, *, sweep_claimed: bool = True
+    ) -> Resumed:
+        now = utcnow()
+        mine = (
+            INBOUND.c.channel == channel,
+            INBOUND.c.received_at <= now - dt.timedelta(seconds=older_than),
+        )
         with outages_as_unavailable():
             async with self._sessions.begin() as session:
-                caught = await session.execute(
-                    select(INBOUND.c.chat)
-                    .where(INBOUND.c.channel == channel, INBOUND.c.state == "answering")
-                    .distinct()
-                )
-                chats = sorted({str(chat) for (chat,) in caught if chat is not None})
-                swept = await session.execute(
-                    update(INBOUND)
-                    .where(INBOUND.c.channel == channel, INBOUND.c.state == "answering")
-                    .values(state="unknown", payload=null(), finished_at=utcnow())
-                )
+                chats: list[str] = []
+                swept = 0
+                if sweep_claimed:
+                    caught = await session.execute(
+                        select(INBOUND.c.chat)
+                        .where(*mine, INBOUND.c.state == "answering")
+                        .distinct()
+                    )
+                    chats = sorted({str(chat) for (chat,) in caught if chat is not None})
+                    result = await session.execute(
+                        update(INBOUND)
+                        .where(*mine, INBOUND.c.state == "answering")
+                        .values(state="unknown", payload=null(), finished_at=now)
+                    )
+                    swept = int(result.rowcount)  # type: ignore[attr-defined]
                 rows = await session.execute(
                     select(INBOUND.c.key, INBOUND.c.chat, INBOUND.c.payload)
-                    .where(INBOUND.c.channel == channel, INBOUND.c.state == "pending")
+                    .where(*mine, INBOUND.c.state == "pending")
                     .order_by(INBOUND.c.id)
                 )
                 pending = [Inbound(r.key, r.chat, r.payload or {}) for r in rows]
-        return Resumed(pending, int(swept.rowcount), chats)  # type: ignore[attr-defined]
+        return Resumed(pending, swept, chats)
 
     async def states(self, channel: str | None = None) -> dict[str, int]:
         """Rows per state (for tests, probes and the operator)."""

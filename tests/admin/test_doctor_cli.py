@@ -14,7 +14,8 @@ import pytest
 from bot.config import PROJECT_ROOT
 from tests.admin.conftest import Run
 from tests.fakes.telegram_server import FakeTelegram
-from tests.fakes.zalo_getme import ZALO_TOKEN, FakeZaloGetMe
+from tests.fakes.zalo_server import TOKEN as ZALO_TOKEN
+from tests.fakes.zalo_server import FakeZalo
 
 TG_TOKEN = "7912345678:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"
 
@@ -22,7 +23,7 @@ TG_TOKEN = "7912345678:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"
 @pytest.fixture
 async def fakes() -> AsyncIterator[dict[str, str]]:
     telegram = FakeTelegram(token=TG_TOKEN)
-    zalo = FakeZaloGetMe()
+    zalo = FakeZalo()
     await telegram.start()
     await zalo.start()
     try:
@@ -46,7 +47,7 @@ async def test_a_healthy_installation_passes(run_cli: Run, fakes: dict[str, str]
     assert result.returncode == 0, result.stdout + result.stderr
     assert "LỖI" not in result.stdout
     assert "OK   token Telegram: hợp lệ (bot " in result.stdout
-    assert "OK   token Zalo: hợp lệ (bot dvc_bot)" in result.stdout
+    assert "OK   token Zalo: hợp lệ (bot bot.dichvucong)" in result.stdout
     assert "(mới nhất)" in result.stdout and "Mọi thứ ổn." in result.stdout
 
 

@@ -57,6 +57,7 @@ def dispatcher(
     max_queued: int = 1000,
     handle: Callable[[Inbound], object] | None = None,
     notify: Callable[[str, str], Awaitable[None]] | None = None,
+    resume_older_than: float = 0.0,
 ) -> InboundDispatcher:
     health = health or StorageHealth(probe_every=0.0)
     return InboundDispatcher(
@@ -67,6 +68,7 @@ def dispatcher(
         concurrency=concurrency,
         max_queued=max_queued,
         notify=notify,
+        resume_older_than=resume_older_than,
     )
 
 
@@ -252,3 +254,23 @@ async def _until(predicate: Callable[[], bool]) -> None:
             return
         await asyncio.sleep(0.01)
     pytest.fail("condition never reached")
+
+
+async def test_with_shared_intake_only_abandoned_updates_are_taken_over_and_once() -> None:
+    bot, journal = Bot(), MemoryJournal()
+    # Another web process received "1" a moment ago and is answering it: not ours to take.
+    await journal.record("test", [item("1", "c1")])
+    journal.fresh.add(("test", "1"))
+    d = dispatcher(bot, journal, resume_older_than=0.02)
+    assert await d.start() == 0
+    bot.gates["2"] = asyncio.Event()
+    await d.accept([item("2", "c2")])  # ours, in hand for a while
+    journal.fresh.clear()  # the other process died; "1" is now old enough
+    for _ in range(3):  # the sweep ran several times, and saw "2" waiting too
+        journal.resumed.clear()
+        await asyncio.wait_for(journal.resumed.wait(), 60)
+    bot.gates["2"].set()
+    await settle(d)
+    await d.stop(1.0)
+    assert bot.events.count("sent 1") == 1 and bot.events.count("start 2") == 1
+    assert journal.state("1") == "answered" and journal.state("2") == "answered"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -111,6 +112,9 @@ class MemoryJournal:
     chats: dict[tuple[str, str], str | None] = field(default_factory=dict)
     down: bool = False
     calls: list[str] = field(default_factory=list)
+    # Rows received too recently for ``resume(older_than=…)`` to take (another process's).
+    fresh: set[tuple[str, str]] = field(default_factory=set)
+    resumed: asyncio.Event = field(default_factory=asyncio.Event)  # set at each resume
 
     def _check(self, call: str) -> None:
         self.calls.append(call)
@@ -145,16 +149,19 @@ class MemoryJournal:
         if row is not None and row[0] in ("pending", "answering"):
             row[:] = [state, None]
 
-    async def resume(self, channel: str) -> Resumed:
+    async def resume(
+        self, channel: str, older_than: float = 0.0, *, sweep_claimed: bool = True
+    ) -> Resumed:
         self._check("resume")
+        self.resumed.set()
         unknown = 0
         chats: list[str] = []
         pending = []
         for key in self.order:
             row = self.rows[key]
-            if key[0] != channel:
+            if key[0] != channel or (older_than > 0 and key in self.fresh):
                 continue
-            if row[0] == "answering":
+            if row[0] == "answering" and sweep_claimed:
                 row[:] = ["unknown", None]
                 unknown += 1
                 if self.chats[key] not in chats:

@@ -117,3 +117,15 @@ async def test_the_migration_matches_the_model_and_downgrades(storage: Storage) 
     await migrate.upgrade(engine)
     async with engine.connect() as conn:
         assert await conn.run_sync(_journal_diffs) == []
+
+
+async def test_resume_can_leave_recent_rows_to_the_live_processes(storage: Storage) -> None:
+    journal = storage.inbound
+    await journal.record("telegram", [update("1", "A"), update("2", "B")])
+    await journal.claim("telegram", "2")
+    # Just received: another web process is answering them; a starting one leaves them.
+    left = await journal.resume("telegram", older_than=120)
+    assert (left.pending, left.unknown) == ([], 0)
+    assert await journal.states("telegram") == {"pending": 1, "answering": 1}
+    taken = await journal.resume("telegram", older_than=0)
+    assert [i.key for i in taken.pending] == ["1"] and taken.unknown == 1

@@ -15,7 +15,7 @@ from bot.channels.telegram.convert import CHANNEL
 from bot.channels.telegram.polling import Poller
 from bot.channels.telegram.transport import AiohttpRequest
 from bot.channels.telegram.webhook import WebhookRoute, check_secret
-from bot.core.dispatch import InboundDispatcher
+from bot.core.dispatch import ABANDONED_AFTER, InboundDispatcher
 from bot.core.ports import Inbound
 from bot.lifecycle import Stopped, retry_until_stopped
 
@@ -113,6 +113,8 @@ class TelegramService:
             max_queued=MAX_QUEUED,
             wait_seconds=settings.journal_wait_seconds,
             notify=self.notify,
+            # Polling has one process per token (bot.standby); webhooks may reach any web process.
+            resume_older_than=ABANDONED_AFTER if self.webhook and context.shared_intake else 0.0,
         )
         self.route = (
             WebhookRoute(self.accept_json, secret=self.secret, path=settings.telegram_webhook_path)

@@ -33,7 +33,7 @@ from bot.channels.zalo.client import (
 from bot.channels.zalo.render import split
 from bot.channels.zalo.staff import ZaloStaff
 from bot.config import Settings
-from bot.core.dispatch import InboundDispatcher
+from bot.core.dispatch import ABANDONED_AFTER, InboundDispatcher
 from bot.core.ports import Inbound
 from bot.lifecycle import Stopped, retry_until_stopped, wait_or_stop
 
@@ -83,6 +83,8 @@ class ZaloChannel:
             max_queued=MAX_QUEUED,
             wait_seconds=wait_seconds,
             notify=self.notify,
+            # Polling has one process per token (bot.standby); webhooks may reach any web process.
+            resume_older_than=ABANDONED_AFTER if webhook_url and context.shared_intake else 0.0,
         )
         self._task: asyncio.Task[None] | None = None
         # Polled updates on their way to the journal, in the order Zalo handed them out.
