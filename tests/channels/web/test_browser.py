@@ -241,8 +241,10 @@ def test_markup_from_citizens_and_knowledge_stays_text(live: LiveChat, phone: An
     assert log.find_elements(By.CSS_SELECTOR, "script, img, b, iframe") == []
     assert phone.execute_script("return window.__pwned === undefined")
     hrefs = [a.get_attribute("href") for a in log.find_elements(By.CSS_SELECTOR, "a")]
-    assert hrefs and all(h.startswith(("https://", "tel:")) for h in hrefs), hrefs
+    assert hrefs and all(h.startswith(("https://", "tel:", "mailto:")) for h in hrefs), hrefs
     assert "tel:19001234" in hrefs  # the hotline is one tap away
+    assert "mailto:hotro@dichvucong.example.gov.vn" in hrefs
+    assert "https://dichvucong.gov.vn/trang?a=1&b=2" in hrefs  # the full stop stays text
     assert "javascript:alert(1)" in answer.text
     assert HOSTILE_ID  # the entry the answer came from (tests/channels/web/support.py)
     shot(phone, "05-markup-as-text")
