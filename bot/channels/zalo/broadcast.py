@@ -8,7 +8,9 @@ subscriber inactive; a message that may have arrived is never sent again.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 
 from bot.broadcast.options import default_in_flight
 from bot.broadcast.senders import ChannelError, Outcome, Pace, SendResult
@@ -83,6 +85,12 @@ class ZaloSender:
             rate=rate * PACE, burst=1.0, max_in_flight=default_in_flight(rate)
         )
         self._first_backoff = self._backoff = backoff
+        # The last gate before the wire: requests paced upstream can still bunch (a slow
+        # database read between token and request, a stalled event loop); here they leave
+        # one by one, never closer than the pace, measured when they actually go.
+        self._spacing = 1.0 / (rate * PACE)
+        self._gate = asyncio.Lock()
+        self._next = 0.0
 
     @staticmethod
     def length(text: str) -> int:
@@ -112,7 +120,15 @@ class ZaloSender:
             await self._client.close()
             raise ChannelError(zalo_texts.UNREACHABLE.format(error=exc)) from exc
 
+    async def _leave_in_turn(self) -> None:
+        async with self._gate:
+            wait = self._next - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            self._next = time.monotonic() + self._spacing
+
     async def send(self, chat_id: str, text: str) -> SendResult:
+        await self._leave_in_turn()
         try:
             result = await self._client.send_message(chat_id, text)
         except (ZaloError, ValueError) as exc:

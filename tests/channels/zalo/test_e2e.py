@@ -235,3 +235,13 @@ async def test_subscribe_on_both_then_one_broadcast_from_zalo_staff_reaches_both
     assert sum(announced(m.text) for m in fake.to(CITIZEN)) == 1
     assert sum(announced(m.text) for m in fake.to(staff)) == 1
     assert sum(announced(m.text) for m in telegram.sent) == 1
+
+
+async def test_a_wrong_or_reset_token_stops_with_a_clear_message(
+    fake: FakeZalo, bot: BotProcess, tmp_path: Path
+) -> None:
+    bot.env = bot_env(tmp_path, fake, ZALO_BOT_TOKEN="2718281828:an-old-token-that-was-reset")
+    await bot.start()
+    assert await bot.wait() == 1
+    assert "Zalo refused the bot token (401): it is wrong or was reset" in bot.output()
+    assert "an-old-token-that-was-reset" not in bot.output()
