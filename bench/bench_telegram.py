@@ -80,10 +80,11 @@ async def run_ours(
     base_url: str, concurrency: int | None, storage: str, workdir: str, typing_delay: float | None
 ) -> None:
     from bench.probe_common import drop_schema, pg_schema
-    from bot.channels.telegram.runner import TelegramService, quiet_http_logs, stop_on_signals
+    from bot.channels.telegram.runner import TelegramService, quiet_http_logs
     from bot.config import Settings
     from bot.core.knowledge import load_knowledge_dir
-    from bot.runtime import make_runtime, open_runtime
+    from bot.lifecycle import stop_on_signals
+    from bot.runtime import channel_context, make_runtime, open_runtime
 
     os.environ.setdefault("PTB_TIMEDELTA", "true")
     quiet_http_logs()
@@ -110,7 +111,7 @@ async def run_ours(
     stop = asyncio.Event()
 
     async def serve(runtime: Any) -> None:
-        service = TelegramService(settings, runtime)
+        service = TelegramService(settings, channel_context(runtime, stop))
         waiter = asyncio.create_task(service.ready.wait())
         waiter.add_done_callback(lambda _: print("READY", flush=True))
         with stop_on_signals(stop):
