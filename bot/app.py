@@ -40,7 +40,7 @@ NO_CHANNEL_HINT = (
     "  TELEGRAM_BOT_TOKEN=123456:ABC... python run_bot.py\n"
     "To add Zalo: create a bot in Zalo Bot Manager (Tạo bot), then\n"
     "  ZALO_BOT_TOKEN=1234567890:abc... python run_bot.py\n"
-    "(or put TELEGRAM_BOT_TOKEN=... in a .env file). To chat in this terminal instead:\n"
+    "(or put the token in a .env file). To chat in this terminal instead:\n"
     "  python -m bot chat\n"
     "See README.md."
 )

@@ -314,6 +314,7 @@ def broadcast_senders(settings: Settings) -> dict[str, Sender]:
     from bot.channels.zalo.broadcast import ZaloSender
 
     senders: dict[str, Sender] = {}
+    # Each channel package's sender (None when its channel is not configured).
     for sender in (TelegramSender.from_settings(settings), ZaloSender.from_settings(settings)):
         if sender is not None:
             senders[sender.channel] = sender

@@ -25,12 +25,13 @@ from telegram import Update
 from telegram.ext import ApplicationBuilder, ExtBot
 
 from bot.admin.common import setup_logging
-from bot.channels.telegram.webhook import SECRET_HEADER, WebhookServer
+from bot.channels.telegram.webhook import SECRET_HEADER, WebhookRoute
 from bot.config import PROJECT_ROOT, Settings
 from bot.core.assistant import Assistant
 from bot.core.messages import IncomingMessage
 from bot.runtime import Runtime
 from bot.storage.engine import create_engine
+from bot.web.server import HttpServer
 from tests.fakes.ports import MemoryPorts
 from tests.fakes.telegram_server import FakeTelegram, private_chat, user
 
@@ -198,7 +199,12 @@ async def test_refused_webhook_calls_are_counted_not_each_logged(
     logs: Logs, tmp_path: Path
 ) -> None:
     setup_logging(settings(tmp_path, log_level="INFO"), clock=logs.clock)
-    server = WebhookServer(object(), secret=WEBHOOK_SECRET, host="127.0.0.1", port=0, path="/tg")
+
+    async def accept(update: dict[str, object]) -> None:
+        raise AssertionError("nothing with a wrong secret is accepted")
+
+    server = HttpServer("127.0.0.1", 0)
+    server.mount(WebhookRoute(accept, secret=WEBHOOK_SECRET, path="/tg"))
     port = await server.start()
     url = f"http://127.0.0.1:{port}/tg"
     try:

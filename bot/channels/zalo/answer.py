@@ -103,7 +103,10 @@ class ZaloAnswers:
             await self.answer(chat, incoming)
         elif update.event == ev.UNSUPPORTED:
             # Content withheld by Zalo (a protected user, or a link): kind, never an error.
-            await self.send(chat, split(zalo_texts.UNSUPPORTED))
+            said = zalo_texts.UNSUPPORTED
+            if await self.greeted.first_time(chat):
+                said = f"{zalo_texts.NOTICE}\n\n{said}"
+            await self.send(chat, split(said))
         else:
             log.info("zalo event %r not handled", update.event[:80])
 

@@ -40,6 +40,10 @@ class ZaloStaff:
     async def handle(self, user_id: str, text: str) -> str | None:
         """The staff reply to a typed line, or None when it is not a staff matter."""
         if not self.allowed(user_id):
+            command = commands.command_name(text)
+            if command in commands.STAFF_NAMES or command in (PROMOTE, DISMISS):
+                # How a province learns the id to put in ZALO_ADMIN_IDS.
+                log.warning("zalo user %s is not staff and tried /%s", user_id, command)
             return None
         actor = staff_identity(CHANNEL, user_id)
         command = commands.command_name(text)

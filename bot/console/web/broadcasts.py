@@ -40,21 +40,24 @@ async def service_of(request: web.Request) -> tuple[BroadcastService, bool]:
 
 
 def previews(service: BroadcastService, text: str) -> list[dict[str, Any]]:
-    """Exactly what each channel's subscribers will read."""
+    """Exactly what each channel's subscribers will read, under that channel's length rule."""
     clean = service.check_text(text)
     rendered = render_announcement(clean)
-    out = []
-    for channel in sorted(service.senders):
-        sender = service.senders[channel]
-        out.append(
-            {
-                "channel": CHANNEL_NAMES.get(channel, channel),
-                "text": rendered,
-                "length": sender.length(rendered),
-                "limit": sender.max_text,
-            }
-        )
-    return out
+    senders: dict[str, Any] = dict(service.senders)
+    if not senders:
+        # No channel sends from this process: show the rule of the bot's main channel.
+        from bot.channels.telegram.broadcast import TelegramSender
+
+        senders = {TelegramSender.channel: TelegramSender}
+    return [
+        {
+            "channel": CHANNEL_NAMES.get(channel, channel),
+            "text": rendered,
+            "length": senders[channel].length(rendered),
+            "limit": senders[channel].max_text,
+        }
+        for channel in sorted(senders)
+    ]
 
 
 async def _page(request: web.Request, **extra: Any) -> web.Response:

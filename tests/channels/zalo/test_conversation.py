@@ -129,6 +129,10 @@ async def test_sticker_image_voice_ask_to_type_and_unsupported_is_kind(
     (kind,) = await fake.replies(CITIZEN, since=mark)
     assert kind.text == zalo_texts.UNSUPPORTED
     assert "lỗi" not in kind.text
+    # A protected user's first message arrives as "unsupported": told it is automated too.
+    fake.push(fake.event("6010", "message.unsupported.received"))
+    (first,) = await fake.replies("6010")
+    assert first.text == f"{zalo_texts.NOTICE}\n\n{zalo_texts.UNSUPPORTED}"
 
 
 async def test_unknown_events_and_shapes_are_ignored_without_a_crash(polling: RunningZalo) -> None:

@@ -15,6 +15,8 @@ from bot.channels.zalo import texts as zalo_texts
 from bot.core import texts
 from tests.bot_process import BotProcess
 from tests.channels.zalo.test_conversation import numbered
+from tests.fakes.telegram_server import TOKEN as TELEGRAM_TOKEN
+from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.zalo_server import TOKEN, FakeZalo
 
 pytestmark = pytest.mark.slow
@@ -186,3 +188,50 @@ async def test_webhook_secret_duplicates_bad_bodies_and_sigterm(
     assert sum("Liên hệ hỗ trợ" in m.text for m in fake.to(CITIZEN)) == 1
 
     assert await bot.terminate() == 0
+
+
+async def test_subscribe_on_both_then_one_broadcast_from_zalo_staff_reaches_both(
+    fake: FakeZalo, bot: BotProcess, tmp_path: Path
+) -> None:
+    staff, telegram_citizen = "7999", 8001
+    telegram = FakeTelegram()
+    await telegram.start()
+    try:
+        bot.env = bot_env(
+            tmp_path,
+            fake,
+            TELEGRAM_BOT_TOKEN=TELEGRAM_TOKEN,
+            TELEGRAM_API_BASE_URL=telegram.base_url,
+            ZALO_ADMIN_IDS=staff,
+            # Any time of day: quiet hours would hold the run until morning.
+            QUIET_HOURS_START="00:00",
+            QUIET_HOURS_END="00:00",
+        )
+        await bot.start()
+        await bot.wait_for_output("answering (polling)", count=2)
+
+        assert texts.SUBSCRIBED in await ask(fake, "/subscribe")
+        telegram.text(telegram_citizen, "/subscribe")
+        (subscribed,) = await telegram.replies(telegram_citizen, within=60)
+        assert subscribed.text == texts.SUBSCRIBED
+
+        preview = await ask(fake, "/broadcast Cổng dịch vụ công bảo trì từ 22h tối nay.", staff)
+        assert "Gõ GỬI" in preview
+        started = await ask(fake, "GỬI", staff)
+        assert started.startswith("Đã tạo đợt gửi #")
+
+        def announced(text: str) -> bool:
+            return "Cổng dịch vụ công bảo trì từ 22h tối nay." in text
+
+        await fake.wait_for(lambda: any(announced(m.text) for m in fake.to(CITIZEN)), 120)
+        await telegram.wait_for(
+            lambda: any(announced(m.text) for m in telegram.sent if m.chat_id == telegram_citizen),
+            120,
+        )
+        assert await bot.terminate() == 0
+    finally:
+        await telegram.stop()
+    # Once each; the staff member (who did not subscribe) saw only the preview.
+    assert sum(announced(m.text) for m in fake.to(CITIZEN)) == 1
+    assert sum(announced(m.text) for m in fake.to(staff)) == 1
+    assert sum(announced(m.text) for m in telegram.sent) == 1
