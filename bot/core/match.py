@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Literal, Protocol
 
-from bot.core.calibration import Calibration
+from bot.core.calibration import FEATURES, Calibration
 from bot.core.concepts import Concepts, ConceptTable, Parts, split_gaps
 from bot.core.knowledge import FaqEntry, KnowledgeBase
 from bot.core.lexicon import Lexicon
@@ -25,7 +25,7 @@ from bot.core.normalize import Normalizer, accent_token, canonical_token, key_to
 from bot.core.reranker import Reranker
 from bot.core.scoring import Scoring
 from bot.core.tones import fold
-from bot.core.understanding import Analysis, analyse
+from bot.core.understanding import Analysis, Ranked, analyse
 
 
 class ThresholdSettings(Protocol):
@@ -40,6 +40,7 @@ class ThresholdSettings(Protocol):
 Status = Literal["answered", "ambiguous", "no_match"]
 MIN_CHOICE = 0.05  # a "did you mean" choice less likely than this is noise
 VAGUE_IN_SCOPE = 0.6  # the index's in-scope mass (all candidates) that also offers choices
+_EVIDENCE = FEATURES.index("evidence")
 _WORD_RE = re.compile(r"[^\W_]+")
 _SENTENCE_RE = re.compile(r"[.!?;:\n()]+")
 
@@ -224,11 +225,27 @@ def decide(
         and best.confidence >= thresholds.answer
         and margin >= thresholds.margin
         and not best.key_missing
+        and not _concept_only(best, ranked, thresholds)
     ):
         also = _also_asked(analysis, entry_ids, thresholds)
         return MatchResult("answered", top, key, margin, also, personal)
     offered = tuple(c for c in top if c.confidence >= MIN_CHOICE)
     return MatchResult("ambiguous", offered or top[:1], key, margin, personal_data=personal)
+
+
+def _concept_only(best: Ranked, ranked: Sequence[Ranked], thresholds: Thresholds) -> bool:
+    """Only the situation phrase (concepts.yaml) makes the best entry likely enough: one
+    signal, not an answer. Concept phrases are written by hand and reach new wordings least
+    reliably, so an answer needs the words of the message to agree: the index's wording
+    match, or (when the other signals already make the entry a plausible choice) the
+    reranker's evidence, must put the entry first. Otherwise it is offered as a choice."""
+    if not best.situation or best.without_concept >= thresholds.answer:
+        return False
+    if best.raw >= max(r.raw for r in ranked):
+        return False
+    if best.without_concept < thresholds.suggest:
+        return True
+    return best.features[_EVIDENCE] < max(r.features[_EVIDENCE] for r in ranked)
 
 
 def _also_asked(

@@ -12,9 +12,10 @@ from bot.core.calibration import FEATURES, TERMS, Calibration, expand
 from bot.core.concepts import Concepts
 from bot.core.knowledge import Category, FaqEntry, KnowledgeBase, KnowledgeError
 from bot.core.letters import MAX_SENTENCES, read_message
-from bot.core.match import Matcher
+from bot.core.match import Matcher, Thresholds, decide
 from bot.core.messages import IncomingMessage, Outcome
 from bot.core.texts import PERSONAL_DATA_REMINDER
+from bot.core.understanding import Analysis, Ranked
 from bot.runtime import Runtime
 
 LETTER = (
@@ -226,3 +227,28 @@ def test_long_messages_weigh_the_reranker_more() -> None:
         1.0 if i in (evidence, FEATURES.index("length")) else v for i, v in enumerate(long)
     )
     assert expand(with_evidence)[TERMS.index("evidence*long")] == 1.0
+
+
+def _ranked(
+    entry: int, confidence: float, raw: float, concept: float, evidence: float, without: float
+) -> Ranked:
+    features = [0.0] * len(FEATURES)
+    features[FEATURES.index("concept")] = concept
+    features[FEATURES.index("evidence")] = evidence
+    return Ranked(entry, confidence, raw, 0, tuple(features), False, False, without)
+
+
+def _decided(best: Ranked, other: Ranked) -> str:
+    analysis = Analysis("k", (best, other), read_message("chuyện nhà tui"), (0,))
+    return decide(analysis, ("a", "b"), Thresholds(0.7, 0.3, 0.1)).status
+
+
+def test_a_situation_alone_offers_choices_instead_of_answering() -> None:
+    # Only the concept signal lifts "a" over the answer threshold and the wording prefers "b".
+    other = _ranked(1, 0.05, 0.6, 0.0, 0.7, 0.05)
+    assert _decided(_ranked(0, 0.9, 0.2, 1.0, 0.3, 0.2), other) == "ambiguous"
+    # The words agree (the index or, with other support, the reranker): answered.
+    assert _decided(_ranked(0, 0.9, 0.7, 1.0, 0.3, 0.2), other) == "answered"
+    assert _decided(_ranked(0, 0.9, 0.2, 1.0, 0.8, 0.5), other) == "answered"
+    # Without the concept the entry is already likely: the concept is no lone signal.
+    assert _decided(_ranked(0, 0.9, 0.2, 1.0, 0.3, 0.8), other) == "answered"
