@@ -252,3 +252,13 @@ def test_a_situation_alone_offers_choices_instead_of_answering() -> None:
     assert _decided(_ranked(0, 0.9, 0.2, 1.0, 0.8, 0.5), other) == "answered"
     # Without the concept the entry is already likely: the concept is no lone signal.
     assert _decided(_ranked(0, 0.9, 0.2, 1.0, 0.3, 0.8), other) == "answered"
+
+
+def test_a_weak_story_naming_an_answered_situation_gets_choices() -> None:
+    # Too far from every phrasing to be sure (no_match by itself), but the story names a
+    # situation the best entry answers: choices rather than the fallback.
+    other = _ranked(1, 0.02, 0.1, 0.0, 0.2, 0.02)
+    assert _decided(_ranked(0, 0.18, 0.1, 1.0, 0.8, 0.05), other) == "ambiguous"
+    assert _decided(_ranked(0, 0.18, 0.1, 0.0, 0.8, 0.18), other) == "no_match"
+    # Below the floor the situation is not enough.
+    assert _decided(_ranked(0, 0.08, 0.1, 1.0, 0.8, 0.01), other) == "no_match"
