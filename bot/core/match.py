@@ -177,12 +177,16 @@ class Matcher:
         normalized = self.normalizer.normalize(text)
         return normalized.key, self.index.score(normalized)
 
-    def analyse(self, text: str) -> Analysis:
-        """Calibrated candidates for ``text`` (for the policy, evaluation and sweeps)."""
-        return analyse(text, self.index, self.normalizer, self.calibration)
+    def analyse(self, text: str, *, redacted: bool = False) -> Analysis:
+        """Calibrated candidates for ``text`` (for the policy, evaluation and sweeps).
 
-    def match(self, text: str, limit: int = 3) -> MatchResult:
-        return decide(self.analyse(text), self.entry_ids, self.thresholds, limit)
+        ``redacted``: the caller already replaced personal data (the assistant does, on
+        arrival), so the letter reader does not search the text for it again."""
+        return analyse(text, self.index, self.normalizer, self.calibration, redacted=redacted)
+
+    def match(self, text: str, limit: int = 3, *, redacted: bool = False) -> MatchResult:
+        analysis = self.analyse(text, redacted=redacted)
+        return decide(analysis, self.entry_ids, self.thresholds, limit)
 
 
 def decide(

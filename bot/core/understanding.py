@@ -78,9 +78,14 @@ class _View:
 
 
 def analyse(
-    text: str, index: MatchIndex, normalizer: Normalizer, calibration: Calibration
+    text: str,
+    index: MatchIndex,
+    normalizer: Normalizer,
+    calibration: Calibration,
+    *,
+    redacted: bool = False,
 ) -> Analysis:
-    reading = read_message(text)
+    reading = read_message(text, redacted=redacted)
     texts = [reading.text]
     if reading.is_letter:
         texts += [_question_view(reading, i) for i in reading.questions]

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import PROJECT_ROOT
+from bot.core import letters
 from bot.core.assistant import Assistant
 from bot.core.calibration import FEATURES, TERMS, Calibration, expand
 from bot.core.concepts import Concepts
@@ -14,6 +15,7 @@ from bot.core.knowledge import Category, FaqEntry, KnowledgeBase, KnowledgeError
 from bot.core.letters import MAX_SENTENCES, read_message
 from bot.core.match import Matcher, Thresholds, decide
 from bot.core.messages import IncomingMessage, Outcome
+from bot.core.redact import redact
 from bot.core.texts import PERSONAL_DATA_REMINDER
 from bot.core.understanding import Analysis, Ranked
 from bot.runtime import Runtime
@@ -262,3 +264,30 @@ def test_a_weak_story_naming_an_answered_situation_gets_choices() -> None:
     assert _decided(_ranked(0, 0.18, 0.1, 0.0, 0.8, 0.18), other) == "no_match"
     # Below the floor the situation is not enough.
     assert _decided(_ranked(0, 0.08, 0.1, 1.0, 0.8, 0.01), other) == "no_match"
+
+
+def test_text_redacted_by_the_caller_reads_the_same_without_a_second_pass(
+    matcher: Matcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    redacted = redact(LETTER)
+    expected = read_message(LETTER)
+    assert expected.personal_data
+    before = matcher.match(LETTER)
+    # The reader must not search already-redacted text again.
+    monkeypatch.setattr(letters, "redact", _must_not_run)
+    assert read_message(redacted, redacted=True) == expected
+    after = matcher.match(redacted, redacted=True)
+    assert (after.status, after.candidates, after.personal_data) == (
+        before.status,
+        before.candidates,
+        before.personal_data,
+    )
+
+
+def _must_not_run(text: str) -> str:
+    raise AssertionError("redacted twice")
+
+
+def test_the_assistant_marks_the_text_it_redacted(assistant: Assistant) -> None:
+    message = assistant.readable(IncomingMessage("t", "u", "c", text=LETTER))
+    assert message.redacted and "012345678901" not in (message.text or "")
