@@ -38,7 +38,8 @@ class ThresholdSettings(Protocol):
 
 
 Status = Literal["answered", "ambiguous", "no_match"]
-MIN_CHOICE = 0.05  # a "did you mean" choice less likely than this is noise
+MIN_CHOICE = 0.01  # a "did you mean" choice less likely than this is noise (a story's right
+# entry, when unsure, often sits at 0.01-0.05: the calibrated mass is shared among many)
 SITUATION_FLOOR = 0.15  # candidates this likely, one naming the story's situation: choices
 VAGUE_IN_SCOPE = 0.6  # the index's in-scope mass (all candidates) that also offers choices
 _EVIDENCE = FEATURES.index("evidence")

@@ -291,3 +291,12 @@ def _must_not_run(text: str) -> str:
 def test_the_assistant_marks_the_text_it_redacted(assistant: Assistant) -> None:
     message = assistant.readable(IncomingMessage("t", "u", "c", text=LETTER))
     assert message.redacted and "012345678901" not in (message.text or "")
+
+
+def test_choices_keep_a_plausible_entry_with_a_small_share() -> None:
+    # A story spreads the calibrated mass thin: an entry at 0.03 is still worth offering.
+    best = _ranked(0, 0.5, 0.5, 0.0, 0.5, 0.5)
+    analysis = Analysis("k", (best, _ranked(1, 0.03, 0.2, 0.0, 0.1, 0.03)), read_message("x"), (0,))
+    result = decide(analysis, ("a", "b"), Thresholds(0.7, 0.3, 0.1))
+    assert result.status == "ambiguous"
+    assert [c.faq_id for c in result.candidates] == ["a", "b"]
