@@ -171,6 +171,9 @@ def test_public_service_meaning_wins(norm: Normalizer, short: str, long: str) ->
         ("lãnh lương hưu", "nhận lương hưu"),
         ("ở mô nộp", "ở đâu nộp"),
         ("cá nhơn", "cá nhân"),
+        ("em mới đẻ", "em mới sinh"),
+        ("gõ lộn số nhà", "gõ nhầm số nhà"),
+        ("chụp hình thẻ", "chụp ảnh thẻ"),
     ],
 )
 def test_regional_spellings_are_standardized(
