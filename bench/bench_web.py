@@ -231,6 +231,11 @@ def main() -> None:
                 used = (after.user + after.system) - (before.user + before.system)
                 results[kind]["cpu_ms"] = used * 1000 / max(results[kind]["answers"], 1)
                 results[kind] |= asyncio.run(steady(url, texts, args.rate, args.seconds))
+                if kind == "web":
+                    # Near saturation the latencies are queueing; also show them at half load.
+                    half = results[kind]["answers_per_s"] / 2
+                    results["web_half"] = dict(results[kind])
+                    results["web_half"] |= asyncio.run(steady(url, texts, half, args.seconds))
             finally:
                 process.terminate()
                 process.join(10)
@@ -243,7 +248,11 @@ def main() -> None:
     print(
         f"{'':34}{'answers/s':>10}{'cpu ms':>8}{'errors':>8}{'rate':>8}{'p50 ms':>9}{'p99 ms':>9}"
     )
-    names = {"bare": "bare aiohttp handler (fixed JSON)", "web": "web chat (assistant + storage)"}
+    names = {
+        "bare": "bare aiohttp handler (fixed JSON)",
+        "web": "web chat (assistant + storage)",
+        "web_half": "  same, at half its answers/s",
+    }
     for kind, row in results.items():
         print(
             f"{names[kind]:34}{row['answers_per_s']:>10.0f}{row['cpu_ms']:>8.2f}{row['errors']:>8}"

@@ -182,7 +182,7 @@ class Assistant:
             return message
         typed = len(message.text)
         text = redact(message.text[: self.max_input_chars])
-        return replace(message, text=text, typed_length=typed)
+        return replace(message, text=text, typed_length=typed, redacted=True)
 
     def _forget(self, key: tuple[str, str]) -> None:
         for memory in (

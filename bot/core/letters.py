@@ -102,10 +102,13 @@ def _end_mark(text: str) -> str:
     return "?" if stripped.endswith("?") else ""
 
 
-def read_message(text: str) -> Reading:
-    """Cut ``text`` into content sentences and mark the questions; never raises."""
+def read_message(text: str, *, redacted: bool = False) -> Reading:
+    """Cut ``text`` into content sentences and mark the questions; never raises.
+
+    ``redacted``: personal data was already replaced by placeholders (by the caller, with
+    the same redact()), so it is not searched for again."""
     text = unicodedata.normalize("NFC", text)
-    cleaned = redact(text)
+    cleaned = text if redacted else redact(text)
     # Text the assistant already redacted shows its placeholders instead of the numbers.
     personal = cleaned != text or PLACEHOLDER_RE.search(text) is not None
     cleaned = _GLUED_RE.sub(r"\1 ", _NUMBER_DOT_RE.sub("/", cleaned))

@@ -16,13 +16,15 @@ from bot.core.concepts import Concepts, Phrase, phrase_tokens
 from bot.core.knowledge import KnowledgeError, KnowledgeIssue, compose_yaml
 from bot.core.tones import fold
 
-SECTIONS = ("abbreviations", "synonyms", "fillers", "light", "protected")
+SECTIONS = ("dialect", "abbreviations", "synonyms", "fillers", "light", "protected")
 __all__ = ["Lexicon", "Phrase", "phrase_tokens"]
 
 
 @dataclass(frozen=True)
 class Lexicon:
-    """Validated word lists; ``abbreviations`` and ``synonyms`` map a phrase to its expansion."""
+    """Validated word lists; ``dialect``, ``abbreviations`` and ``synonyms`` map a phrase to
+    its standard form (``dialect``: regional and colloquial spellings such as southern "sanh"
+    for "sinh", "dzô" for "vào", applied first so every entry and concept benefits)."""
 
     abbreviations: Mapping[Phrase, Phrase] = field(default_factory=dict)
     synonyms: Mapping[Phrase, Phrase] = field(default_factory=dict)
@@ -34,6 +36,7 @@ class Lexicon:
     light_accented: frozenset[str] = frozenset()
     # Situation phrases → topics (knowledge/concepts.yaml, loaded beside this file).
     concepts: Concepts = field(default_factory=Concepts.empty)
+    dialect: Mapping[Phrase, Phrase] = field(default_factory=dict)
 
     @classmethod
     def empty(cls) -> Lexicon:
@@ -48,7 +51,7 @@ class Lexicon:
     def known_words(self) -> frozenset[str]:
         """Folded single words the normalizer must never treat as typing leftovers."""
         words = set(self.protected)
-        for table in (self.abbreviations, self.synonyms):
+        for table in (self.dialect, self.abbreviations, self.synonyms):
             for phrase in table:
                 words.update(fold(token) for token in phrase)
         return frozenset(words)
@@ -78,6 +81,7 @@ class _Reader:
                     self.issue(key_node, None, f"unknown section {name!r}")
                     continue
                 sections[name] = value_node
+        dialect = self.read_table(sections.get("dialect"), "dialect")
         abbreviations = self.read_table(sections.get("abbreviations"), "abbreviations")
         synonyms = self.read_table(sections.get("synonyms"), "synonyms")
         fillers = frozenset(self.read_list(sections.get("fillers"), "fillers"))
@@ -88,10 +92,20 @@ class _Reader:
         protected = frozenset(
             fold(" ".join(p)) for p in self.read_list(sections.get("protected"), "protected")
         )
-        self.check_chains(synonyms, sections.get("synonyms"))
+        self.check_chains(synonyms, sections.get("synonyms"), "synonyms")
+        self.check_chains(dialect, sections.get("dialect"), "dialect")
         if self.issues:
             raise KnowledgeError(self.issues)
-        return Lexicon(abbreviations, synonyms, fillers, light, protected, self.source, light_words)
+        return Lexicon(
+            abbreviations,
+            synonyms,
+            fillers,
+            light,
+            protected,
+            self.source,
+            light_words,
+            dialect=dialect,
+        )
 
     def scalars(self, node: yaml.Node | None, section: str) -> Iterator[tuple[Phrase, yaml.Node]]:
         if node is None:
@@ -137,7 +151,9 @@ class _Reader:
                     table[variant] = target
         return table
 
-    def check_chains(self, synonyms: Mapping[Phrase, Phrase], node: yaml.Node | None) -> None:
+    def check_chains(
+        self, synonyms: Mapping[Phrase, Phrase], node: yaml.Node | None, section: str
+    ) -> None:
         """Expansions must already be canonical, or normalizing twice would change the key.
 
         Variants are compared the way the normalizer matches them: several words by their
@@ -155,7 +171,7 @@ class _Reader:
                 if found:
                     self.issue(
                         node,
-                        "synonyms",
+                        section,
                         f"expansion {' '.join(target)!r} contains the variant "
                         f"{' '.join(variant)!r}",
                     )

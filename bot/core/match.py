@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Literal, Protocol
 
-from bot.core.calibration import Calibration
+from bot.core.calibration import FEATURES, Calibration
 from bot.core.concepts import Concepts, ConceptTable, Parts, split_gaps
 from bot.core.knowledge import FaqEntry, KnowledgeBase
 from bot.core.lexicon import Lexicon
@@ -25,7 +25,7 @@ from bot.core.normalize import Normalizer, accent_token, canonical_token, key_to
 from bot.core.reranker import Reranker
 from bot.core.scoring import Scoring
 from bot.core.tones import fold
-from bot.core.understanding import Analysis, analyse
+from bot.core.understanding import Analysis, Ranked, analyse
 
 
 class ThresholdSettings(Protocol):
@@ -38,8 +38,11 @@ class ThresholdSettings(Protocol):
 
 
 Status = Literal["answered", "ambiguous", "no_match"]
-MIN_CHOICE = 0.05  # a "did you mean" choice less likely than this is noise
+MIN_CHOICE = 0.01  # a "did you mean" choice less likely than this is noise (a story's right
+# entry, when unsure, often sits at 0.01-0.05: the calibrated mass is shared among many)
+SITUATION_FLOOR = 0.15  # candidates this likely, one naming the story's situation: choices
 VAGUE_IN_SCOPE = 0.6  # the index's in-scope mass (all candidates) that also offers choices
+_EVIDENCE = FEATURES.index("evidence")
 _WORD_RE = re.compile(r"[^\W_]+")
 _SENTENCE_RE = re.compile(r"[.!?;:\n()]+")
 
@@ -175,12 +178,16 @@ class Matcher:
         normalized = self.normalizer.normalize(text)
         return normalized.key, self.index.score(normalized)
 
-    def analyse(self, text: str) -> Analysis:
-        """Calibrated candidates for ``text`` (for the policy, evaluation and sweeps)."""
-        return analyse(text, self.index, self.normalizer, self.calibration)
+    def analyse(self, text: str, *, redacted: bool = False) -> Analysis:
+        """Calibrated candidates for ``text`` (for the policy, evaluation and sweeps).
 
-    def match(self, text: str, limit: int = 3) -> MatchResult:
-        return decide(self.analyse(text), self.entry_ids, self.thresholds, limit)
+        ``redacted``: the caller already replaced personal data (the assistant does, on
+        arrival), so the letter reader does not search the text for it again."""
+        return analyse(text, self.index, self.normalizer, self.calibration, redacted=redacted)
+
+    def match(self, text: str, limit: int = 3, *, redacted: bool = False) -> MatchResult:
+        analysis = self.analyse(text, redacted=redacted)
+        return decide(analysis, self.entry_ids, self.thresholds, limit)
 
 
 def decide(
@@ -214,6 +221,10 @@ def decide(
     likely = sum(r.confidence for r in ranked[:limit])
     in_scope = sum(r.raw for r in ranked)
     vague = likely < thresholds.suggest and in_scope < max(VAGUE_IN_SCOPE, thresholds.suggest)
+    # A story that describes a situation the best entry answers (concepts.yaml) is plausibly
+    # about it even when the words are too far from every phrasing to be sure: choices.
+    if vague and best.situation and not best.uncovered and likely >= SITUATION_FLOOR:
+        vague = False
     # About a matter no entry answers: neighbours sharing a word are not what was meant,
     # unless the message also describes a situation the best entry answers (a divorce told
     # on the way to asking for a marital-status paper): then choices, never an answer.
@@ -224,11 +235,27 @@ def decide(
         and best.confidence >= thresholds.answer
         and margin >= thresholds.margin
         and not best.key_missing
+        and not _concept_only(best, ranked, thresholds)
     ):
         also = _also_asked(analysis, entry_ids, thresholds)
         return MatchResult("answered", top, key, margin, also, personal)
     offered = tuple(c for c in top if c.confidence >= MIN_CHOICE)
     return MatchResult("ambiguous", offered or top[:1], key, margin, personal_data=personal)
+
+
+def _concept_only(best: Ranked, ranked: Sequence[Ranked], thresholds: Thresholds) -> bool:
+    """Only the situation phrase (concepts.yaml) makes the best entry likely enough: one
+    signal, not an answer. Concept phrases are written by hand and reach new wordings least
+    reliably, so an answer needs the words of the message to agree: the index's wording
+    match, or (when the other signals already make the entry a plausible choice) the
+    reranker's evidence, must put the entry first. Otherwise it is offered as a choice."""
+    if not best.situation or best.without_concept >= thresholds.answer:
+        return False
+    if best.raw >= max(r.raw for r in ranked):
+        return False
+    if best.without_concept < thresholds.suggest:
+        return True
+    return best.features[_EVIDENCE] < max(r.features[_EVIDENCE] for r in ranked)
 
 
 def _also_asked(

@@ -61,6 +61,8 @@ class IncomingMessage:
     reply_to_question: str | None = None
     # Characters the citizen typed when ``text`` holds only the part that is read.
     typed_length: int | None = None
+    # ``text`` already had its personal data replaced (Assistant.readable): not done twice.
+    redacted: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,9 @@
 """Vietnamese text → canonical matching key (facts in shared/VIETNAMESE_TEXT.md).
 
 FAQ phrasings and citizen queries go through the same pipeline: clean Unicode, lowercase,
-re-place tones, repair Telex/VNI leftovers, expand abbreviations and synonyms (domain meaning
-first), drop fillers, then fold diacritics into the key. The accented form is kept for ties.
+re-place tones, repair Telex/VNI leftovers, standardize regional spellings, expand
+abbreviations and synonyms (domain meaning first), drop fillers, then fold diacritics into
+the key. The accented form is kept for ties.
 Every per-word step is cached, so a running bot normalizes a question in microseconds.
 """
 
@@ -123,6 +124,7 @@ class Normalizer:
         self._toks: dict[str, Tok] = {}
         self._tokens: dict[str, tuple[Tok, ...]] = {}
         canonical, make_tok = canonical_token, self._tok
+        self._dialect = PhraseTable(lexicon.dialect, canonical, make_tok)
         self._abbreviations = PhraseTable(lexicon.abbreviations, canonical, make_tok)
         self._synonyms = PhraseTable(lexicon.synonyms, canonical, make_tok)
         self._fillers = PhraseTable(
@@ -173,10 +175,11 @@ class Normalizer:
     # ------------------------------------------------------------------ pipeline
 
     def _tables(self, toks: list[Tok]) -> tuple[list[Tok], bool]:
+        toks, regional = self._dialect.apply(toks)
         toks, abbreviated = self._abbreviations.apply(toks)
         toks, replaced = self._synonyms.apply(toks)
         toks, dropped = self._fillers.apply(toks, self._loose_filler)
-        return toks, abbreviated or replaced or dropped
+        return toks, regional or abbreviated or replaced or dropped
 
     def _loose_filler(self, tok: Tok) -> bool:
         return self.content_words is not None and tok[1] not in self.content_words

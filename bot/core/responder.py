@@ -84,7 +84,9 @@ class Responder:
         small = classify(text)
         if small is not None:
             return self.on_smalltalk(small, snapshot)
-        return self.answer_question(strip_greeting(text), snapshot, message.typed_length)
+        return self.answer_question(
+            strip_greeting(text), snapshot, message.typed_length, redacted=message.redacted
+        )
 
     def format(self, template: str) -> str:
         return fill_placeholders(template, self.profile)
@@ -164,9 +166,14 @@ class Responder:
         )
 
     def answer_question(
-        self, text: str, snapshot: Snapshot, typed_length: int | None = None
+        self,
+        text: str,
+        snapshot: Snapshot,
+        typed_length: int | None = None,
+        *,
+        redacted: bool = False,
     ) -> Reply:
-        result = snapshot.matcher.match(text)
+        result = snapshot.matcher.match(text, redacted=redacted)
         if self.addresses is not None:
             top = result.candidates[0].faq_id if result.candidates else None
             address = self.addresses.reply(

@@ -39,6 +39,9 @@ class Ranked:
     features: tuple[float, ...]
     key_missing: bool  # a short question names a thing the entry never mentions
     uncovered: bool  # about a matter no entry answers (concepts.yaml) or a thing no text names
+    # The confidence the other signals give without the situation (concept) one: a story's
+    # concept phrases are the weakest-generalising evidence, so they alone never answer.
+    without_concept: float = 0.0
 
     @property
     def situation(self) -> bool:
@@ -75,9 +78,14 @@ class _View:
 
 
 def analyse(
-    text: str, index: MatchIndex, normalizer: Normalizer, calibration: Calibration
+    text: str,
+    index: MatchIndex,
+    normalizer: Normalizer,
+    calibration: Calibration,
+    *,
+    redacted: bool = False,
 ) -> Analysis:
-    reading = read_message(text)
+    reading = read_message(text, redacted=redacted)
     texts = [reading.text]
     if reading.is_letter:
         texts += [_question_view(reading, i) for i in reading.questions]
@@ -117,15 +125,22 @@ def analyse(
         )
         # A short question naming a thing the entry never mentions is likely about it.
         key_missing = bool(score.missing_rare) and view.words <= index.scoring.short_query
+        confidence = calibration.confidence(features)
+        without = (
+            calibration.confidence((*features[:_CONCEPT], 0.0, *features[_CONCEPT + 1 :]))
+            if features[_CONCEPT]
+            else confidence
+        )
         ranked.append(
             Ranked(
                 score.entry,
-                calibration.confidence(features),
+                confidence,
                 score.confidence,
                 number,
                 features,
                 key_missing,
                 features[_UNCOVERED] > 0 or (key_missing and _unknown_thing(view.query, score)),
+                without,
             )
         )
     ranked.sort(key=lambda r: -r.confidence)
@@ -137,7 +152,9 @@ def analyse(
     if mass <= 1.0:
         return analysis
     shared = tuple(
-        r if analysis.other_question(r) else replace(r, confidence=r.confidence / mass)
+        r
+        if analysis.other_question(r)
+        else replace(r, confidence=r.confidence / mass, without_concept=r.without_concept / mass)
         for r in ranked
     )
     return replace(analysis, ranked=tuple(sorted(shared, key=lambda r: -r.confidence)))

@@ -40,9 +40,15 @@ class FakeClock:
 
     def __init__(self) -> None:
         self.offset = dt.timedelta(0)
+        self.frozen: dt.datetime | None = None
 
     def __call__(self) -> dt.datetime:
-        return dt.datetime.now(dt.UTC) + self.offset
+        base = self.frozen if self.frozen is not None else dt.datetime.now(dt.UTC)
+        return base + self.offset
+
+    def freeze(self) -> None:
+        """Stop real time: only ``advance`` moves the clock (for waits the test reads exactly)."""
+        self.frozen = dt.datetime.now(dt.UTC)
 
     def advance(self, **delta: float) -> None:
         self.offset += dt.timedelta(**delta)

@@ -83,6 +83,7 @@ async def test_five_failures_impose_a_growing_delay_shared_by_every_process(
 ) -> None:
     await env.accounts.add("lan", PASSWORD, "editor", by="test")
     staff = await env.staff()
+    env.clock.freeze()  # a slow machine must not turn "30 giây" into "29 giây"
     for _ in range(5):
         assert (await staff.login("lan", "không đúng đâu")).status == 401
     # Even the right password waits now, and says for how long.

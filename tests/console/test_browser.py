@@ -1,15 +1,18 @@
 """The console in a real browser (Debian's Chromium through Selenium), as staff use it.
 
-The app runs as `make run` starts it (runtime + console listener) on SQLite in a temporary
-directory. Citizens' questions go through the assistant on the app's own loop (the web chat's
-POST /api/chat replaces this once it is on main). Screenshots land in test-artifacts/console/.
+The app runs as `make run` starts it (runtime + the shared HTTP server with the web chat and the
+console) on SQLite in a temporary directory. Citizens ask through the web chat's POST /api/chat,
+as a visitor of the province's portal would. Screenshots land in test-artifacts/console/.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
+import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +21,6 @@ import pytest
 from bot.admin.sheets import write_xlsx
 from bot.config import PROJECT_ROOT, Settings
 from bot.core.knowledge import FaqEntry
-from bot.core.messages import IncomingMessage, Reply
 from bot.runtime import Runtime
 from tests.console.browser import (
     WAIT,
@@ -52,6 +54,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveConsole]:
         knowledge_dir=knowledge,
         database_url=f"sqlite:///{root / 'console.db'}",
         web_port=free_port(),
+        web_rate_per_session=10_000,  # ask_until polls while the index is rebuilt
+        web_rate_per_ip=10_000,
     )
     app = LiveConsole(settings)
     app.start()
@@ -80,19 +84,39 @@ def browser() -> Iterator[Any]:
         driver.quit()
 
 
-def ask(live: LiveConsole, text: str, user: str = "citizen-1") -> Reply:
-    async def call(runtime: Runtime) -> Reply:
-        reply = await runtime.assistant.handle(
-            IncomingMessage(channel="web", user_id=user, chat_id=user, text=text)
-        )
+@dataclass(frozen=True)
+class Asked:
+    """What the web chat answered (the contract's reply object)."""
+
+    text: str
+    outcome: str
+    faq_id: str | None
+
+
+SESSIONS: dict[tuple[int, str], str] = {}  # (app, citizen) → web chat session
+
+
+def ask(live: LiveConsole, text: str, user: str = "citizen-1") -> Asked:
+    """One citizen's question through POST /api/chat; the logs are written before it returns."""
+    body = json.dumps({"text": text, "session": SESSIONS.get((id(live), user))}).encode("utf-8")
+    request = urllib.request.Request(
+        live.url + "/api/chat", data=body, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=WAIT) as response:
+        data = json.load(response)
+    SESSIONS[(id(live), user)] = data["session"]
+
+    async def drain(runtime: Runtime) -> None:
+        await runtime.assistant.bookkeeping.drain()
         assert runtime.storage is not None
         await runtime.storage.writer.drain()
-        return reply
 
-    return live.run(call)
+    live.run(drain)
+    reply = data["reply"]
+    return Asked(reply["text"], reply["outcome"], reply["faq_id"])
 
 
-def ask_until(live: LiveConsole, text: str, faq_id: str | None, user: str) -> Reply:
+def ask_until(live: LiveConsole, text: str, faq_id: str | None, user: str) -> Asked:
     """Ask until the answer is ``faq_id``: the console rebuilds the index in the background."""
     reply = ask(live, text, user)
     for _ in range(int(WAIT / 0.2)):

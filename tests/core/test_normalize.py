@@ -158,6 +158,43 @@ def test_public_service_meaning_wins(norm: Normalizer, short: str, long: str) ->
     assert key(norm, short) == key(norm, long)
 
 
+@pytest.mark.parametrize(
+    ("regional", "standard"),
+    [
+        ("cháu tui mới sanh", "cháu tui mới sinh"),
+        ("chau moi sanh", "cháu mới sinh"),
+        ("giấy khai sanh", "giấy khai sinh"),
+        ("dzô app coi hồ sơ", "vào ứng dụng xem hồ sơ"),
+        ("zô trang dvc", "vào trang dịch vụ công"),
+        ("có thiệt hông", "có thật không"),
+        ("chủ nhựt có làm việc", "chủ nhật có làm việc"),
+        ("lãnh lương hưu", "nhận lương hưu"),
+        ("ở mô nộp", "ở đâu nộp"),
+        ("cá nhơn", "cá nhân"),
+        ("em mới đẻ", "em mới sinh"),
+        ("gõ lộn số nhà", "gõ nhầm số nhà"),
+        ("chụp hình thẻ", "chụp ảnh thẻ"),
+    ],
+)
+def test_regional_spellings_are_standardized(
+    norm: Normalizer, regional: str, standard: str
+) -> None:
+    assert key(norm, regional) == key(norm, standard)
+
+
+def test_regional_word_with_another_meaning_needs_its_neighbour(norm: Normalizer) -> None:
+    # Southern "lãnh" is "nhận" in "lãnh tiền"; "lãnh sự" (consular) stays itself.
+    assert key(norm, "hợp pháp hóa lãnh sự") == "hop phap hoa lanh su"
+    assert key(norm, "lãnh tiền") == key(norm, "nhận tiền")
+
+
+def test_dialect_expansions_must_be_canonical(tmp_path: Path) -> None:
+    bad = tmp_path / "lexicon.yaml"
+    bad.write_text("dialect:\n  vào: [dzô]\n  dzô lại: [zô lại]\n", encoding="utf-8")
+    with pytest.raises(KnowledgeError, match="dialect"):
+        Lexicon.load(bad)
+
+
 def test_particle_a_is_not_expanded(norm: Normalizer) -> None:
     assert norm.normalize("ạ").key == ""
     assert norm.normalize("được ạ").accented == "được"

@@ -7,14 +7,17 @@ from pathlib import Path
 import pytest
 
 from bot.config import PROJECT_ROOT
+from bot.core import letters
 from bot.core.assistant import Assistant
 from bot.core.calibration import FEATURES, TERMS, Calibration, expand
 from bot.core.concepts import Concepts
 from bot.core.knowledge import Category, FaqEntry, KnowledgeBase, KnowledgeError
 from bot.core.letters import MAX_SENTENCES, read_message
-from bot.core.match import Matcher
+from bot.core.match import Matcher, Thresholds, decide
 from bot.core.messages import IncomingMessage, Outcome
+from bot.core.redact import redact
 from bot.core.texts import PERSONAL_DATA_REMINDER
+from bot.core.understanding import Analysis, Ranked
 from bot.runtime import Runtime
 
 LETTER = (
@@ -226,3 +229,74 @@ def test_long_messages_weigh_the_reranker_more() -> None:
         1.0 if i in (evidence, FEATURES.index("length")) else v for i, v in enumerate(long)
     )
     assert expand(with_evidence)[TERMS.index("evidence*long")] == 1.0
+
+
+def _ranked(
+    entry: int, confidence: float, raw: float, concept: float, evidence: float, without: float
+) -> Ranked:
+    features = [0.0] * len(FEATURES)
+    features[FEATURES.index("concept")] = concept
+    features[FEATURES.index("evidence")] = evidence
+    return Ranked(entry, confidence, raw, 0, tuple(features), False, False, without)
+
+
+def _decided(best: Ranked, other: Ranked) -> str:
+    analysis = Analysis("k", (best, other), read_message("chuyện nhà tui"), (0,))
+    return decide(analysis, ("a", "b"), Thresholds(0.7, 0.3, 0.1)).status
+
+
+def test_a_situation_alone_offers_choices_instead_of_answering() -> None:
+    # Only the concept signal lifts "a" over the answer threshold and the wording prefers "b".
+    other = _ranked(1, 0.05, 0.6, 0.0, 0.7, 0.05)
+    assert _decided(_ranked(0, 0.9, 0.2, 1.0, 0.3, 0.2), other) == "ambiguous"
+    # The words agree (the index or, with other support, the reranker): answered.
+    assert _decided(_ranked(0, 0.9, 0.7, 1.0, 0.3, 0.2), other) == "answered"
+    assert _decided(_ranked(0, 0.9, 0.2, 1.0, 0.8, 0.5), other) == "answered"
+    # Without the concept the entry is already likely: the concept is no lone signal.
+    assert _decided(_ranked(0, 0.9, 0.2, 1.0, 0.3, 0.8), other) == "answered"
+
+
+def test_a_weak_story_naming_an_answered_situation_gets_choices() -> None:
+    # Too far from every phrasing to be sure (no_match by itself), but the story names a
+    # situation the best entry answers: choices rather than the fallback.
+    other = _ranked(1, 0.02, 0.1, 0.0, 0.2, 0.02)
+    assert _decided(_ranked(0, 0.18, 0.1, 1.0, 0.8, 0.05), other) == "ambiguous"
+    assert _decided(_ranked(0, 0.18, 0.1, 0.0, 0.8, 0.18), other) == "no_match"
+    # Below the floor the situation is not enough.
+    assert _decided(_ranked(0, 0.08, 0.1, 1.0, 0.8, 0.01), other) == "no_match"
+
+
+def test_text_redacted_by_the_caller_reads_the_same_without_a_second_pass(
+    matcher: Matcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    redacted = redact(LETTER)
+    expected = read_message(LETTER)
+    assert expected.personal_data
+    before = matcher.match(LETTER)
+    # The reader must not search already-redacted text again.
+    monkeypatch.setattr(letters, "redact", _must_not_run)
+    assert read_message(redacted, redacted=True) == expected
+    after = matcher.match(redacted, redacted=True)
+    assert (after.status, after.candidates, after.personal_data) == (
+        before.status,
+        before.candidates,
+        before.personal_data,
+    )
+
+
+def _must_not_run(text: str) -> str:
+    raise AssertionError("redacted twice")
+
+
+def test_the_assistant_marks_the_text_it_redacted(assistant: Assistant) -> None:
+    message = assistant.readable(IncomingMessage("t", "u", "c", text=LETTER))
+    assert message.redacted and "012345678901" not in (message.text or "")
+
+
+def test_choices_keep_a_plausible_entry_with_a_small_share() -> None:
+    # A story spreads the calibrated mass thin: an entry at 0.03 is still worth offering.
+    best = _ranked(0, 0.5, 0.5, 0.0, 0.5, 0.5)
+    analysis = Analysis("k", (best, _ranked(1, 0.03, 0.2, 0.0, 0.1, 0.03)), read_message("x"), (0,))
+    result = decide(analysis, ("a", "b"), Thresholds(0.7, 0.3, 0.1))
+    assert result.status == "ambiguous"
+    assert [c.faq_id for c in result.candidates] == ["a", "b"]

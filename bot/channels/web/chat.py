@@ -31,7 +31,15 @@ from bot.core import texts
 from bot.core.commands import command_name
 from bot.core.messages import Choice, IncomingMessage, MessageKind, Outcome, Reply
 from bot.core.redact import redact
-from bot.storage.web_chat import Admission, Admitted, Exchange, WebChatRepository, new_token
+from bot.storage.web_chat import (
+    Admission,
+    Admitted,
+    Exchange,
+    HistoryEntry,
+    WebChatRepository,
+    new_token,
+    session_key,
+)
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +147,8 @@ class WebChat:
             response.headers["Retry-After"] = str(int(admitted.retry_after + 0.999))
             return response
         token = admitted.token if admitted is not None else asked.session or new_token()
-        user = admitted.key[:32] if admitted is not None else "t" + token[:31]
+        # Logs and feedback know the visitor by a hash of the token, the same during an outage.
+        user = session_key(token)[:32]
         turn = self._turn(asked, admitted, user)
         reply = turn.reply
         if reply is None:
@@ -204,7 +213,7 @@ class WebChat:
         return "\n".join(lines)
 
     async def _remember(
-        self, admitted: Admitted, visitor: str | None, reply: Reply, shown: Any
+        self, admitted: Admitted, visitor: str | None, reply: Reply, shown: HistoryEntry
     ) -> None:
         try:
             if reply.text in (texts.ERASED, texts.ERASE_NOTHING_STORED):

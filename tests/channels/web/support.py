@@ -18,7 +18,8 @@ HOSTILE_ANSWER = (
     'Thử <script>window.__pwned=1</script> và "><img src=x onerror="window.__pwned=2">.\n\n'
     "1. Bước một <b>đậm</b>\n"
     "2. Bước hai: gọi 1900 1234\n\n"
-    "Xem javascript:alert(1) hoặc https://dichvucong.gov.vn/trang?a=1&b=2."
+    "Xem javascript:alert(1) hoặc https://dichvucong.gov.vn/trang?a=1&b=2.\n"
+    "Thư: mailto:hotro@dichvucong.example.gov.vn; data:text/html,<b>x</b>"
 )
 HOSTILE = FaqEntry(
     id=HOSTILE_ID,

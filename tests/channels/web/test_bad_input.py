@@ -163,9 +163,12 @@ async def test_nothing_personal_at_rest(env: ChatEnv) -> None:
     for secret in ("0912345678", "012345678901", "an.nguyen@example.com"):
         assert secret not in stored
     assert "[SĐT]" in stored and "[EMAIL]" in stored
+    await env.runtime.assistant.bookkeeping.drain()
     async with env.storage.engine.connect() as conn:
         rows = (await conn.execute(text("SELECT text FROM web_chat_messages"))).scalars().all()
         keys = (await conn.execute(text("SELECT key FROM web_chat_sessions"))).scalars().all()
+        users = (await conn.execute(text("SELECT user_id FROM conversations"))).scalars().all()
     dump = "\n".join(rows)
     assert not re.search(r"0912345678|012345678901|an\.nguyen", dump)
     assert data["session"] not in keys  # only the token's hash is stored
+    assert users and data["session"] not in users  # logs know the visitor by a hash too

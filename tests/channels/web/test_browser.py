@@ -64,11 +64,12 @@ class Portal:
 
 
 class LiveChat(LiveApp[Runtime]):
-    def __init__(self, settings: Settings, port: int, portal_port: int) -> None:
+    def __init__(self, settings: Settings, port: int, portal_port: int, other_port: int) -> None:
         self.settings = settings
         self.url = f"http://127.0.0.1:{port}"
         self.portal_url = f"http://127.0.0.1:{portal_port}"
-        self.ports = (port, portal_port)
+        self.other_url = f"http://127.0.0.1:{other_port}"  # a site WEB_ALLOWED_ORIGINS omits
+        self.ports = (port, portal_port, other_port)
         super().__init__(self._serve, self.url + "/chat")
 
     async def _serve(self, stack: AsyncExitStack) -> Runtime:
@@ -77,6 +78,7 @@ class LiveChat(LiveApp[Runtime]):
         for port, provider in (
             (self.ports[0], web_chat(self.settings, runtime.assistant.handle, runtime.storage)),
             (self.ports[1], Portal(self.url)),
+            (self.ports[2], Portal(self.url)),
         ):
             server = HttpServer("127.0.0.1", port)
             server.mount(provider)
@@ -94,14 +96,14 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveChat]:
     (knowledge / "faq" / "zz_hostile.yaml").write_text(
         yaml.safe_dump({"entries": [hostile]}, allow_unicode=True), encoding="utf-8"
     )
-    port, portal_port = free_port(), free_port()
+    port, portal_port, other_port = free_port(), free_port(), free_port()
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None,
         knowledge_dir=knowledge,
         database_url=f"sqlite:///{root / 'chat.db'}",
         web_allowed_origins=f"http://127.0.0.1:{portal_port}",
     )
-    app = LiveChat(settings, port, portal_port)
+    app = LiveChat(settings, port, portal_port, other_port)
     app.start()
     try:
         yield app
@@ -239,8 +241,10 @@ def test_markup_from_citizens_and_knowledge_stays_text(live: LiveChat, phone: An
     assert log.find_elements(By.CSS_SELECTOR, "script, img, b, iframe") == []
     assert phone.execute_script("return window.__pwned === undefined")
     hrefs = [a.get_attribute("href") for a in log.find_elements(By.CSS_SELECTOR, "a")]
-    assert hrefs and all(h.startswith(("https://", "tel:")) for h in hrefs), hrefs
+    assert hrefs and all(h.startswith(("https://", "tel:", "mailto:")) for h in hrefs), hrefs
     assert "tel:19001234" in hrefs  # the hotline is one tap away
+    assert "mailto:hotro@dichvucong.example.gov.vn" in hrefs
+    assert "https://dichvucong.gov.vn/trang?a=1&b=2" in hrefs  # the full stop stays text
     assert "javascript:alert(1)" in answer.text
     assert HOSTILE_ID  # the entry the answer came from (tests/channels/web/support.py)
     shot(phone, "05-markup-as-text")
@@ -271,6 +275,24 @@ def test_the_loader_on_another_origin(live: LiveChat) -> None:
         shot(driver, "06-embedded-in-a-portal")
         button.click()
         assert not frame.is_displayed()
+    finally:
+        driver.quit()
+
+
+def test_a_site_not_listed_cannot_frame_the_chat(live: LiveChat) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver = new_browser(390, 844, phone=True)
+    try:
+        driver.get(live.other_url + "/")
+        wait_for(driver, lambda d: d.find_elements(By.TAG_NAME, "button"))[0].click()
+        frame = wait_for(driver, lambda d: d.find_elements(By.TAG_NAME, "iframe"))[0]
+        driver.switch_to.frame(frame)
+        # frame-ancestors refuses this origin: Chromium shows its error page instead.
+        url = wait_for(driver, lambda d: d.execute_script("return document.URL") != "about:blank")
+        assert url
+        assert driver.execute_script("return document.URL").startswith("chrome-error://")
+        assert driver.find_elements(By.ID, "q") == []
     finally:
         driver.quit()
 
