@@ -79,9 +79,8 @@ class MatchIndex(QueryTerms):
             tokens = normalized.tokens
             if not tokens:
                 continue
-            pairs = tuple(
-                {interned.setdefault(pair, pair): None for pair in map("_".join, pairwise(tokens))}
-            )
+            joined = list(map("_".join, pairwise(tokens)))
+            pairs = tuple(dict.fromkeys(map(interned.setdefault, joined, joined)))
             self.entry_phrasings[entry].append(len(self.keys))
             self.keys.append(normalized.key)
             self.phrasing_tokens.append(tokens)
