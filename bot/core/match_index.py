@@ -9,12 +9,12 @@ model calibrated on labelled questions turns them into a 0..1 confidence.
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
+from operator import itemgetter
 
 from rapidfuzz import fuzz
 
@@ -28,6 +28,7 @@ from bot.core.reranker import Reranker
 from bot.core.scoring import Query, Scoring, sigmoid
 
 _LONG_POSTING = 128  # postings longer than this also get a set, for membership tests
+_FIRST = itemgetter(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,10 +285,20 @@ class MatchIndex(QueryTerms):
         return min(1.0, sum(map(self.idf.__getitem__, common)) / mass)
 
     def disagreement(self, query: Query, index: int, common: Iterable[str]) -> float:
-        """Weight of shared words whose diacritics differ ("sổ đỏ" is not "số đo")."""
+        """Weight of shared words (``common``, words of the phrasing) whose diacritics differ
+        ("sổ đỏ" is not "số đo")."""
         query_accents = query.accents or {}
         accents = self.accents[index] or ()
-        mine = dict(zip(self.phrasing_tokens[index], accents, strict=True))
+        tokens = self.phrasing_tokens[index]
+        if len(tokens) == len(self.token_sets[index]) == len(accents):
+            # Each word once (the usual case): its accents are found without a dict.
+            at = tokens.index
+            return sum(
+                query.weights[t]
+                for t in common
+                if t in query_accents and query_accents[t] != accents[at(t)]
+            )
+        mine = dict(zip(tokens, accents, strict=True))
         return sum(
             query.weights[t]
             for t in common
@@ -302,27 +313,50 @@ class MatchIndex(QueryTerms):
         """
         limit = candidates or self.scoring.candidates
         postings = self.postings
-        features = [(t.token, t.weight) for t in query.terms if t.token in postings]
-        features.sort(key=lambda item: len(postings[item[0]]))
+        features = [
+            (len(posting), t.token, t.weight)
+            for t in query.terms
+            if (posting := postings.get(t.token)) is not None
+        ]
+        features.sort(key=_FIRST)
         scores: dict[int, float] = {}
         get = scores.get
         walked = 0
-        for feature, weight in features:
-            posting = postings[feature]
-            if len(posting) > _LONG_POSTING and len(scores) >= limit:
+        for length, feature, weight in features:
+            if length > _LONG_POSTING and len(scores) >= limit:
                 break
-            for entry in posting:
+            for entry in postings[feature]:
                 scores[entry] = get(entry, 0.0) + weight
             walked += 1
+        # sorted() is stable like heapq.nlargest: among equal scores the first-found first.
+        ranked = sorted(scores, key=scores.__getitem__, reverse=True)
         if walked == len(features):
-            return heapq.nlargest(limit, scores, key=scores.__getitem__)
-        pool = heapq.nlargest(limit * 4, scores, key=scores.__getitem__)
+            return ranked[:limit]
+        pool = ranked[: limit * 4]
+        self._add_long(features[walked:], pool, scores)
+        return sorted(pool, key=scores.__getitem__, reverse=True)[:limit]
+
+    def _add_long(
+        self, features: list[tuple[int, str, float]], pool: list[int], scores: dict[int, float]
+    ) -> None:
+        """Add to each pooled entry's score the weight of every feature it has, in feature
+        order (so the sums are the ones a walk of the postings gives)."""
         entry_tokens = self.entry_tokens
-        for feature, weight in features[walked:]:
-            for entry in pool:
-                if feature in entry_tokens[entry]:
-                    scores[entry] += weight
-        return heapq.nlargest(limit, pool, key=scores.__getitem__)
+        order = {feature: (number, weight) for number, (_, feature, weight) in enumerate(features)}
+        if len(order) < len(features):  # a feature twice: add them one by one
+            for _, feature, weight in features:
+                for entry in pool:
+                    if feature in entry_tokens[entry]:
+                        scores[entry] += weight
+            return
+        wanted = frozenset(order)
+        for entry in pool:
+            present = entry_tokens[entry] & wanted
+            if present:
+                score = scores[entry]
+                for _, weight in sorted(map(order.__getitem__, present)):
+                    score += weight
+                scores[entry] = score
 
 
 def sort_words(key: str) -> str:
