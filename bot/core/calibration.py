@@ -43,23 +43,23 @@ class Calibration:
     on text it was not written for (bench/fit_calibration.py fits on tune as it is)."""
 
     weights: tuple[float, ...] = (
-        0.95,
+        0.951,
         0.385,
-        -0.557,
-        0.106,
-        0.271,
-        -1.513,
-        -0.495,
-        -0.104,
-        1.85,
-        1.279,
-        2.031,
-        -0.397,
-        1.183,
-        0.068,
-        0.303,
+        -0.543,
+        0.081,
+        0.239,
+        -1.564,
+        -0.543,
+        -0.117,
+        2.017,
+        1.178,
+        2.227,
+        -0.417,
+        1.08,
+        0.089,
+        0.259,
     )
-    bias: float = -1.074
+    bias: float = -1.115
 
     def confidence(self, features: tuple[float, ...]) -> float:
         z = self.bias + sum(w * x for w, x in zip(self.weights, expand(features), strict=True))
