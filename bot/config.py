@@ -31,10 +31,10 @@ class Settings(BaseSettings):
     # official code ("86") or name ("vinh_long"); unverified details fall back to national ones.
     province: str = "default"
 
-    # --- matching policy (calibrated on tests/data/eval/tune.jsonl only: bench/fit_calibration.py,
-    # then the sweep of `python -m bot eval tests/data/eval/tune.jsonl`)
+    # --- matching policy (calibrated on tests/data/eval/tune.jsonl only: bench/eval_unseen.py
+    # --fit, then its sweep and that of `python -m bot eval tests/data/eval/tune.jsonl`)
     match_answer_threshold: float = 0.70  # one entry this likely right: answer it
-    match_suggest_threshold: float = 0.30  # candidates together this likely: offer choices
+    match_suggest_threshold: float = 0.40  # candidates together this likely: offer choices
     match_margin: float = 0.10  # and the answer must lead the runner-up by this much
     match_also_threshold: float = 0.50  # a letter's second question offered as a choice
     # Longer input is cut before matching and storing; letters to an agency bury their question
