@@ -20,7 +20,7 @@ from aiohttp import web
 from bot.core.bookkeeping import WriteBehind
 from bot.core.chat_state import MemoryChatState
 from bot.core.messages import IncomingMessage, Reply
-from bot.core.ports import ChatState, InboundJournal, SubscriptionStore
+from bot.core.ports import ChatState, FloodWindows, InboundJournal, SubscriptionStore
 from bot.core.staff import StaffDesk
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,7 @@ class ChannelContext:
     subscriptions: SubscriptionStore | None = None  # to withdraw a chat that blocked the bot
     chat_state: ChatState = field(default_factory=MemoryChatState)  # per-chat values
     staff: StaffDesk | None = None  # staff tools in chats
+    flood: FloodWindows | None = None  # per-user flood windows shared by processes
     # Other processes take this channel's webhooks too (--role web behind a load balancer): a
     # starting process resumes only updates left long enough to be abandoned (bot.core.dispatch).
     shared_intake: bool = False
