@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     # An answer not re-checked for this many days tells citizens where to check it, and
     # `python -m bot kb review` lists it for staff.
     knowledge_stale_days: int = Field(default=180, ge=1)
+    # Replies to this many recent distinct questions are kept, per knowledge version and day,
+    # so the same words are not matched again (0: every question is matched).
+    answer_cache_size: int = Field(default=2048, ge=0)
 
     # --- storage
     database_url: str = "sqlite:///data/assistant.db"

@@ -1,8 +1,8 @@
 """Storage facade: one object the composition root opens, passes down and closes.
 
 Its attributes implement the core ports (``conversations``, ``feedback``, ``subscriptions``,
-``users``, ``erasure``, ``chat_state``) and the staff repositories (``knowledge``, ``inbox``,
-``stats``, ``audit``).
+``users``, ``erasure``, ``chat_state``, ``memory``, ``flood``) and the staff repositories
+(``knowledge``, ``inbox``, ``stats``, ``audit``).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from bot.storage.chat_state import ChatStateRepository
 from bot.storage.conversations import ConversationRepository, FeedbackRepository
 from bot.storage.engine import DatabaseUrlError, create_engine, session_factory
 from bot.storage.erasure import ErasureRepository
+from bot.storage.flood import FloodRepository
 from bot.storage.inbound import InboundRepository
 from bot.storage.inbox import InboxError, InboxItem, InboxRepository, Suggestion
 from bot.storage.knowledge_repo import ImportPlan, KnowledgeRepository
@@ -55,6 +56,11 @@ class Storage:
         self.stats = StatsRepository(sessions, settings.timezone)
         self.erasure = ErasureRepository(sessions, self.writer)
         self.chat_state = ChatStateRepository(sessions)
+        # The assistant's per-user memory: written behind every answer, in shared batches.
+        self.memory = ChatStateRepository(sessions, writer=self.writer)
+        self.flood = FloodRepository(
+            self.writer, settings.flood_max_messages, settings.flood_window_seconds
+        )
 
     @classmethod
     async def open(cls, settings: Settings, *, migrate: bool = True) -> Storage:

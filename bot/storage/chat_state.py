@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.storage.batch import GroupCommit
 from bot.storage.engine import dialect_insert, reading
 from bot.storage.models import ChatStateRow, utcnow
 
@@ -15,15 +16,21 @@ MAX_VALUE_CHARS = 16_000  # a list of numbered choices is far smaller; refuse an
 
 
 class ChatStateRepository:
-    """Implements bot.core.ports.ChatState: one row per (channel, chat, name)."""
+    """Implements bot.core.ports.ChatState: one row per (channel, chat, name).
+
+    With ``writer`` the puts of concurrent callers share the storage's group commit (the
+    assistant's per-user memory, written behind every answer)."""
 
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
         clock: Callable[[], dt.datetime] = utcnow,
+        *,
+        writer: GroupCommit | None = None,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
+        self._writer = writer
 
     async def put(
         self, channel: str, chat_id: str, name: str, value: str, ttl_seconds: float
@@ -31,16 +38,18 @@ class ChatStateRepository:
         if len(value) > MAX_VALUE_CHARS:
             raise ValueError(f"chat state {name!r} too large: {len(value)} characters")
         expires = self._clock() + dt.timedelta(seconds=ttl_seconds)
+        row: dict[str, object] = {
+            "channel": channel,
+            "chat": chat_id,
+            "name": name,
+            "value": value,
+            "expires_at": expires,
+        }
+        if self._writer is not None:
+            await self._writer.submit(_put_rows, row)
+            return
         async with self._sessions.begin() as session:
-            statement = dialect_insert(session, ChatStateRow)
-            await session.execute(
-                statement.values(
-                    channel=channel, chat=chat_id, name=name, value=value, expires_at=expires
-                ).on_conflict_do_update(
-                    index_elements=["channel", "chat", "name"],
-                    set_={"value": value, "expires_at": expires},
-                )
-            )
+            await _put_rows(session, [row])
 
     async def get(self, channel: str, chat_id: str, name: str) -> str | None:
         async with reading(self._sessions) as session:
@@ -97,3 +106,15 @@ class ChatStateRepository:
                 )
             )
         return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def _put_rows(session: AsyncSession, rows: Sequence[dict[str, object]]) -> list[None]:
+    # The last value of a key wins (one statement may not touch a row twice on PostgreSQL).
+    latest = {(r["channel"], r["chat"], r["name"]): r for r in rows}
+    insert = dialect_insert(session, ChatStateRow)
+    statement = insert.on_conflict_do_update(
+        index_elements=["channel", "chat", "name"],
+        set_={"value": insert.excluded.value, "expires_at": insert.excluded.expires_at},
+    )
+    await session.execute(statement, list(latest.values()))
+    return [None] * len(rows)

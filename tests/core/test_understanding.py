@@ -10,6 +10,7 @@ from bot.config import PROJECT_ROOT
 from bot.core import letters
 from bot.core.assistant import Assistant
 from bot.core.calibration import FEATURES, TERMS, Calibration, expand
+from bot.core.chat_state import MemoryChatState
 from bot.core.concepts import Concepts
 from bot.core.knowledge import Category, FaqEntry, KnowledgeBase, KnowledgeError
 from bot.core.letters import MAX_SENTENCES, read_message
@@ -111,7 +112,8 @@ async def test_personal_data_reminder_once_per_conversation(assistant: Assistant
 
 
 def test_reminder_memory_is_bounded(assistant: Assistant) -> None:
-    assert assistant._reminded.max_items <= 10_000
+    state = assistant.memory.state
+    assert isinstance(state, MemoryChatState) and state.max_items <= 10_000
 
 
 BAD = [

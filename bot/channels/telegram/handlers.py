@@ -28,7 +28,7 @@ from bot.channels.telegram.convert import (
     to_action,
     to_incoming,
 )
-from bot.channels.telegram.flood import FloodGuard, Verdict
+from bot.channels.telegram.flood import FloodControl, FloodGuard, Verdict
 from bot.channels.telegram.render import render, render_plain, without_feedback
 from bot.channels.telegram.sender import Sender
 from bot.core.commands import command_name
@@ -52,7 +52,13 @@ class TelegramHandlers:
     def __init__(self, context: ChannelContext, settings: Settings) -> None:
         self.context = context
         self.handle = context.handle
-        self.flood = FloodGuard(settings.flood_max_messages, settings.flood_window_seconds)
+        # Shared with every process taking this bot's updates when the database has them.
+        self.flood = FloodControl(
+            FloodGuard(settings.flood_max_messages, settings.flood_window_seconds),
+            context.flood,
+            context.bookkeeping.health,
+            channel=CHANNEL,
+        )
         self.sender = Sender(on_blocked=self.mark_unreachable)
         self.staff = StaffCommands(context.staff, self.sender)
         self.typing_delay = settings.telegram_typing_delay
@@ -158,7 +164,7 @@ class TelegramHandlers:
         return True
 
     async def _pass_flood(self, bot: Bot, user_id: int, chat_id: int) -> bool:
-        verdict = self.flood.check(str(user_id))
+        verdict = await self.flood.check(str(user_id))
         if verdict is Verdict.ALLOW:
             return True
         if verdict is Verdict.NOTIFY:
@@ -193,7 +199,7 @@ class TelegramHandlers:
             log.info("callback %s without data ignored", query.id)
             return None
         bot = context.bot
-        verdict = self.flood.check(str(user.id))
+        verdict = await self.flood.check(str(user.id))
         if verdict is not Verdict.ALLOW:
             if verdict is Verdict.NOTIFY:
                 await self.sender.send(bot, chat_id, render_plain(tg_texts.SLOW_DOWN))
