@@ -79,7 +79,8 @@ class Settings(BaseSettings):
     flood_window_seconds: float = 10.0
     # --- telegram channel (added by the Telegram channel, issue 4)
     # "typing…" is shown once an answer has taken this long; 0 shows it before every answer.
-    telegram_typing_delay: float = 0.0
+    # Most answers are ready in milliseconds: an indicator for them costs an API call each.
+    telegram_typing_delay: float = 0.5
     telegram_concurrent_updates: int = 16  # updates answered at once (in order within a chat)
 
     # --- broadcast and schedule
