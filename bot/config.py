@@ -103,6 +103,8 @@ class Settings(BaseSettings):
     # Zalo publishes no sending rate: stay conservative; the first 429 pauses the run anyway.
     zalo_broadcast_rate: float = Field(default=5.0, gt=0, le=100)
     zalo_concurrent_updates: int = Field(default=16, ge=1)  # chats answered at once
+    # "typing…" once an answer has taken this long (0: before every answer), as on Telegram.
+    zalo_typing_delay: float = Field(default=0.5, ge=0)
 
     # --- the one HTTP server: web chat, staff console, webhooks, health
     web_host: str = "127.0.0.1"

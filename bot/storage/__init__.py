@@ -54,7 +54,7 @@ class Storage:
         self.inbox = InboxRepository(sessions, self.knowledge)
         self.stats = StatsRepository(sessions, settings.timezone)
         self.erasure = ErasureRepository(sessions, self.writer)
-        self.chat_state = ChatStateRepository(sessions)
+        self.chat_state = ChatStateRepository(sessions, writer=self.writer)
 
     @classmethod
     async def open(cls, settings: Settings, *, migrate: bool = True) -> Storage:
