@@ -79,7 +79,8 @@ class Settings(BaseSettings):
     flood_window_seconds: float = 10.0
     # --- telegram channel (added by the Telegram channel, issue 4)
     # "typing…" is shown once an answer has taken this long; 0 shows it before every answer.
-    telegram_typing_delay: float = 0.0
+    # Most answers are ready in milliseconds: an indicator for them costs an API call each.
+    telegram_typing_delay: float = 0.5
     telegram_concurrent_updates: int = 16  # updates answered at once (in order within a chat)
 
     # --- broadcast and schedule
@@ -102,6 +103,8 @@ class Settings(BaseSettings):
     # Zalo publishes no sending rate: stay conservative; the first 429 pauses the run anyway.
     zalo_broadcast_rate: float = Field(default=5.0, gt=0, le=100)
     zalo_concurrent_updates: int = Field(default=16, ge=1)  # chats answered at once
+    # "typing…" once an answer has taken this long (0: before every answer), as on Telegram.
+    zalo_typing_delay: float = Field(default=0.5, ge=0)
 
     # --- the one HTTP server: web chat, staff console, webhooks, health
     web_host: str = "127.0.0.1"

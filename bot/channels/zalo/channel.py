@@ -116,6 +116,7 @@ class ZaloChannel(BackgroundChannel):
             state=context.chat_state,
             on_unreachable=unreachable,
             staff=ZaloStaff(context.staff) if context.staff is not None else None,
+            typing_delay=settings.zalo_typing_delay,
         )
         secret = settings.zalo_webhook_secret
         return cls(
