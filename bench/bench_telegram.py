@@ -457,6 +457,12 @@ async def memory(port: int, fake_pid: int, args: argparse.Namespace, texts: list
             f"   {(end - start) / start * 100:+11.1f} %{(peak - start) / start * 100:+13.1f} %"
         )
     print("(MiB)")
+    if "echo" in runs:
+        print(
+            "The echo bot reads every waiting update into memory (python-telegram-bot's update "
+            "queue has no bound), so its RSS follows how many users wait at once; ours stops "
+            "reading past a bounded number waiting (bot.core.dispatch)."
+        )
 
 
 def main() -> None:

@@ -19,7 +19,7 @@ from bot.storage.models import SubscriptionRow, UserRow, utcnow
 # last_seen needs no second precision; skipping repeated writes keeps SQLite's one writer free.
 _TOUCH_EVERY_SECONDS = 60.0
 # Users touched within that minute, remembered to skip their writes: past this many (over 160
-# distinct users a second) the oldest are written again rather than remembered (~2.5 MiB).
+# distinct users a second) the oldest are written again rather than remembered (about 2 MiB).
 RECENT_TOUCHES = 10_000
 USERS = cast(Table, UserRow.__table__)
 
