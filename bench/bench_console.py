@@ -333,4 +333,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 if __name__ == "__main__":
+    import logging
+
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    logging.getLogger("bot.console.web.warm").setLevel(logging.INFO)
     asyncio.run(main(parse()))
