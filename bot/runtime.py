@@ -168,7 +168,9 @@ def make_runtime(
     responder = Responder(
         live,
         profile,
-        ResponderSettings(settings.max_message_chars, settings.knowledge_stale_days),
+        ResponderSettings(
+            settings.max_message_chars, settings.knowledge_stale_days, settings.answer_cache_size
+        ),
         today=local_today(settings),
         addresses=addresses,
     )
@@ -248,6 +250,7 @@ async def open_runtime(
                 users=storage.users,
                 tips=TipRepository(storage.session_factory),
                 eraser=storage.erasure,
+                state=storage.memory,
             )
             if log_conversations
             else Ports()
@@ -304,6 +307,7 @@ def channel_context(
         subscriptions=runtime.assistant.ports.subscriptions,
         chat_state=storage.chat_state if storage is not None else MemoryChatState(),
         staff=staff,
+        flood=storage.flood if storage is not None else None,
         shared_intake=shared_intake,
     )
 

@@ -9,71 +9,22 @@ machine's PostgreSQL; skipped when TEST_DATABASE_URL is unset.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import pytest
 
-from bench.probe_common import query
 from bot.config import PROJECT_ROOT
 from bot.core.texts import ASK_AGAIN_AFTER_RESTART
 from tests.bot_process import BotProcess
-from tests.channels.telegram.test_webhook import free_port
 from tests.fakes.telegram_server import FakeTelegram
+from tests.mixed_cluster import Cluster, chat, poller_pid, ready
 from tests.storage.backends import PG_URL, Backend, backend
 
 needs_postgresql = pytest.mark.skipif(not PG_URL, reason="TEST_DATABASE_URL not set")
 TOKEN = "7912345678:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"
 CITIZEN = 501
-
-
-class Cluster:
-    def __init__(self, tmp_path: Path, env: dict[str, str]) -> None:
-        self.tmp_path = tmp_path
-        self.env = env
-        self.processes: list[BotProcess] = []
-
-    def process(self, name: str, role: str) -> tuple[BotProcess, str]:
-        port = free_port()
-        workdir = self.tmp_path / name
-        workdir.mkdir()
-        env = {**self.env, "WEB_PORT": str(port)}
-        bot = BotProcess(env, workdir, args=("--role", role))
-        self.processes.append(bot)
-        return bot, f"http://127.0.0.1:{port}"
-
-    async def close(self) -> None:
-        for bot in self.processes:
-            await bot.close()
-
-
-async def ready(base: str, bot: BotProcess) -> None:
-    """Wait until the process answers /readyz (a guard against hanging, not a timing)."""
-    async with aiohttp.ClientSession() as http:
-        for _ in range(1200):
-            try:
-                async with http.get(f"{base}/readyz") as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            if bot.process is not None and bot.process.returncode is not None:
-                break
-            await asyncio.sleep(0.1)
-    raise AssertionError(f"{base} never ready:\n{bot.output()[-3000:]}")
-
-
-async def chat(base: str, **body: Any) -> dict[str, Any]:
-    async with (
-        aiohttp.ClientSession() as http,
-        http.post(f"{base}/api/chat", json=body) as response,
-    ):
-        assert response.status == 200, await response.text()
-        answer: dict[str, Any] = await response.json()
-        return answer
 
 
 @pytest.fixture
@@ -99,15 +50,6 @@ async def cluster(database: Backend, tmp_path: Path) -> AsyncIterator[tuple[Clus
     finally:
         await group.close()
         await fake.stop()
-
-
-async def poller_pid(env: dict[str, str]) -> int:
-    rows = await query(
-        env["DATABASE_URL"],
-        env["DATABASE_SCHEMA"],
-        "SELECT pid FROM broadcast_leases WHERE name LIKE 'poller:telegram:%' AND holder <> ''",
-    )
-    return int(rows[0][0]) if rows else 0
 
 
 @needs_postgresql

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import OrderedDict
 from dataclasses import dataclass, replace
 from functools import partial
 
 from bot.core import commands, delivery, texts
 from bot.core.bookkeeping import WriteBehind
+from bot.core.chat_state import MemoryChatState
 from bot.core.commands import command_name
 from bot.core.erasure import ErasureFlow
+from bot.core.memory import UserMemory
 from bot.core.messages import (
     QUESTION_OUTCOMES,
     Choice,
@@ -25,6 +26,7 @@ from bot.core.messages import (
 from bot.core.normalize import DEFAULT_MAX_CHARS
 from bot.core.observe import NO_METRICS, Metrics
 from bot.core.ports import (
+    ChatState,
     ConversationLog,
     FeedbackStore,
     LoggedExchange,
@@ -39,34 +41,14 @@ from bot.core.responder import Responder
 log = logging.getLogger(__name__)
 
 
-class _ExpiringMap:
-    """Small per-user memory with a size cap and a time limit, so memory stays flat."""
-
-    def __init__(self, max_items: int = 10_000, ttl_seconds: float = 900.0) -> None:
-        self._items: OrderedDict[tuple[str, str], tuple[float, str]] = OrderedDict()
-        self.max_items = max_items
-        self.ttl = ttl_seconds
-
-    def put(self, key: tuple[str, str], value: str) -> None:
-        self._items.pop(key, None)
-        self._items[key] = (time.monotonic() + self.ttl, value)
-        while len(self._items) > self.max_items:
-            self._items.popitem(last=False)
-
-    def pop(self, key: tuple[str, str]) -> str | None:
-        item = self._items.pop(key, None)
-        if item is None or item[0] < time.monotonic():
-            return None
-        return item[1]
-
-    def get(self, key: tuple[str, str]) -> str | None:
-        item = self._items.get(key)
-        if item is None or item[0] < time.monotonic():
-            return None
-        return item[1]
-
-    def __len__(self) -> int:
-        return len(self._items)
+# The assistant's memory of a citizen (bot.core.memory): names and how long each lasts.
+LAST_QUESTION, LAST_QUESTION_TTL = "a.question", 900.0
+# After a 👎 the citizen may type what was wrong ("may:<faq>") or was asked to ("ask:<faq>").
+COMMENT = "a.comment"
+MAY_COMMENT_TTL, AWAITING_COMMENT_TTL = 600.0, 900.0
+# Who was already asked not to send ID or phone numbers.
+REMINDED, REMINDED_TTL = "a.reminded", 86_400.0
+MEMORY_NAMES = (LAST_QUESTION, COMMENT, REMINDED)
 
 
 @dataclass(slots=True)
@@ -79,6 +61,8 @@ class Ports:
     users: UserDirectory | None = None
     tips: TipSource | None = None
     eraser: PersonalDataEraser | None = None
+    # The assistant's per-user memory; this process's memory when missing.
+    state: ChatState | None = None
 
 
 class Assistant:
@@ -103,13 +87,8 @@ class Assistant:
         self.ports = ports or Ports()
         self.bookkeeping = bookkeeping or WriteBehind()
         self.max_input_chars = max_input_chars
-        self._last_question = _ExpiringMap()
-        self._awaiting_comment = _ExpiringMap()
-        # After a 👎, many citizens just type what was wrong instead of tapping the button.
-        self._may_comment = _ExpiringMap(ttl_seconds=600.0)
-        # Who was already asked not to send ID or phone numbers (bounded; per chat state
-        # moves to the database later).
-        self._reminded = _ExpiringMap(ttl_seconds=86_400.0)
+        # Shared with every process serving the same citizens when it is the database.
+        self.memory = UserMemory(self.ports.state or MemoryChatState(), self.bookkeeping)
         self._erasure = ErasureFlow(
             lambda: self.ports.eraser, self._forget, settle=self.bookkeeping.drain
         )
@@ -136,8 +115,11 @@ class Assistant:
                 return special
         may_comment: str | None = None
         if not message.action and message.kind is MessageKind.TEXT and message.text:
-            pending = self._awaiting_comment.pop(key)
-            may_comment = self._may_comment.pop(key)
+            # After a 👎, many citizens just type what was wrong instead of tapping the button.
+            comment = await self.memory.take(key, COMMENT)
+            mode, _, comment_on = (comment or "").partition(":")
+            pending = comment_on if mode == "ask" and comment_on else None
+            may_comment = comment_on if mode == "may" and comment_on else None
             if pending is not None and command_name(message.text) is None:
                 return await self._store_comment(message, pending)
             command = command_name(message.text)
@@ -156,22 +138,22 @@ class Assistant:
         if message.action and reply.outcome is Outcome.ANSWERED:
             verb, _ = parse_action(message.action)
             if verb == "pick":
-                question = self._last_question.get(key)
+                question = await self.memory.get(key, LAST_QUESTION)
                 message = replace(message, reply_to_question=question)
                 await self._log(message, reply, question or "")
             return reply
         if reply.outcome in QUESTION_OUTCOMES:
             text = message.text or ""
-            self._last_question.put(key, text)
+            self.memory.remember(key, LAST_QUESTION, text, LAST_QUESTION_TTL)
             await self._log(message, reply, text)
-            reply = self._remind_personal_data(key, text, reply)
+            reply = await self._remind_personal_data(key, text, reply)
         return reply
 
-    def _remind_personal_data(self, key: tuple[str, str], text: str, reply: Reply) -> Reply:
+    async def _remind_personal_data(self, key: tuple[str, str], text: str, reply: Reply) -> Reply:
         """Once per conversation, ask a citizen who sent ID or phone numbers not to."""
-        if self._reminded.get(key) is not None or not contains_personal_data(text):
+        if not contains_personal_data(text) or await self.memory.get(key, REMINDED) is not None:
             return reply
-        self._reminded.put(key, "1")
+        self.memory.remember(key, REMINDED, "1", REMINDED_TTL)
         return replace(reply, text=f"{reply.text}\n\n{texts.PERSONAL_DATA_REMINDER}")
 
     def readable(self, message: IncomingMessage) -> IncomingMessage:
@@ -184,14 +166,8 @@ class Assistant:
         text = redact(message.text[: self.max_input_chars])
         return replace(message, text=text, typed_length=typed, redacted=True)
 
-    def _forget(self, key: tuple[str, str]) -> None:
-        for memory in (
-            self._last_question,
-            self._awaiting_comment,
-            self._may_comment,
-            self._reminded,
-        ):
-            memory.pop(key)
+    async def _forget(self, key: tuple[str, str]) -> None:
+        await self.memory.forget(key, MEMORY_NAMES)
 
     # ------------------------------------------------------------------ internals
 
@@ -222,14 +198,14 @@ class Assistant:
             return None  # hand-made or outdated: the responder answers "no longer available"
         if verb == "fb" and len(args) == 2 and args[0] in ("0", "1"):
             helpful = args[0] == "1"
-            question = self._last_question.get(key)
+            question = await self.memory.get(key, LAST_QUESTION)
             await self._feedback(message, args[1], helpful, None, question)
             if helpful:
                 choices: tuple[Choice, ...] = ()
                 if await self._can_offer_subscription(message):
                     choices = (Choice(texts.OFFER_SUBSCRIBE, "sub"),)
                 return Reply(texts.FEEDBACK_THANKS, Outcome.FEEDBACK, choices=choices)
-            self._may_comment.put(key, args[1])
+            await self.memory.put(key, COMMENT, f"may:{args[1]}", MAY_COMMENT_TTL)
             return Reply(
                 self.responder.format(texts.FEEDBACK_SORRY),
                 Outcome.FEEDBACK,
@@ -237,8 +213,7 @@ class Assistant:
                 faq_id=args[1],
             )
         if verb == "cmt" and args:
-            self._may_comment.pop(key)
-            self._awaiting_comment.put(key, args[0])
+            await self.memory.put(key, COMMENT, f"ask:{args[0]}", AWAITING_COMMENT_TTL)
             return Reply(texts.COMMENT_PROMPT, Outcome.FEEDBACK, faq_id=args[0])
         if verb in ("sub", "unsub"):
             return await self._on_subscription(
@@ -277,7 +252,7 @@ class Assistant:
 
     async def _store_comment(self, message: IncomingMessage, faq_id: str) -> Reply:
         text = message.text or ""
-        question = self._last_question.get((message.channel, message.user_id))
+        question = await self.memory.get((message.channel, message.user_id), LAST_QUESTION)
         await self._feedback(message, faq_id, False, text, question)
         return Reply(texts.COMMENT_THANKS, Outcome.FEEDBACK, faq_id=faq_id)
 

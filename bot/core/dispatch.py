@@ -105,15 +105,20 @@ class InboundDispatcher:
     async def _sweep(self) -> None:
         while True:
             await asyncio.sleep(self._resume_older_than / 2)
-            # Rows being answered are left alone now: this process's own may be among them.
-            await self._take_over(sweep_claimed=False)
+            # Rows claimed long ago by a process that died are closed ("unknown", their
+            # chats told to ask again); this process's own in hand are left alone.
+            in_hand = {job.item.key for lane in self._lanes.values() for job in lane}
+            await self._take_over(sweep_claimed=True, in_hand=in_hand)
 
-    async def _take_over(self, *, sweep_claimed: bool) -> int:
+    async def _take_over(self, *, sweep_claimed: bool, in_hand: set[str] | None = None) -> int:
         if self._journal is None:
             return 0
         try:
             resumed = await self._journal.resume(
-                self.channel, self._resume_older_than, sweep_claimed=sweep_claimed
+                self.channel,
+                self._resume_older_than,
+                sweep_claimed=sweep_claimed,
+                in_hand=in_hand or (),
             )
         except Exception as exc:
             log.warning("could not read unanswered %s updates: %s", self.channel, short_reason(exc))

@@ -34,7 +34,7 @@ class ErasureFlow:
     def __init__(
         self,
         eraser: Callable[[], PersonalDataEraser | None],
-        forget: Callable[[Key], None],
+        forget: Callable[[Key], Awaitable[None]],
         clock: Callable[[], float] = time.monotonic,
         *,
         settle: Callable[[], Awaitable[None]] | None = None,
@@ -73,7 +73,7 @@ class ErasureFlow:
         return Reply(texts.ERASE_CONFIRM, Outcome.COMMAND, choices=choices)
 
     async def _erase(self, message: IncomingMessage, key: Key) -> Reply:
-        self._forget(key)
+        await self._forget(key)
         eraser = self._eraser()
         if eraser is None:
             return Reply(texts.ERASE_NOTHING_STORED, Outcome.COMMAND)

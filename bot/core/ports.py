@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from enum import Enum
 from typing import Protocol
 
 from bot.core.messages import IncomingMessage, Reply
@@ -124,14 +125,20 @@ class InboundJournal(Protocol):
         """Close an update ("answered" or "failed") and forget its payload."""
 
     async def resume(
-        self, channel: str, older_than: float = 0.0, *, sweep_claimed: bool = True
+        self,
+        channel: str,
+        older_than: float = 0.0,
+        *,
+        sweep_claimed: bool = True,
+        in_hand: Collection[str] = (),
     ) -> Resumed:
         """Updates recorded and not yet answered, oldest first; "answering" ones become
         "unknown" (they may have been sent: never send them again). With ``older_than``
-        (seconds) only rows received that long ago: those other live processes may still be
-        answering are left to them (several web processes take one channel's webhooks).
-        ``sweep_claimed=False`` leaves "answering" rows as they are (a running process's own
-        may be among them)."""
+        (seconds) only rows received (and, for "answering" ones, claimed) that long ago: those
+        other live processes may still be answering are left to them (several web processes
+        take one channel's webhooks), those a dead process left are closed. ``in_hand``: keys
+        the calling process is answering right now, never swept. ``sweep_claimed=False``
+        leaves "answering" rows as they are."""
 
     async def ping(self) -> None:
         """Succeed only when a write transaction can be taken now."""
@@ -153,3 +160,17 @@ class ChatState(Protocol):
 
     async def pop(self, channel: str, chat_id: str, name: str) -> str | None:
         """Take the value away in one step: of two concurrent pops, one gets it."""
+
+
+class FloodVerdict(Enum):
+    ALLOW = "allow"
+    NOTIFY = "notify"  # the first message over the limit: send one polite notice
+    IGNORE = "ignore"  # further messages until the window has passed
+
+
+class FloodWindows(Protocol):
+    """Per-user message windows seen by every process taking one messenger's updates (a
+    standby after a takeover, web processes sharing its webhooks)."""
+
+    async def check(self, key: str) -> FloodVerdict:
+        """Count one message from ``key`` (channel and user); whether to answer it."""

@@ -57,7 +57,11 @@ class Reranker:
                 background[token] = background.get(token, 0) + weight * count
         total = sum(background.values()) or 1.0
         self.background = {token: count / total for token, count in background.items()}
-        # Per entry, the parts of the score that do not depend on the message.
+        self.derive()
+
+    def derive(self) -> None:
+        """Per entry, the parts of the score that do not depend on the message (again after
+        ``sizes`` changed: bot.core.match_patch)."""
         self._scaled = [size + SMOOTHING for size in self.sizes]
         self._absent = [math.log(SMOOTHING / scaled) for scaled in self._scaled]
 

@@ -1,8 +1,8 @@
 """Storage facade: one object the composition root opens, passes down and closes.
 
 Its attributes implement the core ports (``conversations``, ``feedback``, ``subscriptions``,
-``users``, ``erasure``, ``chat_state``) and the staff repositories (``knowledge``, ``inbox``,
-``stats``, ``audit``).
+``users``, ``erasure``, ``chat_state``, ``memory``, ``flood``) and the staff repositories
+(``knowledge``, ``inbox``, ``stats``, ``audit``).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from bot.storage.chat_state import ChatStateRepository
 from bot.storage.conversations import ConversationRepository, FeedbackRepository
 from bot.storage.engine import DatabaseUrlError, create_engine, session_factory
 from bot.storage.erasure import ErasureRepository
+from bot.storage.flood import FloodRepository
 from bot.storage.inbound import InboundRepository
 from bot.storage.inbox import InboxError, InboxItem, InboxRepository, Suggestion
 from bot.storage.knowledge_repo import ImportPlan, KnowledgeRepository
@@ -54,7 +55,13 @@ class Storage:
         self.inbox = InboxRepository(sessions, self.knowledge)
         self.stats = StatsRepository(sessions, settings.timezone)
         self.erasure = ErasureRepository(sessions, self.writer)
-        self.chat_state = ChatStateRepository(sessions)
+        # Per-chat values and the assistant's per-user memory: written behind every answer,
+        # the writes of concurrent answers in shared batches.
+        self.chat_state = ChatStateRepository(sessions, writer=self.writer)
+        self.memory = self.chat_state
+        self.flood = FloodRepository(
+            self.writer, settings.flood_max_messages, settings.flood_window_seconds
+        )
 
     @classmethod
     async def open(cls, settings: Settings, *, migrate: bool = True) -> Storage:

@@ -1,13 +1,20 @@
-"""Per-chat state in the database: survives a restart and is shared by every process."""
+"""Per-chat state in the database: survives a restart and is shared by every process.
+
+Writes (a reply's numbered choices are one per answer) go through the group-commit writer when
+there is one: the writes of concurrent answers share a transaction, and each caller still
+returns only once its write is committed.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import Table, delete, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.storage.batch import GroupCommit
 from bot.storage.engine import dialect_insert, reading
 from bot.storage.models import ChatStateRow, utcnow
 
@@ -15,15 +22,21 @@ MAX_VALUE_CHARS = 16_000  # a list of numbered choices is far smaller; refuse an
 
 
 class ChatStateRepository:
-    """Implements bot.core.ports.ChatState: one row per (channel, chat, name)."""
+    """Implements bot.core.ports.ChatState: one row per (channel, chat, name).
+
+    With ``writer`` the puts of concurrent callers share the storage's group commit (the
+    assistant's per-user memory, written behind every answer)."""
 
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
         clock: Callable[[], dt.datetime] = utcnow,
+        *,
+        writer: GroupCommit | None = None,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
+        self._writer = writer
 
     async def put(
         self, channel: str, chat_id: str, name: str, value: str, ttl_seconds: float
@@ -31,16 +44,12 @@ class ChatStateRepository:
         if len(value) > MAX_VALUE_CHARS:
             raise ValueError(f"chat state {name!r} too large: {len(value)} characters")
         expires = self._clock() + dt.timedelta(seconds=ttl_seconds)
+        item: _Write = ((channel, chat_id, name), (value, expires))
+        if self._writer is not None:
+            await self._writer.submit(_write, item)
+            return
         async with self._sessions.begin() as session:
-            statement = dialect_insert(session, ChatStateRow)
-            await session.execute(
-                statement.values(
-                    channel=channel, chat=chat_id, name=name, value=value, expires_at=expires
-                ).on_conflict_do_update(
-                    index_elements=["channel", "chat", "name"],
-                    set_={"value": value, "expires_at": expires},
-                )
-            )
+            await _write(session, [item])
 
     async def get(self, channel: str, chat_id: str, name: str) -> str | None:
         async with reading(self._sessions) as session:
@@ -55,6 +64,9 @@ class ChatStateRepository:
         return row
 
     async def delete(self, channel: str, chat_id: str, name: str) -> None:
+        if self._writer is not None:
+            await self._writer.submit(_write, ((channel, chat_id, name), None))
+            return
         async with self._sessions.begin() as session:
             await session.execute(
                 delete(ChatStateRow).where(
@@ -97,3 +109,35 @@ class ChatStateRepository:
                 )
             )
         return int(getattr(result, "rowcount", 0) or 0)
+
+
+STATES = cast(Table, ChatStateRow.__table__)
+_Write = tuple[tuple[str, str, str], tuple[str, dt.datetime] | None]
+
+
+async def _write(session: AsyncSession, items: Sequence[_Write]) -> list[None]:
+    """Puts (a value) and deletes (None) of concurrent answers: the last one per key counts."""
+    last = dict(items)
+    rows = [
+        {"channel": c, "chat": chat, "name": n, "value": kept[0], "expires_at": kept[1]}
+        for (c, chat, n), kept in last.items()
+        if kept is not None
+    ]
+    gone = [key for key, kept in last.items() if kept is None]
+    if rows:
+        statement = dialect_insert(session, STATES)
+        await session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["channel", "chat", "name"],
+                set_={
+                    "value": statement.excluded.value,
+                    "expires_at": statement.excluded.expires_at,
+                },
+            ),
+            rows,
+        )
+    if gone:
+        await session.execute(
+            delete(STATES).where(tuple_(STATES.c.channel, STATES.c.chat, STATES.c.name).in_(gone))
+        )
+    return [None] * len(items)

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import cast
 
 from sqlalchemy import Table, bindparam, delete, func, null, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.sql.elements import ColumnElement
 
 from bot.core.ports import Inbound, Resumed
 from bot.storage.availability import outages_as_unavailable
@@ -53,27 +54,37 @@ class InboundRepository:
         await self._writer.submit(_ping, None)
 
     async def resume(
-        self, channel: str, older_than: float = 0.0, *, sweep_claimed: bool = True
+        self,
+        channel: str,
+        older_than: float = 0.0,
+        *,
+        sweep_claimed: bool = True,
+        in_hand: Collection[str] = (),
     ) -> Resumed:
         now = utcnow()
-        mine = (
-            INBOUND.c.channel == channel,
-            INBOUND.c.received_at <= now - dt.timedelta(seconds=older_than),
+        cutoff = now - dt.timedelta(seconds=older_than)
+        mine = (INBOUND.c.channel == channel, INBOUND.c.received_at <= cutoff)
+        # Claimed that long ago (rows claimed before claimed_at existed: received) and not
+        # being answered by the caller: a process that died left it.
+        abandoned: tuple[ColumnElement[bool], ...] = (
+            *mine,
+            INBOUND.c.state == "answering",
+            func.coalesce(INBOUND.c.claimed_at, INBOUND.c.received_at) <= cutoff,
         )
+        if in_hand:
+            abandoned = (*abandoned, INBOUND.c.key.not_in(sorted(in_hand)))
         with outages_as_unavailable():
             async with self._sessions.begin() as session:
                 chats: list[str] = []
                 swept = 0
                 if sweep_claimed:
                     caught = await session.execute(
-                        select(INBOUND.c.chat)
-                        .where(*mine, INBOUND.c.state == "answering")
-                        .distinct()
+                        select(INBOUND.c.chat).where(*abandoned).distinct()
                     )
                     chats = sorted({str(chat) for (chat,) in caught if chat is not None})
                     result = await session.execute(
                         update(INBOUND)
-                        .where(*mine, INBOUND.c.state == "answering")
+                        .where(*abandoned)
                         .values(state="unknown", payload=null(), finished_at=now)
                     )
                     swept = int(result.rowcount)  # type: ignore[attr-defined]
@@ -150,7 +161,7 @@ async def _claim(session: AsyncSession, items: Sequence[tuple[str, str]]) -> lis
                 INBOUND.c.key.in_(wanted),
                 INBOUND.c.state == "pending",
             )
-            .values(state="answering")
+            .values(state="answering", claimed_at=utcnow())
             .returning(INBOUND.c.key)
         )
         claimed.update((channel, key) for (key,) in result)

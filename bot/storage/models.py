@@ -230,6 +230,8 @@ class InboundUpdateRow(Base):
     payload: Mapped[Any] = mapped_column(JSON, nullable=True)
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # When it became "answering": one left so for long was abandoned by a process that died.
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     __table_args__ = (
         UniqueConstraint("channel", "key"),
@@ -250,3 +252,15 @@ class ChatStateRow(Base):
     name: Mapped[str] = mapped_column(String(30), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class FloodWindowRow(Base):
+    """A messenger user's messages in the current flood window (bot.storage.flood), shared by
+    every process taking that messenger's updates; ``muted_until`` after the limit was passed."""
+
+    __tablename__ = "flood_windows"
+
+    key: Mapped[str] = mapped_column(String(140), primary_key=True)
+    window_start: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    muted_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -4,6 +4,7 @@ import pytest
 
 from bot.core import assistant as assistant_module
 from bot.core.assistant import Assistant
+from bot.core.chat_state import MemoryChatState
 from bot.core.messages import IncomingMessage, MessageKind, Outcome
 from bot.core.ports import Tip
 from tests.fakes.ports import MemoryPorts
@@ -189,7 +190,10 @@ async def test_tips_command(assistant: Assistant, memory_ports: MemoryPorts) -> 
 
 
 async def test_per_user_memory_is_bounded(assistant: Assistant) -> None:
-    assistant._last_question.max_items = 50
+    state = assistant.memory.state
+    assert isinstance(state, MemoryChatState)  # no storage: this process's memory
+    state.max_items = 50
     for user in range(120):
         await assistant.handle(text("quên mật khẩu", user=str(user)))
-    assert len(assistant._last_question) == 50
+    await assistant.bookkeeping.drain()
+    assert len(state) == 50

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 from bot.core.assistant import Ports
@@ -112,7 +112,8 @@ class MemoryJournal:
     chats: dict[tuple[str, str], str | None] = field(default_factory=dict)
     down: bool = False
     calls: list[str] = field(default_factory=list)
-    # Rows received too recently for ``resume(older_than=…)`` to take (another process's).
+    # Rows received or claimed too recently for ``resume(older_than=…)`` to take (another
+    # process's, or being answered).
     fresh: set[tuple[str, str]] = field(default_factory=set)
     resumed: asyncio.Event = field(default_factory=asyncio.Event)  # set at each resume
 
@@ -141,6 +142,7 @@ class MemoryJournal:
         if row is None or row[0] != "pending":
             return False
         row[0] = "answering"
+        self.fresh.add((channel, key))  # claimed just now: not abandoned
         return True
 
     async def finish(self, channel: str, key: str, state: str) -> None:
@@ -150,7 +152,12 @@ class MemoryJournal:
             row[:] = [state, None]
 
     async def resume(
-        self, channel: str, older_than: float = 0.0, *, sweep_claimed: bool = True
+        self,
+        channel: str,
+        older_than: float = 0.0,
+        *,
+        sweep_claimed: bool = True,
+        in_hand: Collection[str] = (),
     ) -> Resumed:
         self._check("resume")
         self.resumed.set()
@@ -161,7 +168,7 @@ class MemoryJournal:
             row = self.rows[key]
             if key[0] != channel or (older_than > 0 and key in self.fresh):
                 continue
-            if row[0] == "answering" and sweep_claimed:
+            if row[0] == "answering" and sweep_claimed and key[1] not in in_hand:
                 row[:] = ["unknown", None]
                 unknown += 1
                 if self.chats[key] not in chats:

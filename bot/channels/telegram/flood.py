@@ -1,18 +1,24 @@
-"""Per-user flood control: a sliding window with memory bounded by recent activity."""
+"""Per-user flood control: the database's windows, shared by every process taking the
+messenger's updates (bot.storage.flood), or a sliding window in this process's memory, bounded
+by recent activity, when there is no database or it is away."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import Enum
 
+from bot.core.health import StorageHealth, short_reason
+from bot.core.ports import FloodVerdict, FloodWindows
 
-class Verdict(Enum):
-    ALLOW = "allow"
-    NOTIFY = "notify"  # the first message over the limit: send one polite notice
-    IGNORE = "ignore"  # further messages until the window has passed
+log = logging.getLogger(__name__)
+
+Verdict = FloodVerdict
+# A shared check waits at most this long; then this process's own window decides.
+_WAIT_SECONDS = 2.0
 
 
 @dataclass(slots=True)
@@ -84,3 +90,33 @@ class FloodGuard:
             if oldest.last_seen > horizon:
                 break
             del users[key]
+
+
+class FloodControl:
+    """The shared windows when there are and the database answers; ``local`` otherwise."""
+
+    def __init__(
+        self,
+        local: FloodGuard,
+        shared: FloodWindows | None = None,
+        health: StorageHealth | None = None,
+        *,
+        channel: str = "",
+    ) -> None:
+        self.local = local
+        self.shared = shared
+        self.health = health or StorageHealth()
+        self.channel = channel
+
+    async def check(self, user_key: str) -> Verdict:
+        if self.shared is not None and self.health.usable():
+            try:
+                async with asyncio.timeout(_WAIT_SECONDS):
+                    return await self.shared.check(f"{self.channel}:{user_key}")
+            except Exception as exc:
+                log.warning(
+                    "flood window of a %s user counted in this process only: %s",
+                    self.channel,
+                    short_reason(exc),
+                )
+        return self.local.check(user_key)

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.channels.telegram import texts as tg_texts
-from bot.channels.telegram.flood import FloodGuard
+from bot.channels.telegram.flood import FloodControl, FloodGuard
 from bot.core import texts
 from bot.core.assistant import Assistant
 from bot.core.knowledge import Category, FaqEntry, KnowledgeBase, with_status
@@ -103,7 +103,7 @@ async def test_unknown_and_old_callback_data(running: RunningBot) -> None:
 async def test_flood_gets_one_notice_and_other_users_are_unaffected(running: RunningBot) -> None:
     fake = running.fake
     # Time stands still: the 12 messages fall in one window however slow the machine is.
-    running.service.handlers.flood = FloodGuard(8, 10.0, clock=lambda: 1000.0)
+    running.service.handlers.flood = FloodControl(FloodGuard(8, 10.0, clock=lambda: 1000.0))
     for index in range(12):
         fake.text(CITIZEN, f"câu hỏi số {index} về tài khoản dịch vụ công")
     last = fake.text(OTHER, "quen mat khau dich vu cong")
