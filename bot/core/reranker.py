@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from typing import cast
 
 ANSWER_WEIGHT = 0.5  # an answer word is weaker evidence than a phrasing word
 CONCEPT_WEIGHT = 3.0  # a situation the entry answers counts like three phrasing words
@@ -51,10 +52,12 @@ class Reranker:
             situations.update(concept)
             self.counts.append(bag)
             self.sizes.append(sum(bag.values()))
-        background: dict[str, float] = dict(words)
+        # Weighted into the word counts in place: one table of the vocabulary's size less.
+        background = cast(dict[str, float], words)
         for weight, counter in ((ANSWER_WEIGHT, answered), (CONCEPT_WEIGHT, situations)):
             for token, count in counter.items():
                 background[token] = background.get(token, 0) + weight * count
+            counter.clear()
         total = sum(background.values()) or 1.0
         self.background = {token: count / total for token, count in background.items()}
         self.derive()
