@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import heapq
 import math
+from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rapidfuzz import fuzz
 
 from bot.config import PROJECT_ROOT, Settings
+from bot.core import match_index
 from bot.core.knowledge import Category, FaqEntry, KnowledgeBase
 from bot.core.lexicon import Lexicon
 from bot.core.match import Matcher, MatchResult, Thresholds
+from bot.core.match_index import MatchIndex, sort_words
 from bot.core.normalize import Normalizer
-from bot.core.scoring import Scoring
+from bot.core.scoring import Query, Scoring
 from bot.runtime import build_matcher_from_dir
 
 THRESHOLDS = Thresholds(answer=0.8, suggest=0.3, margin=0.1)
@@ -257,3 +262,59 @@ def test_real_knowledge_base_builds() -> None:
     matcher = build_matcher_from_dir(settings.knowledge_dir / "faq", settings)
     assert len(matcher.entry_ids) >= 1
     check_shape(matcher.match("quên mật khẩu vneid"))
+
+
+def _walked(index: MatchIndex, query: Query, limit: int, long_posting: int) -> list[int]:
+    """Retrieval as a plain walk of the postings (what _retrieve computes faster)."""
+    postings = index.postings
+    features = [(t.token, t.weight) for t in query.terms if t.token in postings]
+    features.sort(key=lambda item: len(postings[item[0]]))
+    scores: dict[int, float] = {}
+    walked = 0
+    for feature, weight in features:
+        if len(postings[feature]) > long_posting and len(scores) >= limit:
+            break
+        for entry in postings[feature]:
+            scores[entry] = scores.get(entry, 0.0) + weight
+        walked += 1
+    if walked == len(features):
+        return heapq.nlargest(limit, scores, key=scores.__getitem__)
+    pool = heapq.nlargest(limit * 4, scores, key=scores.__getitem__)
+    for feature, weight in features[walked:]:
+        for entry in pool:
+            if feature in index.entry_tokens[entry]:
+                scores[entry] += weight
+    return heapq.nlargest(limit, pool, key=scores.__getitem__)
+
+
+@pytest.mark.parametrize("long_posting", [0, 1, 128])
+def test_fast_retrieval_and_missing_words_agree_with_the_plain_ones(
+    matcher: Matcher, monkeypatch: pytest.MonkeyPatch, long_posting: int
+) -> None:
+    # Short postings force the pooled path (long postings added per pooled entry).
+    monkeypatch.setattr(match_index, "_LONG_POSTING", long_posting)
+    index = matcher.index
+    texts = (
+        "quên mật khẩu vneid",
+        "doi bang lai xe",
+        "Kính gửi quý cơ quan. Tôi đăng ký tài khoản định danh rồi, giờ quên mật khẩu, "
+        "cho hỏi đổi bằng lái xe ở đâu? Xin cảm ơn.",
+    )
+    for text in texts:
+        query = index.query(matcher.normalizer.normalize(text))
+        for limit in (1, 2, 12):
+            assert index._retrieve(query, limit) == _walked(index, query, limit, long_posting)
+        for entry in range(len(matcher.entry_ids)):
+            plain = tuple(t for t in query.rare if not index.mentions(query, entry, t))
+            assert index.missing_rare(query, entry) == plain
+    # A feature named twice (two terms, one token) adds its weight twice, as a walk does.
+    query = index.query(matcher.normalizer.normalize("quên mật khẩu vneid"))
+    twice = replace(query, terms=(*query.terms, *query.terms))
+    assert index._retrieve(twice, 2) == _walked(index, twice, 2, long_posting)
+
+
+def test_sorted_keys_give_the_token_sort_ratio(matcher: Matcher) -> None:
+    index = matcher.index
+    query = index.query(matcher.normalizer.normalize("mật khẩu quên vneid đổi ở đâu"))
+    for key in index.sorted_keys:
+        assert fuzz.ratio(sort_words(query.key), key) == fuzz.token_sort_ratio(query.key, key)
