@@ -21,7 +21,7 @@ import statistics
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ sys.path.insert(0, str(PROJECT_ROOT))
 
 TOKEN = "123:abc"
 FIRST_USER = 1_000_000
+WARM_UP = 1000  # questions each bot answers before it is measured
 # The echo reference, ours as shipped (settings defaults, SQLite storage), then what
 # concurrency, "typing…" before every answer, matching every question afresh (no answer
 # cache) and storage cost.
@@ -137,6 +138,34 @@ async def run_ours(
         await serve(make_runtime(settings, load_knowledge_dir(settings.knowledge_dir)))
 
 
+def trace_on_signal(path: str) -> None:
+    """At the first SIGUSR1 start tracing allocations; at each later one append to ``path``
+    the source lines whose live allocations grew most since then (how the memory bench finds
+    what grows; tracing from the start would slow loading the index several times)."""
+    import tracemalloc
+
+    first: list[tracemalloc.Snapshot] = []
+
+    def snapshot() -> tracemalloc.Snapshot:
+        return tracemalloc.take_snapshot().filter_traces(
+            [tracemalloc.Filter(False, tracemalloc.__file__)]
+        )
+
+    def compare(signum: int, frame: object) -> None:
+        if not first:
+            tracemalloc.start()
+            first.append(snapshot())
+            return
+        stats = snapshot().compare_to(first[0], "lineno")
+        with Path(path).open("a", encoding="utf-8") as out:
+            grown = sum(s.size_diff for s in stats) / 2**20
+            out.write(f"-- traced heap {grown:+.1f} MiB since tracing started; top lines:\n")
+            for stat in stats[:25]:
+                out.write(f"{stat}\n")
+
+    signal.signal(signal.SIGUSR1, compare)
+
+
 # ---------------------------------------------------------------- orchestration
 
 
@@ -188,31 +217,59 @@ async def control(port: int, method: str, path: str, body: Any = None) -> Any:
         return await response.json()
 
 
+@dataclass
+class Rss:
+    """A process's resident memory over one load: sampled at every tenth of the questions
+    answered (printed as they come when ``label`` is set), and its peak over all polls."""
+
+    pid: int
+    label: str = ""
+    trace: bool = False
+    samples: list[tuple[int, float]] = field(default_factory=list)
+    peak: float = 0.0
+
+    def now(self) -> float:
+        import psutil
+
+        rss = float(psutil.Process(self.pid).memory_info().rss) / 2**20
+        self.peak = max(self.peak, rss)
+        return rss
+
+    def sample(self, answered: int) -> None:
+        rss = self.now()
+        self.samples.append((answered, rss))
+        if self.label:
+            print(
+                f"  {self.label:<22} RSS after {answered:>7} questions: {rss:6.1f} MiB", flush=True
+            )
+        if self.trace:
+            os.kill(self.pid, signal.SIGUSR1)
+
+
 async def drive(
     port: int,
     users: int,
     total: int,
     texts: list[str],
-    rss_of: int | None = None,
+    rss: Rss | None = None,
     burst: bool = False,
     rate: float = 0.0,
-) -> tuple[dict[str, Any], list[tuple[int, float]]]:
-    """Run one load; optionally sample a process's RSS at every tenth."""
-    import psutil
-
+) -> dict[str, Any]:
+    """Run one load; optionally watch a process's RSS (see Rss)."""
     user_ids = list(range(FIRST_USER, FIRST_USER + users))
     body = {"users": user_ids, "total": total, "questions": texts, "burst": burst, "rate": rate}
     await control(port, "POST", "start", body)
-    samples: list[tuple[int, float]] = []
-    if rss_of is not None:
-        process, step, mark = psutil.Process(rss_of), max(total // 10, 1), 0
+    if rss is not None:
+        step, mark = max(total // 10, 1), 0
         while mark < total:
             status = await control(port, "GET", "status")
+            rss.now()
             if status["answered"] >= mark + step or status["answered"] >= total:
                 mark = status["answered"] - status["answered"] % step
-                samples.append((status["answered"], process.memory_info().rss / 2**20))
+                rss.sample(status["answered"])
             await asyncio.sleep(0.2)
-    return await control(port, "GET", "result"), samples
+    result: dict[str, Any] = await control(port, "GET", "result")
+    return result
 
 
 @dataclass
@@ -220,8 +277,9 @@ class Run:
     result: dict[str, Any]
     cpu_ms: float  # bot process CPU per answered update
     fake_cpu_ms: float
-    rss_before: float
-    samples: list[tuple[int, float]]
+    rss_ready: float  # when the bot is ready, before the warm-up
+    rss_before: float  # after the warm-up: where the memory bench starts
+    rss: Rss
 
 
 def variant_args(variant: str) -> list[str]:
@@ -250,8 +308,11 @@ async def with_bot(
     *,
     burst: bool = False,
     rate: float = 0.0,
-    rss: bool = False,
+    rss: str = "",
+    trace: bool = False,
 ) -> Run:
+    """Start the bot, warm it up (1,000 questions from up to 200 users), then run the load.
+    With ``rss`` (a label) its memory is printed at every tenth of the load."""
     import psutil
 
     with tempfile.TemporaryDirectory() as workdir:
@@ -261,18 +322,21 @@ async def with_bot(
         )
         try:
             await bot.line("READY")
-            await drive(port, min(users, 200), 1000, texts)  # warm-up: connections, caches
+            watch = Rss(bot.process.pid, rss, trace)
+            ready = watch.now()
+            await drive(port, min(users, 200), WARM_UP, texts)  # connections, caches
             proc, fake = psutil.Process(bot.process.pid), psutil.Process(fake_pid)
-            before = proc.memory_info().rss / 2**20
+            watch.peak = 0.0
+            before = watch.now()
+            if trace:
+                proc.send_signal(signal.SIGUSR1)
             cpu0, fake0 = sum(proc.cpu_times()[:2]), sum(fake.cpu_times()[:2])
-            result, samples = await drive(
-                port, users, total, texts, bot.process.pid if rss else None, burst, rate
-            )
+            result = await drive(port, users, total, texts, watch if rss else None, burst, rate)
             cpu = (sum(proc.cpu_times()[:2]) - cpu0) * 1000 / total
             fake_cpu = (sum(fake.cpu_times()[:2]) - fake0) * 1000 / total
         finally:
             await bot.stop()
-    return Run(result, cpu, fake_cpu, before, samples)
+    return Run(result, cpu, fake_cpu, ready, before, watch)
 
 
 def line(name: str, run: Run, echo: float | None) -> str:
@@ -356,25 +420,49 @@ async def latency(port: int, fake_pid: int, args: argparse.Namespace, texts: lis
 
 
 async def memory(port: int, fake_pid: int, args: argparse.Namespace, texts: list[str]) -> None:
+    """RSS over many questions from many users, for each variant in turn (the bare echo bot
+    first: what python-telegram-bot and the load cost by themselves)."""
     print(
-        f"\nMemory: {args.memory_total} updates from {args.memory_users} distinct users "
-        f"({args.memory_variant})"
+        f"\nMemory: {args.memory_total} questions from {args.memory_users} distinct users, "
+        f"closed loop. Start = RSS after a warm-up of {WARM_UP} questions from 200 users (the "
+        "index is loaded by then, and the HTTP and database connections are open); peak = the "
+        "largest RSS polled every 0.2 s after that; end = after the last answer."
     )
-    started = time.perf_counter()
-    run = await with_bot(
-        port, fake_pid, args.memory_variant, args.memory_users, args.memory_total, texts, rss=True
-    )
-    print(f"RSS after warm-up: {run.rss_before:6.1f} MiB")
-    for answered, rss in run.samples:
-        print(f"RSS after {answered:>7} updates: {rss:6.1f} MiB")
-    if run.samples:
-        end = run.samples[-1][1]
-        change = (end - run.rss_before) / run.rss_before * 100
-        print(f"RSS start → end: {run.rss_before:.1f} → {end:.1f} MiB ({change:+.1f} %)")
-    print(
-        f"({run.result['per_second']:.0f} updates/s, bot CPU {run.cpu_ms:.2f} ms/update, "
-        f"{time.perf_counter() - started:.0f} s in all)"
-    )
+    variants = args.memory_variants or ["echo", args.memory_variant]
+    runs: dict[str, Run] = {}
+    for variant in variants:
+        started = time.perf_counter()
+        run = await with_bot(
+            port,
+            fake_pid,
+            variant,
+            args.memory_users,
+            args.memory_total,
+            texts,
+            rss=variant,
+            trace=bool(os.environ.get("BENCH_TRACE")),
+        )
+        runs[variant] = run
+        print(
+            f"  {variant:<22} {run.result['per_second']:.0f} questions/s, bot CPU "
+            f"{run.cpu_ms:.2f} ms/question, {time.perf_counter() - started:.0f} s in all",
+            flush=True,
+        )
+    print(f"{'':<24}{'ready':>8}{'start':>8}{'peak':>8}{'end':>8}   end vs start  peak vs start")
+    for variant, run in runs.items():
+        start, peak = run.rss_before, run.rss.peak
+        end = run.rss.samples[-1][1] if run.rss.samples else start
+        print(
+            f"{variant:<24}{run.rss_ready:8.1f}{start:8.1f}{peak:8.1f}{end:8.1f}"
+            f"   {(end - start) / start * 100:+11.1f} %{(peak - start) / start * 100:+13.1f} %"
+        )
+    print("(MiB)")
+    if "echo" in runs:
+        print(
+            "The echo bot reads every waiting update into memory (python-telegram-bot's update "
+            "queue has no bound), so its RSS follows how many users wait at once; ours stops "
+            "reading past a bounded number waiting (bot.core.dispatch)."
+        )
 
 
 def main() -> None:
@@ -394,6 +482,7 @@ def main() -> None:
         p.add_argument("--memory-users", type=int, default=10_000)
         p.add_argument("--memory-total", type=int, default=100_000)
         p.add_argument("--memory-variant", default="ours,storage=sqlite")
+        p.add_argument("--memory-variants", nargs="+", help="default: echo, then --memory-variant")
     fake = sub.add_parser("fake")
     fake.add_argument("--port", type=int, default=0)
     fake.add_argument("--rtt", type=float, default=0.0)
@@ -411,6 +500,8 @@ def main() -> None:
 
         asyncio.run(serve(args.port, args.rtt))
     elif args.command == "bot":
+        if os.environ.get("BENCH_TRACE"):
+            trace_on_signal(os.environ["BENCH_TRACE"])
         if args.kind == "echo":
             asyncio.run(run_echo(args.base_url))
         else:

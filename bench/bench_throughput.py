@@ -104,6 +104,11 @@ def main() -> None:
     parser.add_argument("--memory-total", type=int, default=200_000)
     parser.add_argument("--memory-postgresql", action="store_true")
     parser.add_argument(
+        "--memory-variants",
+        nargs="+",
+        help="bots measured for memory (default: echo, then ours on SQLite or PostgreSQL)",
+    )
+    parser.add_argument(
         "--database-url",
         default=os.environ.get("TEST_DATABASE_URL"),
         help="also measure ours on this PostgreSQL (default: TEST_DATABASE_URL)",

@@ -37,7 +37,7 @@ from typing import TypeVar, cast
 from bot.core.concepts import PREFIX as CONCEPT_PREFIX
 from bot.core.knowledge import FaqEntry
 from bot.core.match import _WORD_RE, Matcher, answer_pairs, answer_tokens, concept_phrases
-from bot.core.match_index import MatchIndex
+from bot.core.match_index import MatchIndex, sort_words
 from bot.core.normalize import _TOKEN_RE, Normalized, Normalizer, clean, key_token
 from bot.core.query_terms import has_diacritics, idf_of
 from bot.core.reranker import ANSWER_WEIGHT, CONCEPT_WEIGHT, Reranker
@@ -224,7 +224,7 @@ def _side(base: Base, entry: FaqEntry, linked: frozenset[str], local: Normalizer
             continue
         spelled = normalized.accents if has_diacritics(normalized.accents) else None
         held = _Phrasing(
-            normalized.key,
+            sort_words(normalized.key),  # as MatchIndex keeps it
             tokens,
             tuple(dict.fromkeys(tokens)),
             tuple(dict.fromkeys(map("_".join, pairwise(tokens)))),
@@ -261,8 +261,8 @@ def _patched_index(
     n = index.n_entries = max(count, 1)
     if slot is None:
         slot = len(source.entry_phrasings)
-    first = len(source.keys)
-    index.keys = [*source.keys, *(p.key for p in after.phrasings)]
+    first = len(source.sorted_keys)
+    index.sorted_keys = [*source.sorted_keys, *(p.key for p in after.phrasings)]
     index.phrasing_tokens = [*source.phrasing_tokens, *(p.tokens for p in after.phrasings)]
     index.token_sets = [*source.token_sets, *(p.token_set for p in after.phrasings)]
     index.pair_sets = [*source.pair_sets, *(p.pairs for p in after.phrasings)]
@@ -421,4 +421,5 @@ def _reranker(
         delta[token] += value
     total = sum(reranker.sizes) or 1.0  # as Reranker: the new bag in, the old one out
     reranker.background = cast(dict[str, float], _Background(source, total, delta))
+    reranker.derive()
     return reranker

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import cast
@@ -12,12 +11,16 @@ from sqlalchemy import Table, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.core.recent import RecentKeys
 from bot.storage.batch import GroupCommit
 from bot.storage.engine import dialect_insert, reading
 from bot.storage.models import SubscriptionRow, UserRow, utcnow
 
 # last_seen needs no second precision; skipping repeated writes keeps SQLite's one writer free.
 _TOUCH_EVERY_SECONDS = 60.0
+# Users touched within that minute, remembered to skip their writes: past this many (over 160
+# distinct users a second) the oldest are written again rather than remembered (about 2 MiB).
+RECENT_TOUCHES = 10_000
 USERS = cast(Table, UserRow.__table__)
 
 
@@ -68,20 +71,16 @@ class UserRepository:
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], writer: GroupCommit) -> None:
         self._sessions = sessions
-        self._recent: dict[tuple[str, str], float] = {}
+        self.recent: RecentKeys[tuple[str, str]] = RecentKeys(_TOUCH_EVERY_SECONDS, RECENT_TOUCHES)
         self._writer = writer
 
     async def touch(self, *, channel: str, user_id: str, display_name: str | None) -> bool:
         del display_name  # deliberately not stored
         key = (channel, user_id)
-        clock = time.monotonic()
-        last = self._recent.get(key)
-        if last is not None and clock - last < _TOUCH_EVERY_SECONDS:
+        if key in self.recent:
             return False
-        if len(self._recent) > 100_000:
-            self._recent.clear()
         first: bool = await self._writer.submit(_touch_users, key)
-        self._recent[key] = clock
+        self.recent.mark(key)
         return first
 
     async def count(self, channel: str | None = None) -> int:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from telegram import Bot, BotCommand, BotCommandScopeChat, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
-from telegram.ext import Application, ApplicationBuilder, ContextTypes
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, Job
 
 from bot.channels.telegram import texts as tg_texts
 from bot.channels.telegram.handlers import TelegramHandlers
@@ -22,6 +22,22 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TelegramApp = Application[Any, Any, Any, Any, Any, Any]
+
+
+class LeanApplication(TelegramApp):
+    """python-telegram-bot's Application that keeps no ids for a persistence it does not have.
+
+    After every update the stock Application adds the chat and user ids to two sets that only
+    a persistence flush empties; without persistence (ours keeps nothing in PTB) they grow by
+    every citizen ever seen and never shrink: about 7 MiB for 50,000 users.
+    """
+
+    def _mark_for_persistence_update(
+        self, *, update: object | None = None, job: Job[Any] | None = None
+    ) -> None:
+        if self.persistence is not None:
+            super()._mark_for_persistence_update(update=update, job=job)
+
 
 # Enough connections for every update in flight: an answer and its typing indicator each.
 CONNECTIONS_PER_UPDATE = 2
@@ -59,6 +75,7 @@ def build_application(
     concurrent = max(1, concurrent_updates or settings.telegram_concurrent_updates)
     application = (
         ApplicationBuilder()
+        .application_class(LeanApplication)
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(settings.telegram_api_base_url)
         .base_file_url(file_url(settings.telegram_api_base_url))
