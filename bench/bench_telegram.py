@@ -32,13 +32,15 @@ sys.path.insert(0, str(PROJECT_ROOT))
 TOKEN = "123:abc"
 FIRST_USER = 1_000_000
 # The echo reference, ours as shipped (settings defaults, SQLite storage), then what
-# concurrency, the typing indicator and storage cost.
+# concurrency, "typing…" before every answer, matching every question afresh (no answer
+# cache) and storage cost.
 DEFAULT_VARIANTS = [
     "echo",
     "ours,storage=sqlite",
     "ours,c=1,storage=sqlite",
     "ours,c=32,storage=sqlite",
-    "ours,typing=0.3,storage=sqlite",
+    "ours,typing=0,storage=sqlite",
+    "ours,cache=0,storage=sqlite",
     "ours,storage=none",
 ]
 
@@ -77,7 +79,12 @@ async def run_echo(base_url: str) -> None:
 
 
 async def run_ours(
-    base_url: str, concurrency: int | None, storage: str, workdir: str, typing_delay: float | None
+    base_url: str,
+    concurrency: int | None,
+    storage: str,
+    workdir: str,
+    typing_delay: float | None,
+    answer_cache: int | None = None,
 ) -> None:
     from bench.probe_common import drop_schema, pg_schema
     from bot.channels.telegram.runner import TelegramService, quiet_http_logs
@@ -108,6 +115,8 @@ async def run_ours(
         settings.telegram_typing_delay = typing_delay
     if concurrency is not None:
         settings.telegram_concurrent_updates = concurrency
+    if answer_cache is not None:
+        settings.answer_cache_size = answer_cache
     stop = asyncio.Event()
 
     async def serve(runtime: Any) -> None:
@@ -219,7 +228,12 @@ def variant_args(variant: str) -> list[str]:
     """'echo' or 'ours,c=4,typing=0.3,storage=sqlite' → bot command-line arguments."""
     kind, *options = variant.split(",")
     args = ["--kind", kind]
-    names = {"c": "--concurrency", "typing": "--typing-delay", "storage": "--storage"}
+    names = {
+        "c": "--concurrency",
+        "typing": "--typing-delay",
+        "storage": "--storage",
+        "cache": "--answer-cache",
+    }
     for option in options:
         key, value = option.split("=")
         args += [names[key], value]
@@ -390,6 +404,7 @@ def main() -> None:
     bot.add_argument("--storage", choices=("sqlite", "postgresql", "none"), default="sqlite")
     bot.add_argument("--workdir", default=".")
     bot.add_argument("--typing-delay", type=float, default=None)
+    bot.add_argument("--answer-cache", type=int, default=None, help="ANSWER_CACHE_SIZE")
     args = parser.parse_args()
     if args.command == "fake":
         from bench.telegram_load import serve
@@ -401,7 +416,12 @@ def main() -> None:
         else:
             asyncio.run(
                 run_ours(
-                    args.base_url, args.concurrency, args.storage, args.workdir, args.typing_delay
+                    args.base_url,
+                    args.concurrency,
+                    args.storage,
+                    args.workdir,
+                    args.typing_delay,
+                    args.answer_cache,
                 )
             )
     else:

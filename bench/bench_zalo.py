@@ -2,11 +2,13 @@
 
     python bench/bench_zalo.py                    # answers, latency, then the broadcast
     python bench/bench_zalo.py answers --total 3000 --latency-seconds 30
+    python bench/bench_zalo.py answers --latency-seconds 0   # closed loop only
     python bench/bench_zalo.py broadcast --subscribers 10000
 
-Answers: our bot (SQLite storage, settings defaults) in its own process, the fake Zalo Bot API
-with a closed-loop load in another (bench/zalo_load.py), through Zalo polling (getUpdates hands
-out one update per call), through the Zalo webhook (the fake POSTs every question), and through
+Answers: a bare echo bot (plain aiohttp: poll, send each text back) as the reference, then our
+bot (SQLite storage, settings defaults) in its own process, the fake Zalo Bot API with a
+closed-loop load in another (bench/zalo_load.py), through Zalo polling (getUpdates hands out one
+update per call), through the Zalo webhook (the fake POSTs every question), and through
 Telegram (bench/bench_telegram.py's fake and bot): answers per second, then p50/p99 latency at a
 steady 50 questions per second. Only questions whose Zalo answer is one message are asked, so
 "answered" means the whole answer arrived.
@@ -75,6 +77,46 @@ async def run_bot(base_url: str, mode: str, workdir: str, port: int) -> None:
             await stop.wait()
             await channel.stop()
         await server.stop()
+
+
+async def run_echo(base_url: str) -> None:
+    """The bare reference: getUpdates in a loop (one update per call, as Zalo hands them
+    out), each text sent back with sendMessage beside the next poll; plain aiohttp."""
+    import aiohttp
+
+    from bot.channels.zalo.updates import polled
+    from tests.fakes.zalo_server import TOKEN
+
+    prefix = f"{base_url}{TOKEN}/"
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    replies: set[asyncio.Task[None]] = set()
+    connector = aiohttp.TCPConnector(limit=18)  # as ours: ZALO_CONCURRENT_UPDATES + 2
+    async with aiohttp.ClientSession(connector=connector) as http:
+
+        async def reply(update: dict[str, Any]) -> None:
+            message = update.get("message") or {}
+            chat = (message.get("chat") or {}).get("id") or (message.get("from") or {}).get("id")
+            body = {"chat_id": chat, "text": message.get("text") or "?"}
+            async with http.post(prefix + "sendMessage", json=body) as response:
+                await response.read()
+
+        async def poll() -> None:
+            while not stop.is_set():
+                async with http.post(prefix + "getUpdates", json={"timeout": 25}) as response:
+                    envelope = await response.json()
+                if not envelope.get("ok"):
+                    continue
+                for update in polled(envelope.get("result")):
+                    task = asyncio.create_task(reply(update))
+                    replies.add(task)
+                    task.add_done_callback(replies.discard)
+
+        polling = asyncio.create_task(poll())
+        print("READY", flush=True)
+        await stop.wait()
+        polling.cancel()
+        await asyncio.gather(polling, *replies, return_exceptions=True)
 
 
 # ---------------------------------------------------------------- processes
@@ -236,9 +278,15 @@ async def answers(args: argparse.Namespace) -> None:
         f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}"
     )
     print(f"-- closed loop (one question outstanding per user), {args.total} questions")
-    show_answers("Zalo polling", await zalo_run("polling", args.users, args.total, texts))
+    echo = await zalo_run("echo", args.users, args.total, texts)
+    show_answers("bare echo, polling", echo)
+    ours = await zalo_run("polling", args.users, args.total, texts)
+    show_answers("Zalo polling", ours)
+    print(f"{'':22} {ours['per_second'] / echo['per_second']:7.2f}× the bare echo", flush=True)
     show_answers("Zalo webhook", await zalo_run("webhook", args.users, args.total, texts))
     show_answers("Telegram polling", await telegram_run(args.users, args.total, texts))
+    if args.latency_seconds <= 0:
+        return
     total = int(args.rate * args.latency_seconds)
     print(f"-- steady {args.rate:.0f} questions/s for {args.latency_seconds:.0f} s ({total})")
     show_answers("Zalo polling", await zalo_run("polling", args.users, total, texts, args.rate))
@@ -380,7 +428,7 @@ def main() -> None:
         p.add_argument("--default-subscribers", type=int, default=600)
     sub.add_parser("fake")
     bot = sub.add_parser("bot")
-    bot.add_argument("--mode", choices=("polling", "webhook"), required=True)
+    bot.add_argument("--mode", choices=("polling", "webhook", "echo"), required=True)
     bot.add_argument("--base-url", required=True)
     bot.add_argument("--workdir", default=".")
     bot.add_argument("--port", type=int, default=0)
@@ -390,7 +438,10 @@ def main() -> None:
 
         asyncio.run(serve(0))
     elif args.command == "bot":
-        asyncio.run(run_bot(args.base_url, args.mode, args.workdir, args.port))
+        if args.mode == "echo":
+            asyncio.run(run_echo(args.base_url))
+        else:
+            asyncio.run(run_bot(args.base_url, args.mode, args.workdir, args.port))
     else:
         if args.command is None:
             args = parser.parse_args(["all"])

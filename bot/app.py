@@ -82,7 +82,7 @@ def route_providers(
 
         console = Console.from_runtime(runtime)
         stack.push_async_callback(console.settled)  # a reload in progress finishes first
-        providers["/staff"] = StaffConsole(console)
+        providers["/staff"] = StaffConsole(console, warm=True)
     providers["/healthz"] = health_routes(runtime)  # with /readyz and /metrics
     return providers
 

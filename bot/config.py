@@ -31,10 +31,10 @@ class Settings(BaseSettings):
     # official code ("86") or name ("vinh_long"); unverified details fall back to national ones.
     province: str = "default"
 
-    # --- matching policy (calibrated on tests/data/eval/tune.jsonl only: bench/fit_calibration.py,
-    # then the sweep of `python -m bot eval tests/data/eval/tune.jsonl`)
+    # --- matching policy (calibrated on tests/data/eval/tune.jsonl only: bench/eval_unseen.py
+    # --fit, then its sweep and that of `python -m bot eval tests/data/eval/tune.jsonl`)
     match_answer_threshold: float = 0.70  # one entry this likely right: answer it
-    match_suggest_threshold: float = 0.30  # candidates together this likely: offer choices
+    match_suggest_threshold: float = 0.40  # candidates together this likely: offer choices
     match_margin: float = 0.10  # and the answer must lead the runner-up by this much
     match_also_threshold: float = 0.50  # a letter's second question offered as a choice
     # Longer input is cut before matching and storing; letters to an agency bury their question
@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     # An answer not re-checked for this many days tells citizens where to check it, and
     # `python -m bot kb review` lists it for staff.
     knowledge_stale_days: int = Field(default=180, ge=1)
+    # Replies to this many recent distinct questions are kept, per knowledge version and day,
+    # so the same words are not matched again (0: every question is matched).
+    answer_cache_size: int = Field(default=2048, ge=0)
 
     # --- storage
     database_url: str = "sqlite:///data/assistant.db"
@@ -76,7 +79,8 @@ class Settings(BaseSettings):
     flood_window_seconds: float = 10.0
     # --- telegram channel (added by the Telegram channel, issue 4)
     # "typing…" is shown once an answer has taken this long; 0 shows it before every answer.
-    telegram_typing_delay: float = 0.0
+    # Most answers are ready in milliseconds: an indicator for them costs an API call each.
+    telegram_typing_delay: float = 0.5
     telegram_concurrent_updates: int = 16  # updates answered at once (in order within a chat)
 
     # --- broadcast and schedule
@@ -99,6 +103,8 @@ class Settings(BaseSettings):
     # Zalo publishes no sending rate: stay conservative; the first 429 pauses the run anyway.
     zalo_broadcast_rate: float = Field(default=5.0, gt=0, le=100)
     zalo_concurrent_updates: int = Field(default=16, ge=1)  # chats answered at once
+    # "typing…" once an answer has taken this long (0: before every answer), as on Telegram.
+    zalo_typing_delay: float = Field(default=0.5, ge=0)
 
     # --- the one HTTP server: web chat, staff console, webhooks, health
     web_host: str = "127.0.0.1"

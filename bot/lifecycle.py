@@ -72,3 +72,18 @@ async def retry_until_stopped(
             break
         delay = min(delay * 2, max_delay)
     raise Stopped
+
+
+async def until_stopped(stop: asyncio.Event, polling: asyncio.Task[None] | None) -> None:
+    """Wait for ``stop``; a poller that ended on its own (a refused token) ends the wait too,
+    with its error."""
+    if polling is None:
+        await stop.wait()
+        return
+    waiter = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({waiter, polling}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waiter.cancel()
+    if polling.done() and not stop.is_set():
+        polling.result()

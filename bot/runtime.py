@@ -168,7 +168,9 @@ def make_runtime(
     responder = Responder(
         live,
         profile,
-        ResponderSettings(settings.max_message_chars, settings.knowledge_stale_days),
+        ResponderSettings(
+            settings.max_message_chars, settings.knowledge_stale_days, settings.answer_cache_size
+        ),
         today=local_today(settings),
         addresses=addresses,
     )

@@ -10,6 +10,7 @@ in the same package.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -21,6 +22,8 @@ from bot.core.chat_state import MemoryChatState
 from bot.core.messages import IncomingMessage, Reply
 from bot.core.ports import ChatState, FloodWindows, InboundJournal, SubscriptionStore
 from bot.core.staff import StaffDesk
+
+log = logging.getLogger(__name__)
 
 Handle = Callable[[IncomingMessage], Awaitable[Reply]]
 
@@ -54,3 +57,43 @@ class Channel(Protocol):
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...
+
+
+class BackgroundChannel:
+    """The lifecycle of a channel served by one background task: ``start`` runs :meth:`serve`
+    until ``stop``; a failure stops the whole process (a supervisor restarts it) and ``stop``
+    raises it. Subclasses set ``name`` and ``context`` and implement ``serve``."""
+
+    name: str
+    context: ChannelContext
+
+    def __init__(self) -> None:
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def serve(self) -> None:
+        """Take updates and answer them until ``self._stop`` is set."""
+        raise NotImplementedError
+
+    def failure(self, exc: Exception) -> str:
+        """What the log says when ``serve`` fails (a wrong token says so in plain words)."""
+        return f"the {self.name} channel failed; stopping"
+
+    async def start(self) -> None:
+        """Serve in the background (the messenger's getMe is retried while unreachable)."""
+        self._task = asyncio.create_task(self._serve_reporting(), name=self.name)
+
+    async def stop(self) -> None:
+        """Stop taking updates, finish the answers in hand; raise what made the channel fail."""
+        self._stop.set()
+        if self._task is not None:
+            task, self._task = self._task, None
+            await task
+
+    async def _serve_reporting(self) -> None:
+        try:
+            await self.serve()
+        except Exception as exc:
+            log.error("%s", self.failure(exc))
+            self.context.stop.set()  # the process exits and says why
+            raise

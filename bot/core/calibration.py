@@ -2,7 +2,7 @@
 
 The index's own score is tuned for one short question; letters and stories carry many words
 that are not about the topic. So the confidence is a logistic model over a few signals that
-do not collapse with length, fitted on labelled questions (bench/fit_calibration.py on the
+do not collapse with length, fitted on labelled questions (bench/eval_unseen.py --fit on the
 tune split only): how sure the index is in the view of the message that favours the entry,
 its lead over the other entries, how much of the entry's best phrasing the message names,
 the thing-naming words and situations the entry does not cover, and whether the question
@@ -38,26 +38,28 @@ LONG_SPAN = 0.25  # ... and counts as fully long from about 30
 
 @dataclass(frozen=True, slots=True)
 class Calibration:
-    """Weights follow TERMS; fitted by bench/fit_calibration.py on tune.jsonl."""
+    """Weights follow TERMS; fitted by ``bench/eval_unseen.py --fit --write`` on tune.jsonl
+    with each half's own concept phrases removed, so a situation phrase weighs what it is worth
+    on text it was not written for (bench/fit_calibration.py fits on tune as it is)."""
 
     weights: tuple[float, ...] = (
-        0.887,
-        0.458,
-        -1.085,
-        -0.033,
-        1.728,
-        0.0,
-        -0.6,
-        0.119,
-        1.597,
-        1.382,
-        2.019,
-        -0.482,
-        0.955,
-        0.357,
-        0.376,
+        0.951,
+        0.385,
+        -0.543,
+        0.081,
+        0.239,
+        -1.564,
+        -0.543,
+        -0.117,
+        2.017,
+        1.178,
+        2.227,
+        -0.417,
+        1.08,
+        0.089,
+        0.259,
     )
-    bias: float = -1.57
+    bias: float = -1.115
 
     def confidence(self, features: tuple[float, ...]) -> float:
         z = self.bias + sum(w * x for w, x in zip(self.weights, expand(features), strict=True))

@@ -10,7 +10,7 @@ import math
 import re
 import sys
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Literal, Protocol
@@ -276,7 +276,18 @@ def concept_table(
     concepts: Concepts, entries: Sequence[FaqEntry], normalizer: Normalizer
 ) -> tuple[ConceptTable, list[tuple[str, ...]]]:
     """Concept phrases in key spelling, and per entry the concept tokens it answers."""
-    present = {entry.id for entry in entries}
+    table = concept_phrases(concepts, {entry.id for entry in entries}, normalizer)
+    linked = table.linked
+    per_entry = [
+        tuple(t for t in concepts.entry_tokens(entry.id) if t in linked) for entry in entries
+    ]
+    return table, per_entry
+
+
+def concept_phrases(
+    concepts: Concepts, present: Collection[str], normalizer: Normalizer
+) -> ConceptTable:
+    """The concept table of a knowledge base whose entry ids are ``present``."""
     phrases: dict[Parts, str] = {}
     spelled: dict[Parts, Parts] = {}
     linked: set[str] = set()
@@ -303,10 +314,7 @@ def concept_table(
             phrases.setdefault(parts, concept.token)
             if any(not a.isascii() for part in accents for a in part):
                 spelled.setdefault(parts, tuple(accents))
-    per_entry = [
-        tuple(t for t in concepts.entry_tokens(entry.id) if t in linked) for entry in entries
-    ]
-    return ConceptTable(phrases, linked, spelled), per_entry
+    return ConceptTable(phrases, linked, spelled)
 
 
 def content_words(entries: Iterable[FaqEntry], lexicon: Lexicon) -> set[str]:

@@ -9,6 +9,7 @@ Every per-word step is cached, so a running bot normalizes a question in microse
 
 from __future__ import annotations
 
+import copy
 import re
 import unicodedata
 from collections.abc import Collection, Iterable
@@ -142,6 +143,20 @@ class Normalizer:
             content_pairs=self.content_pairs if pairs is None else pairs,
             max_chars=self.max_chars,
         )
+
+    def sharing_tables(
+        self, *, words: frozenset[str] | None = None, pairs: Collection[str] | None = None
+    ) -> Normalizer:
+        """This normalizer with other content words (key form) or key pairs, in
+        microseconds: the phrase tables do not depend on either and are shared; the cache of
+        repaired tokens does, and is not."""
+        clone = copy.copy(self)
+        if words is not None:
+            clone.content_words = words
+        if pairs is not None:
+            clone.content_pairs = pairs
+        clone._tokens = {}
+        return clone
 
     def normalize(self, text: str, max_chars: int | None = None) -> Normalized:
         """Normalize ``text`` (cut to ``max_chars``) into accented form and key."""

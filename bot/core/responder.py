@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 
 from bot.core import commands, texts
@@ -43,6 +44,47 @@ class ResponderSettings:
     max_message_chars: int = 4000
     # An answer reviewed longer ago than this tells the citizen where to check it.
     stale_after_days: int = DEFAULT_STALE_DAYS
+    # Replies to recent questions kept per knowledge version (0: none kept).
+    answer_cache_size: int = 2048
+
+
+class AnswerCache:
+    """Replies to questions already answered, for the same words on the same snapshot and day.
+
+    A reply to a question depends only on its (redacted, greeting-stripped) text, whether it
+    was too long, the snapshot and today's date (the outdated notice); nothing of the citizen.
+    A new snapshot (a knowledge reload) or a new day empties it. Bounded: least recently used
+    replies go first."""
+
+    def __init__(self, size: int) -> None:
+        self.size = max(0, size)
+        self._replies: OrderedDict[tuple[str, bool, bool], Reply] = OrderedDict()
+        self._snapshot: Snapshot | None = None
+        self._day: dt.date | None = None
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: tuple[str, bool, bool], snapshot: Snapshot, day: dt.date) -> Reply | None:
+        if snapshot is not self._snapshot or day != self._day:
+            self._replies.clear()
+            self._snapshot, self._day = snapshot, day
+        reply = self._replies.get(key)
+        if reply is None:
+            self.misses += 1
+            return None
+        self._replies.move_to_end(key)
+        self.hits += 1
+        return reply
+
+    def put(self, key: tuple[str, bool, bool], reply: Reply) -> None:
+        if not self.size:
+            return
+        self._replies[key] = reply
+        if len(self._replies) > self.size:
+            self._replies.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._replies)
 
 
 class Responder:
@@ -62,6 +104,7 @@ class Responder:
         self.settings = settings or ResponderSettings()
         self.today = today
         self.addresses = AddressReplies(addresses) if addresses is not None else None
+        self.answers = AnswerCache(self.settings.answer_cache_size)
 
     # ------------------------------------------------------------------ public
 
@@ -173,6 +216,19 @@ class Responder:
         *,
         redacted: bool = False,
     ) -> Reply:
+        too_long = (typed_length or len(text)) > self.settings.max_message_chars
+        if not self.answers.size:
+            return self._answer_question(text, snapshot, too_long, redacted)
+        key = (text, too_long, redacted)
+        reply = self.answers.get(key, snapshot, self.today())
+        if reply is None:
+            reply = self._answer_question(text, snapshot, too_long, redacted)
+            self.answers.put(key, reply)
+        return reply
+
+    def _answer_question(
+        self, text: str, snapshot: Snapshot, too_long: bool, redacted: bool
+    ) -> Reply:
         result = snapshot.matcher.match(text, redacted=redacted)
         if self.addresses is not None:
             top = result.candidates[0].faq_id if result.candidates else None
@@ -185,7 +241,6 @@ class Responder:
             )
             if address is not None:
                 return replace(address, normalized=result.normalized)
-        too_long = (typed_length or len(text)) > self.settings.max_message_chars
         note = texts.TOO_LONG_NOTE if too_long else ""
         if result.status == "answered" and result.candidates:
             best = result.candidates[0]

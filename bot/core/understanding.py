@@ -21,6 +21,10 @@ from bot.core.scoring import Query
 MAX_RANKED = 8  # candidates kept per message after combining the views
 FIT_SCALE = 2.0  # mean log-likelihood ratio per word that counts as a clear fit
 EVIDENCE_TEMPERATURE = 2.0  # softens the reranker's softmax (log-likelihoods differ by nats)
+# ... for up to this many known words; a longer message's log-likelihood ratios are sums over
+# more words, whose spread grows like the square root of their number, so the temperature
+# grows with it: a story's many off-topic words do not hand one entry all the evidence.
+EVIDENCE_WORDS = 12
 WHOLE_VIEW_CHARS = 600  # of a letter with question sentences
 QUESTION_CANDIDATES = 6  # entries reranked for each question sentence of a letter
 SHORT_QUESTION_WORDS = 8  # a question sentence shorter than this is read with the one before
@@ -177,7 +181,12 @@ def _evidence(
     scores = reranker.scores(tokens, entries)
     known = max(1, sum(1 for t in set(tokens) if t in reranker.background))
     fits = [math.tanh(score / known / FIT_SCALE) for score in scores]
-    return shares(scores, EVIDENCE_TEMPERATURE), fits
+    return shares(scores, evidence_temperature(known)), fits
+
+
+def evidence_temperature(known: int) -> float:
+    """The reranker softmax's temperature for a message of ``known`` known words."""
+    return EVIDENCE_TEMPERATURE * max(1.0, math.sqrt(known / EVIDENCE_WORDS))
 
 
 def _unknown_thing(query: Query, score: EntryScore) -> bool:

@@ -55,9 +55,10 @@ class Storage:
         self.inbox = InboxRepository(sessions, self.knowledge)
         self.stats = StatsRepository(sessions, settings.timezone)
         self.erasure = ErasureRepository(sessions, self.writer)
-        self.chat_state = ChatStateRepository(sessions)
-        # The assistant's per-user memory: written behind every answer, in shared batches.
-        self.memory = ChatStateRepository(sessions, writer=self.writer)
+        # Per-chat values and the assistant's per-user memory: written behind every answer,
+        # the writes of concurrent answers in shared batches.
+        self.chat_state = ChatStateRepository(sessions, writer=self.writer)
+        self.memory = self.chat_state
         self.flood = FloodRepository(
             self.writer, settings.flood_max_messages, settings.flood_window_seconds
         )

@@ -1,11 +1,17 @@
-"""Per-chat state in the database: survives a restart and is shared by every process."""
+"""Per-chat state in the database: survives a restart and is shared by every process.
+
+Writes (a reply's numbered choices are one per answer) go through the group-commit writer when
+there is one: the writes of concurrent answers share a transaction, and each caller still
+returns only once its write is committed.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from typing import cast
 
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import Table, delete, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.storage.batch import GroupCommit
@@ -38,18 +44,12 @@ class ChatStateRepository:
         if len(value) > MAX_VALUE_CHARS:
             raise ValueError(f"chat state {name!r} too large: {len(value)} characters")
         expires = self._clock() + dt.timedelta(seconds=ttl_seconds)
-        row: dict[str, object] = {
-            "channel": channel,
-            "chat": chat_id,
-            "name": name,
-            "value": value,
-            "expires_at": expires,
-        }
+        item: _Write = ((channel, chat_id, name), (value, expires))
         if self._writer is not None:
-            await self._writer.submit(_put_rows, row)
+            await self._writer.submit(_write, item)
             return
         async with self._sessions.begin() as session:
-            await _put_rows(session, [row])
+            await _write(session, [item])
 
     async def get(self, channel: str, chat_id: str, name: str) -> str | None:
         if self._writer is not None:
@@ -84,6 +84,9 @@ class ChatStateRepository:
         return [values.get(key) for key in keys]
 
     async def delete(self, channel: str, chat_id: str, name: str) -> None:
+        if self._writer is not None:
+            await self._writer.submit(_write, ((channel, chat_id, name), None))
+            return
         async with self._sessions.begin() as session:
             await session.execute(
                 delete(ChatStateRow).where(
@@ -128,13 +131,33 @@ class ChatStateRepository:
         return int(getattr(result, "rowcount", 0) or 0)
 
 
-async def _put_rows(session: AsyncSession, rows: Sequence[dict[str, object]]) -> list[None]:
-    # The last value of a key wins (one statement may not touch a row twice on PostgreSQL).
-    latest = {(r["channel"], r["chat"], r["name"]): r for r in rows}
-    insert = dialect_insert(session, ChatStateRow)
-    statement = insert.on_conflict_do_update(
-        index_elements=["channel", "chat", "name"],
-        set_={"value": insert.excluded.value, "expires_at": insert.excluded.expires_at},
-    )
-    await session.execute(statement, list(latest.values()))
-    return [None] * len(rows)
+STATES = cast(Table, ChatStateRow.__table__)
+_Write = tuple[tuple[str, str, str], tuple[str, dt.datetime] | None]
+
+
+async def _write(session: AsyncSession, items: Sequence[_Write]) -> list[None]:
+    """Puts (a value) and deletes (None) of concurrent answers: the last one per key counts."""
+    last = dict(items)
+    rows = [
+        {"channel": c, "chat": chat, "name": n, "value": kept[0], "expires_at": kept[1]}
+        for (c, chat, n), kept in last.items()
+        if kept is not None
+    ]
+    gone = [key for key, kept in last.items() if kept is None]
+    if rows:
+        statement = dialect_insert(session, STATES)
+        await session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["channel", "chat", "name"],
+                set_={
+                    "value": statement.excluded.value,
+                    "expires_at": statement.excluded.expires_at,
+                },
+            ),
+            rows,
+        )
+    if gone:
+        await session.execute(
+            delete(STATES).where(tuple_(STATES.c.channel, STATES.c.chat, STATES.c.name).in_(gone))
+        )
+    return [None] * len(items)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import io
 
@@ -141,10 +142,12 @@ async def test_database_memory_survives_a_restart_and_is_shared(db: Backend) -> 
         await second.close()
 
 
-async def test_database_memory_expires_and_is_purged(db: Backend) -> None:
+@pytest.mark.parametrize("shared", [False, True], ids=["own", "group-commit"])
+async def test_database_memory_expires_and_is_purged(db: Backend, shared: bool) -> None:
     storage = await Storage.open(db.settings())
     now = [utcnow()]
-    repo = ChatStateRepository(storage.session_factory, clock=lambda: now[0])
+    writer = storage.writer if shared else None
+    repo = ChatStateRepository(storage.session_factory, clock=lambda: now[0], writer=writer)
     try:
         await repo.put("zalo", "c", "choices", '["menu"]', 60)
         await repo.put("zalo", "d", "choices", '["menu"]', 3600)
@@ -157,6 +160,25 @@ async def test_database_memory_expires_and_is_purged(db: Backend) -> None:
         assert await repo.get("zalo", "d", "choices") == '["menu"]'
         with pytest.raises(ValueError, match="too large"):
             await repo.put("zalo", "c", "choices", "x" * 20_000, 60)
+    finally:
+        await storage.close()
+
+
+async def test_writes_of_concurrent_answers_share_one_transaction(db: Backend) -> None:
+    storage = await Storage.open(db.settings())
+    repo = storage.chat_state
+    try:
+        before = storage.writer.batches
+        await asyncio.gather(
+            repo.put("zalo", "a", "choices", '["menu"]', 60),
+            repo.put("zalo", "b", "choices", '["menu"]', 60),
+            repo.put("zalo", "a", "choices", '["cat:x"]', 60),  # the later write counts
+            repo.delete("zalo", "b", "choices"),
+            repo.delete("zalo", "nobody", "choices"),
+        )
+        assert storage.writer.batches == before + 1
+        assert await repo.get("zalo", "a", "choices") == '["cat:x"]'
+        assert await repo.get("zalo", "b", "choices") is None
     finally:
         await storage.close()
 

@@ -57,7 +57,7 @@ async def test_trial_is_exact_for_the_live_side(env: ConsoleEnv) -> None:
     assert (
         rows[0].before.status == live.status and rows[0].before.faq_id == live.candidates[0].faq_id
     )
-    assert not rows[0].changed and not rows[0].estimate
+    assert not rows[0].changed
 
 
 async def test_saving_publishes_to_citizens_and_is_audited(env: ConsoleEnv) -> None:

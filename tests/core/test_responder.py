@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
 import pytest
 
@@ -202,3 +203,46 @@ def test_ambiguous_offers_at_most_three_questions(runtime: Runtime) -> None:
                 entry = kb.get(choice.action.split(":", 1)[1])
                 assert entry is not None and choice.label == entry.question
     assert seen, "keyword-only queries should produce at least one did-you-mean"
+
+
+def test_the_same_question_is_matched_once_per_snapshot_and_day(runtime: Runtime) -> None:
+    day = [dt.date(2026, 1, 5)]
+    responder = Responder(runtime.live, runtime.profile, today=lambda: day[0])
+    calls: list[str] = []
+    matcher = runtime.live.current.matcher
+    original = matcher.match
+
+    def counting(value: str, *args: object, **kwargs: bool) -> object:
+        calls.append(value)
+        return original(value, **kwargs)
+
+    question = "nop tien roi ma ho so van bao chua thanh toan"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(matcher, "match", counting)
+        first = responder.respond(text(question))
+        again = responder.respond(IncomingMessage("test", "u2", "c2", text=question))
+        assert again == first and len(calls) == 1
+        assert responder.answers.hits == 1
+        # Too long is part of the question: the note is not served to a short one.
+        long = responder.respond(
+            IncomingMessage("test", "u1", "c1", text=question, typed_length=10_000)
+        )
+        assert long.text.startswith(texts.TOO_LONG_NOTE) and len(calls) == 2
+        day[0] = dt.date(2026, 1, 6)  # a new day: the outdated notice may change
+        responder.respond(text(question))
+        assert len(calls) == 3
+        # A reload swaps the snapshot: its answers are never served from the old one.
+        old = runtime.live.current
+        runtime.live.swap(dataclasses.replace(old, version=old.version + 1))
+        try:
+            responder.respond(text(question))
+            assert len(calls) == 4
+        finally:
+            runtime.live.swap(old)
+
+
+def test_no_answer_is_kept_when_the_cache_is_off(runtime: Runtime) -> None:
+    responder = Responder(runtime.live, runtime.profile, ResponderSettings(answer_cache_size=0))
+    responder.respond(text("nop tien roi ma ho so van bao chua thanh toan"))
+    responder.respond(text("nop tien roi ma ho so van bao chua thanh toan"))
+    assert len(responder.answers) == 0 and responder.answers.hits == 0

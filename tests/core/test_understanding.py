@@ -17,8 +17,9 @@ from bot.core.letters import MAX_SENTENCES, read_message
 from bot.core.match import Matcher, Thresholds, decide
 from bot.core.messages import IncomingMessage, Outcome
 from bot.core.redact import redact
+from bot.core.reranker import shares
 from bot.core.texts import PERSONAL_DATA_REMINDER
-from bot.core.understanding import Analysis, Ranked
+from bot.core.understanding import EVIDENCE_WORDS, Analysis, Ranked, evidence_temperature
 from bot.runtime import Runtime
 
 LETTER = (
@@ -231,6 +232,36 @@ def test_long_messages_weigh_the_reranker_more() -> None:
         1.0 if i in (evidence, FEATURES.index("length")) else v for i, v in enumerate(long)
     )
     assert expand(with_evidence)[TERMS.index("evidence*long")] == 1.0
+
+
+def test_a_long_story_does_not_hand_one_entry_all_the_evidence() -> None:
+    # Log-likelihood ratios are sums over the message's words: the same per-word lead over
+    # four times the words is a larger gap, and the softmax must not turn it into certainty.
+    short = EVIDENCE_WORDS
+    long = 4 * EVIDENCE_WORDS
+    assert evidence_temperature(1) == evidence_temperature(short)
+    assert evidence_temperature(long) == pytest.approx(2 * evidence_temperature(short))
+    per_word_lead = 0.5
+    short_share = shares([per_word_lead * short, 0.0], evidence_temperature(short))[0]
+    long_share = shares([per_word_lead * long, 0.0], evidence_temperature(long))[0]
+    assert short_share < long_share < 0.999
+    unscaled = shares([per_word_lead * long, 0.0], evidence_temperature(short))[0]
+    assert long_share < unscaled
+
+
+def test_a_situation_phrase_is_weak_evidence_on_its_own() -> None:
+    # The calibration is fitted with each half's own concept phrases removed: a hand-written
+    # phrase is worth little more than the words around it, so it cannot lift a candidate
+    # the other signals doubt anywhere near the answer threshold.
+    calibration = Calibration()
+    doubtful = [0.0] * len(FEATURES)
+    doubtful[FEATURES.index("index_logit")] = -2.0
+    doubtful[FEATURES.index("length")] = 0.8
+    with_concept = list(doubtful)
+    with_concept[FEATURES.index("concept")] = 1.0
+    lift = calibration.confidence(tuple(with_concept)) - calibration.confidence(tuple(doubtful))
+    assert 0.0 < lift < 0.1
+    assert calibration.confidence(tuple(with_concept)) < 0.3
 
 
 def _ranked(

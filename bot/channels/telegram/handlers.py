@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from telegram import Bot, Chat, ChatMember, Message, Update
@@ -18,6 +18,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.channels.indicator import indicated
 from bot.channels.telegram import texts as tg_texts
 from bot.channels.telegram.admin import ADMIN_ACTION, StaffCommands
 from bot.channels.telegram.convert import (
@@ -32,7 +33,7 @@ from bot.channels.telegram.flood import FloodControl, FloodGuard, Verdict
 from bot.channels.telegram.render import render, render_plain, without_feedback
 from bot.channels.telegram.sender import Sender
 from bot.core.commands import command_name
-from bot.core.messages import IncomingMessage, Outcome, Reply, parse_action
+from bot.core.messages import IncomingMessage, Outcome, parse_action
 
 if TYPE_CHECKING:
     from bot.channels.base import ChannelContext
@@ -125,33 +126,12 @@ class TelegramHandlers:
     async def _answer(
         self, bot: Bot, chat_id: int, incoming: IncomingMessage, reply_to: int | None
     ) -> None:
-        if self.typing_delay <= 0:
-            # "typing…" goes out while the answer is computed; the answer waits for it so
-            # that the indicator never arrives after the message.
-            typing = asyncio.create_task(self._typing(bot, chat_id))
-            try:
-                reply = await self.handle(incoming)
-            finally:
-                reachable = await typing
-        else:
-            reply, reachable = await self._answer_slow_typing(bot, chat_id, incoming)
-        if reachable:
+        # "typing…" only for an answer slower than the delay (at once when it is 0).
+        reply, reachable = await indicated(
+            self.handle(incoming), partial(self._typing, bot, chat_id), self.typing_delay
+        )
+        if reachable is not False:
             await self.sender.send(bot, chat_id, render(reply), reply_to=reply_to)
-
-    async def _answer_slow_typing(
-        self, bot: Bot, chat_id: int, incoming: IncomingMessage
-    ) -> tuple[Reply, bool]:
-        """Show "typing…" only once the answer has taken ``typing_delay`` seconds."""
-        answering = asyncio.ensure_future(self.handle(incoming))
-        done, _ = await asyncio.wait({answering}, timeout=self.typing_delay)
-        if done:
-            return answering.result(), True
-        typing = asyncio.create_task(self._typing(bot, chat_id))
-        try:
-            reply = await answering
-        finally:
-            reachable = await typing
-        return reply, reachable
 
     async def _typing(self, bot: Bot, chat_id: int) -> bool:
         try:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from telegram import Update
 from telegram.error import NetworkError
 
+from bot.channels.base import BackgroundChannel
 from bot.channels.telegram.app import TelegramApp, build_application
 from bot.channels.telegram.convert import CHANNEL
 from bot.channels.telegram.polling import Poller
@@ -17,7 +18,7 @@ from bot.channels.telegram.transport import AiohttpRequest
 from bot.channels.telegram.webhook import WebhookRoute, check_secret
 from bot.core.dispatch import ABANDONED_AFTER, InboundDispatcher
 from bot.core.ports import Inbound
-from bot.lifecycle import Stopped, retry_until_stopped
+from bot.lifecycle import Stopped, retry_until_stopped, until_stopped
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -68,7 +69,7 @@ async def _initialize(application: TelegramApp, stop: asyncio.Event) -> bool:
     return True
 
 
-class TelegramService:
+class TelegramService(BackgroundChannel):
     """One Telegram bot (a bot.channels.base.Channel): built on construction, served by ``run``
     until ``stop`` is set; ``start``/``stop`` run it in the background for the composition root.
 
@@ -87,6 +88,7 @@ class TelegramService:
         *,
         concurrent_updates: int | None = None,
     ) -> None:
+        super().__init__()
         quiet_http_logs()
         # Opt in to python-telegram-bot's timedelta periods: we read none of them, and without
         # it every RetryAfter logs a deprecation warning.
@@ -122,8 +124,6 @@ class TelegramService:
             else None
         )
         self.ready = asyncio.Event()
-        self._stop = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------------ channel
 
@@ -132,24 +132,8 @@ class TelegramService:
         if self.route is not None:
             self.route.add_routes(app)
 
-    async def start(self) -> None:
-        """Serve in the background: getMe is retried while Telegram is unreachable."""
-        self._task = asyncio.create_task(self._serve_reporting(), name="telegram")
-
-    async def stop(self) -> None:
-        """Stop taking updates, finish the answers in hand; raise what made the bot fail."""
-        self._stop.set()
-        if self._task is not None:
-            task, self._task = self._task, None
-            await task
-
-    async def _serve_reporting(self) -> None:
-        try:
-            await self.run(self._stop)
-        except Exception:
-            log.error("the Telegram channel failed; stopping")
-            self.context.stop.set()  # the process exits and a supervisor restarts it
-            raise
+    async def serve(self) -> None:
+        await self.run(self._stop)
 
     # ------------------------------------------------------------------ updates
 
@@ -224,7 +208,7 @@ class TelegramService:
                 "webhook" if self.route is not None else "polling",
             )
             self.ready.set()
-            await _until_stopped(stop, polling)
+            await until_stopped(stop, polling)
             log.info("stopping Telegram: no new updates, finishing answers in flight")
         finally:
             # Stop taking updates first, then let the answers in hand finish.
@@ -249,17 +233,3 @@ class TelegramService:
             route.open = False
             raise
         log.info("Telegram webhook on %s", route.path)
-
-
-async def _until_stopped(stop: asyncio.Event, polling: asyncio.Task[None] | None) -> None:
-    """Wait for ``stop``; a poller that ended on its own (an invalid token) ends the wait too."""
-    if polling is None:
-        await stop.wait()
-        return
-    waiter = asyncio.ensure_future(stop.wait())
-    try:
-        await asyncio.wait({waiter, polling}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        waiter.cancel()
-    if polling.done() and not stop.is_set():
-        polling.result()

@@ -7,8 +7,10 @@ import logging
 import re
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from functools import partial
 
 from bot.channels.base import Handle
+from bot.channels.indicator import indicated
 from bot.channels.text_choices import TextChoices, resolve
 from bot.channels.zalo import texts as zalo_texts
 from bot.channels.zalo import updates as ev
@@ -22,7 +24,7 @@ from bot.channels.zalo.render import for_zalo, split
 from bot.channels.zalo.staff import ZaloStaff
 from bot.core.chat_state import MemoryChatState
 from bot.core.commands import START, command_name
-from bot.core.messages import IncomingMessage, MessageKind, Reply
+from bot.core.messages import IncomingMessage, MessageKind
 from bot.core.ports import ChatState
 
 log = logging.getLogger(__name__)
@@ -77,8 +79,10 @@ class ZaloAnswers:
         greeted: GreetedChats | None = None,
         on_unreachable: Unreachable | None = None,
         staff: ZaloStaff | None = None,
+        typing_delay: float = 0.0,
     ) -> None:
         self.client = client
+        self.typing_delay = typing_delay
         self.handle = handle
         self.identity = identity
         state = state if state is not None else MemoryChatState()
@@ -135,11 +139,10 @@ class ZaloAnswers:
         await self.answer(chat, incoming, notice=command_name(text) == START)
 
     async def answer(self, chat: str, incoming: IncomingMessage, *, notice: bool = False) -> None:
-        typing = asyncio.create_task(self._typing(chat))
-        try:
-            reply: Reply = await self.handle(incoming)
-        finally:
-            await typing
+        # "typing…" only for an answer slower than the delay (at once when it is 0).
+        reply, _ = await indicated(
+            self.handle(incoming), partial(self._typing, chat), self.typing_delay
+        )
         first = await self.greeted.first_time(chat)
         text = await self.choices.render(chat, for_zalo(reply, notice=notice or first))
         await self.send(chat, split(text))

@@ -18,7 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.channels.base import ChannelContext
+from bot.channels.base import BackgroundChannel, ChannelContext
 from bot.channels.zalo import updates as ev
 from bot.channels.zalo.answer import CHANNEL, ZaloAnswers
 from bot.channels.zalo.client import (
@@ -35,7 +35,7 @@ from bot.channels.zalo.staff import ZaloStaff
 from bot.config import Settings
 from bot.core.dispatch import ABANDONED_AFTER, InboundDispatcher
 from bot.core.ports import Inbound
-from bot.lifecycle import Stopped, retry_until_stopped, wait_or_stop
+from bot.lifecycle import Stopped, retry_until_stopped, until_stopped, wait_or_stop
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ STOP_BUDGET = 7.0  # seconds for answers in flight at shutdown
 MAX_QUEUED = 1000
 
 
-class ZaloChannel:
+class ZaloChannel(BackgroundChannel):
     """Implements bot.channels.base.Channel (its webhook route goes on the shared server)."""
 
     name = CHANNEL
@@ -73,7 +73,7 @@ class ZaloChannel:
         self._secret = check_secret(webhook_secret).encode() if webhook_secret else b""
         self.webhook_path = webhook_path if webhook_path.startswith("/") else "/" + webhook_path
         self.long_poll = long_poll
-        self._stop = asyncio.Event()
+        super().__init__()
         self.dispatcher = InboundDispatcher(
             CHANNEL,
             self._process,
@@ -86,7 +86,6 @@ class ZaloChannel:
             # Polling has one process per token (bot.standby); webhooks may reach any web process.
             resume_older_than=ABANDONED_AFTER if webhook_url and context.shared_intake else 0.0,
         )
-        self._task: asyncio.Task[None] | None = None
         # Polled updates on their way to the journal, in the order Zalo handed them out.
         self._intake: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._serving = False
@@ -117,6 +116,7 @@ class ZaloChannel:
             state=context.chat_state,
             on_unreachable=unreachable,
             staff=ZaloStaff(context.staff) if context.staff is not None else None,
+            typing_delay=settings.zalo_typing_delay,
         )
         secret = settings.zalo_webhook_secret
         return cls(
@@ -140,28 +140,13 @@ class ZaloChannel:
         if self.webhook:
             app.router.add_post(self.webhook_path, self.receive)
 
-    async def start(self) -> None:
-        """Serve in the background: getMe is retried while Zalo is unreachable."""
-        self._task = asyncio.create_task(self._serve_reporting(), name="zalo")
+    async def serve(self) -> None:
+        await self.run()
 
-    async def stop(self) -> None:
-        """Stop taking updates, finish the answers in hand; raise what made the channel fail."""
-        self._stop.set()
-        if self._task is not None:
-            task, self._task = self._task, None
-            await task
-
-    async def _serve_reporting(self) -> None:
-        try:
-            await self.run()
-        except ZaloUnauthorized as exc:
-            log.error("%s Stopping.", exc)
-            self.context.stop.set()  # the process exits (1) and says why
-            raise
-        except Exception:
-            log.error("the Zalo channel failed; stopping")
-            self.context.stop.set()
-            raise
+    def failure(self, exc: Exception) -> str:
+        if isinstance(exc, ZaloUnauthorized):
+            return f"{exc} Stopping."
+        return super().failure(exc)
 
     async def run(self) -> None:
         """getMe (a wrong token stops here, with a clear message), answer what an earlier run
@@ -196,7 +181,7 @@ class ZaloChannel:
             name = self.answers.identity.names[0] if self.answers.identity.names else "?"
             log.info("Zalo bot %s answering (%s)", name, "webhook" if self.webhook else "polling")
             self.ready.set()
-            await _until_stopped(self._stop, polling)
+            await until_stopped(self._stop, polling)
             log.info("stopping Zalo: no new updates, finishing answers in flight")
         except Stopped:
             pass
@@ -294,20 +279,6 @@ class ZaloChannel:
         await self.dispatcher.room()
         await self.dispatcher.accept([self.inbound(update)])
         return web.json_response({"ok": True})
-
-
-async def _until_stopped(stop: asyncio.Event, polling: asyncio.Task[None] | None) -> None:
-    """Wait for ``stop``; a poller that ended on its own (a refused token) ends it too."""
-    if polling is None:
-        await stop.wait()
-        return
-    waiter = asyncio.ensure_future(stop.wait())
-    try:
-        await asyncio.wait({waiter, polling}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        waiter.cancel()
-    if polling.done() and not stop.is_set():
-        polling.result()
 
 
 def _retryable(exc: Exception) -> str | None:

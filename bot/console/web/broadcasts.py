@@ -25,12 +25,16 @@ OFFLINE: web.AppKey[dict[str, BroadcastService]] = web.AppKey("offline_broadcast
 
 
 async def service_of(request: web.Request) -> tuple[BroadcastService, bool]:
+    return await service_for(console_of(request), request.config_dict[OFFLINE])
+
+
+async def service_for(
+    console: Console, cache: dict[str, BroadcastService]
+) -> tuple[BroadcastService, bool]:
     """The running broadcast service (it can send), or a local one that can only read."""
-    console = console_of(request)
     live = await console.broadcasts()
     if live is not None:
         return live, True
-    cache = request.config_dict[OFFLINE]
     if "service" not in cache:
         cache["service"] = BroadcastService(
             console.storage.session_factory, options_from_settings(console.settings), {}

@@ -51,10 +51,14 @@ def top_guesses(snapshot: Snapshot, text: str, limit: int = 3) -> list[Guess]:
 
 
 async def guesses_for(request: web.Request, items: list[InboxItem]) -> list[list[Guess]]:
+    return await guesses(console_of(request).live.current, request.config_dict[GUESSES], items)
+
+
+async def guesses(
+    snapshot: Snapshot, memo: Memo[list[Guess]], items: list[InboxItem]
+) -> list[list[Guess]]:
     """Top guesses per item, remembered per knowledge snapshot (a page view matches only the
     questions it has not shown since the knowledge last changed), matched off the event loop."""
-    snapshot = console_of(request).live.current  # one snapshot for the whole page
-    memo = request.config_dict[GUESSES]
     keys = [(snapshot.version, id(snapshot), item.text) for item in items]
     missing = [item.text for item, key in zip(items, keys, strict=True) if memo.get(key) is None]
 
@@ -114,18 +118,41 @@ async def inbox_page(request: web.Request) -> web.Response:
     )
 
 
-SUGGESTIONS: web.AppKey[Memo[list[Suggestion]]] = web.AppKey("inbox_suggestions", Memo)
+class SuggestionCache:
+    """The suggestions of choices citizens tapped: they group every tapped choice in the log
+    (a second at a million questions), so they are counted at most once a minute. A page view
+    after the minute shows the last count and starts the next in the background; after a
+    knowledge change (a suggestion adopted) it waits for the new count."""
+
+    def __init__(self) -> None:
+        self._held: tuple[int, int, list[Suggestion]] | None = None  # version, minute, value
+        self._refresh: asyncio.Task[list[Suggestion]] | None = None
+
+    async def get(self, console: Console) -> list[Suggestion]:
+        version = console.live.current.version
+        minute = int(console.clock().timestamp()) // 60
+        held = self._held
+        if held is not None and held[0] == version:
+            if held[1] != minute and (self._refresh is None or self._refresh.done()):
+                self._refresh = asyncio.create_task(self._count(console, version, minute))
+            return held[2]
+        return await self._count(console, version, minute)
+
+    async def _count(self, console: Console, version: int, minute: int) -> list[Suggestion]:
+        found = await console.storage.inbox.suggestions(limit=20)
+        self._held = (version, minute, found)
+        return found
+
+    async def settled(self) -> None:
+        if self._refresh is not None:
+            await self._refresh
+
+
+SUGGESTIONS: web.AppKey[SuggestionCache] = web.AppKey("inbox_suggestions", SuggestionCache)
 
 
 async def suggestions(request: web.Request) -> list[Suggestion]:
-    """Recomputed at most once a minute: it groups every tapped choice in the log."""
-    console = console_of(request)
-    key = (int(console.clock().timestamp()) // 60, console.live.current.version)
-    memo = request.config_dict[SUGGESTIONS]
-    found = memo.get(key)
-    if found is None:
-        found = memo.put(key, await console.storage.inbox.suggestions(limit=20))
-    return found
+    return await request.config_dict[SUGGESTIONS].get(console_of(request))
 
 
 def _item_id(request: web.Request) -> int:

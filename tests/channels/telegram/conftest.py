@@ -28,6 +28,8 @@ def make_settings(**overrides: Any) -> Settings:
         "flood_max_messages": 8,
         "flood_window_seconds": 10.0,
         "database_url": "sqlite:///unused.db",
+        # "typing…" before every answer, so tests see it; the default delay is tested apart.
+        "telegram_typing_delay": 0.0,
         **overrides,
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -25,6 +25,8 @@ def make_settings(**overrides: Any) -> Settings:
         "knowledge_dir": KNOWLEDGE,
         "zalo_bot_token": TOKEN,
         "database_url": "sqlite:///unused.db",
+        # "typing…" before every answer, so tests see it; the default delay is tested apart.
+        "zalo_typing_delay": 0.0,
         **overrides,
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

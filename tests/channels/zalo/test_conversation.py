@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from bot.channels.zalo import texts as zalo_texts
 from bot.core import texts
-from tests.channels.zalo.conftest import CITIZEN, RunningZalo
+from bot.runtime import Runtime
+from tests.channels.zalo.conftest import CITIZEN, RunningZalo, start_zalo
 from tests.fakes.ports import MemoryPorts
 from tests.fakes.zalo_server import FakeZalo
 
@@ -50,6 +51,17 @@ async def test_greeting_says_automated_and_offers_privacy(polling: RunningZalo) 
     (privacy,) = await fake.replies(CITIZEN, since=mark)
     assert privacy.text.startswith("Trợ lý này lưu những thông tin gì về tôi")
     assert zalo_texts.NOTICE not in privacy.text  # told once
+
+
+async def test_no_typing_for_an_answer_ready_within_the_delay(
+    fake: FakeZalo, runtime: Runtime
+) -> None:
+    bot = await start_zalo(fake, runtime, zalo_typing_delay=60.0)
+    try:
+        assert (await ask(bot, "quen mat khau dich vu cong")).startswith(zalo_texts.NOTICE)
+        assert fake.actions == []
+    finally:
+        await bot.close()
 
 
 async def test_first_message_of_a_chat_carries_the_notice_once(polling: RunningZalo) -> None:
