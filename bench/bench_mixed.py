@@ -99,7 +99,9 @@ async def drive(
             break
         await asyncio.sleep(0.5)
     holder = await poller_pid(env)
-    for process in topology.cluster.processes:
+    # The standby first: stopping the active bot first would hand it the lease (and the
+    # updates still in hand) as if the active one had died.
+    for process in [topology.standby, *topology.cluster.processes]:
         if process.process is not None and process.process.returncode is None:
             await process.terminate()
     load.tally.read_fake(fake)
@@ -131,7 +133,7 @@ def show(results: dict[str, dict[str, Any]]) -> None:
     for channel in ("web", "telegram"):
         row(f"{channel}: sent", lambda r, c=channel: str(r[c]["sent"]))
         row(f"{channel}: answered", lambda r, c=channel: str(r[c]["answered"]))
-        row(f"{channel}: lost", lambda r, c=channel: str(r[c]["lost"]))
+        row(f"{channel}: lost (no answer at the end)", lambda r, c=channel: str(r[c]["lost"]))
         if channel == "telegram":
             row(f"{channel}: told to ask again", lambda r: str(r["telegram"]["told_to_ask_again"]))
         row(f"{channel}: duplicated", lambda r, c=channel: str(r[c]["duplicated"]))
