@@ -91,6 +91,7 @@ class Base:
         self.known = normalizer.content_words or frozenset()
         self.fillers = {phrase[0] for phrase in normalizer.lexicon.fillers if len(phrase) == 1}
         self.filler_keys = {key_token(filler) for filler in self.fillers}
+        self._known = normalizer.lexicon.known_words()  # built afresh on each call
         self._glued: Counter[str] = Counter()  # entries per folded word that is no syllable
         self._vocabulary: Counter[str] | None = None
         self.spellings: dict[str, str] = {}  # answer words as the index spells them
@@ -114,9 +115,8 @@ class Base:
 
     def glued(self, texts: Iterable[str]) -> set[str]:
         """Folded words of ``texts`` that are no syllable (may be read as glued words)."""
-        known = self.matcher.normalizer.lexicon.known_words()
         folded = {fold(token) for text in texts for token in _TOKEN_RE.findall(clean(text))}
-        return {f for f in folded if f not in known and not is_valid_syllable(f)}
+        return {f for f in folded if f not in self._known and not is_valid_syllable(f)}
 
     def vocabulary(self) -> Counter[str]:
         """Per vocabulary word, how many entries bring it (counted on first need)."""
