@@ -4,6 +4,7 @@
     python bench/bench_telegram.py throughput --total 20000 --rounds 2
     python bench/bench_telegram.py latency --rate 100
     python bench/bench_telegram.py memory --memory-total 100000 --memory-users 10000
+    BENCH_TRACE=/tmp/grew.txt python bench/bench_telegram.py memory   # + what grew, by line
 
 Three processes: the fake server with a closed-loop load (one question outstanding per user),
 the bot under test (a bare python-telegram-bot echo bot, or ours), and this orchestrator, which

@@ -91,6 +91,9 @@ class Base:
         self.known = normalizer.content_words or frozenset()
         self.fillers = {phrase[0] for phrase in normalizer.lexicon.fillers if len(phrase) == 1}
         self.filler_keys = {key_token(filler) for filler in self.fillers}
+        self._known = normalizer.lexicon.known_words()  # built afresh on each call
+        self._keys: dict[str, str] = {}  # word → vocabulary key, for the counts
+        self._forms: dict[str, str] = {}  # token → folded glued form or ""
         self._glued: Counter[str] = Counter()  # entries per folded word that is no syllable
         self._vocabulary: Counter[str] | None = None
         self.spellings: dict[str, str] = {}  # answer words as the index spells them
@@ -110,13 +113,27 @@ class Base:
         for phrasing in entry.phrasings:
             if not phrasing.isascii():
                 words.update(_WORD_RE.findall(unicodedata.normalize("NFC", phrasing).lower()))
-        return {key_token(fold(word)) for word in words - self.fillers}
+        return {self._key(word) for word in words - self.fillers}
 
     def glued(self, texts: Iterable[str]) -> set[str]:
         """Folded words of ``texts`` that are no syllable (may be read as glued words)."""
-        known = self.matcher.normalizer.lexicon.known_words()
-        folded = {fold(token) for text in texts for token in _TOKEN_RE.findall(clean(text))}
-        return {f for f in folded if f not in known and not is_valid_syllable(f)}
+        tokens = {token for text in texts for token in _TOKEN_RE.findall(clean(text))}
+        return {f for f in map(self._glued_form, tokens) if f}
+
+    def _key(self, word: str) -> str:
+        key = self._keys.get(word)
+        if key is None:
+            key = self._keys[word] = key_token(fold(word))
+        return key
+
+    def _glued_form(self, token: str) -> str:
+        """The folded token when it is no syllable nor a known word, else ""."""
+        form = self._forms.get(token)
+        if form is None:
+            folded = fold(token)
+            glued = folded not in self._known and not is_valid_syllable(folded)
+            form = self._forms[token] = folded if glued else ""
+        return form
 
     def vocabulary(self) -> Counter[str]:
         """Per vocabulary word, how many entries bring it (counted on first need)."""
