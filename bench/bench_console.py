@@ -6,7 +6,8 @@
 Generated data on PostgreSQL in a schema of its own (dropped at the end): the real knowledge
 plus synthetic entries (recombined real phrasings, as bench_match does), questions spread over
 180 days (20% unanswered, 10% choices, 4% choices tapped), feedback, and open inbox items. The
-console runs on a real port; a logged-in client times each page (p50 / p99, ms). Then the inbox
+console runs on a real port and warms up at start as in production (``--cold``: not); a
+logged-in client times each page: the first request, then p50 / p99 (ms). Then the inbox
 grouping: 100,000 unanswered questions counted into inbox items through the logging path's
 upsert, and the inbox page over them.
 
@@ -333,4 +334,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 if __name__ == "__main__":
+    import logging
+
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    logging.getLogger("bot.console.web.warm").setLevel(logging.INFO)
     asyncio.run(main(parse()))

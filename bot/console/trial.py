@@ -81,7 +81,7 @@ def run_trial(
 ) -> list[TrialRow]:
     if not questions:
         return []
-    befores = [_verdict(snapshot.matcher.match(q), snapshot.kb, edited) for q in questions]
+    befores = [_verdict(_live(snapshot, q), snapshot.kb, edited) for q in questions]
     after_matcher = _after(snapshot, normalizer, thresholds, edited)
     if after_matcher is None:
         return [TrialRow(q, v, v) for q, v in zip(questions, befores, strict=True)]
@@ -90,6 +90,19 @@ def run_trial(
         TrialRow(q, before, _verdict(after_matcher.match(q), snapshot.kb, candidate))
         for q, before in zip(questions, befores, strict=True)
     ]
+
+
+# While staff type, the test questions rarely change: the live answer to each is matched once
+# per snapshot. Values hold the snapshot itself, so an id is never reused while remembered.
+_LIVE: Memo[tuple[Snapshot, MatchResult]] = Memo(256)
+
+
+def _live(snapshot: Snapshot, question: str) -> MatchResult:
+    key = (id(snapshot), question)
+    held = _LIVE.get(key)
+    if held is not None and held[0] is snapshot:
+        return held[1]
+    return _LIVE.put(key, (snapshot, snapshot.matcher.match(question)))[1]
 
 
 def _after(

@@ -62,7 +62,7 @@ def phrasing_features(
             agreed / total,
             covered / known_total,
             named / mass if mass else 0.0,
-            fuzz.token_sort_ratio(query.key, index.keys[phrasing]) / 100.0,
+            fuzz.token_sort_ratio(query.key, index.sorted_keys[phrasing]) / 100.0,
             pair_cover,
             rare_missing,
             matched_mass,

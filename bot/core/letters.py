@@ -117,10 +117,11 @@ def read_message(text: str, *, redacted: bool = False) -> Reading:
     sentences: list[str] = []
     asks: list[tuple[int, int]] = []
     for sentence in raw[:MAX_SENTENCES]:
-        kept = _content(sentence)
-        if kept is None:
+        content = _content(sentence)
+        if content is None:
             continue
-        score = _question_score(kept)
+        kept, key = content
+        score = _question_score(kept, key)
         if score:
             asks.append((score, len(sentences)))
         sentences.append(kept)
@@ -130,8 +131,9 @@ def read_message(text: str, *, redacted: bool = False) -> Reading:
     return Reading(tuple(sentences), questions, personal, truncated)
 
 
-def _content(sentence: str) -> str | None:
-    """The sentence without courtesy and personal data, or None when nothing is left."""
+def _content(sentence: str) -> tuple[str, str] | None:
+    """The sentence without courtesy and personal data, and its folded key (``folded``),
+    or None when nothing is left."""
     words = sentence.split()
     key = folded(sentence)
     # Most sentences of a long letter are neither: one cheap look at each end first.
@@ -149,11 +151,19 @@ def _content(sentence: str) -> str | None:
         key = folded(" ".join(words))
     if not key or _SELF_RE.match(key):
         return None
-    kept = PLACEHOLDER_RE.sub(" ", _LABELLED_RE.sub(" ", " ".join(words)))
+    kept = " ".join(words)
+    # Labels and placeholders all stand before or in brackets: most sentences have none.
+    labelled = "[" in kept
+    if labelled:
+        kept = PLACEHOLDER_RE.sub(" ", _LABELLED_RE.sub(" ", kept))
     kept = " ".join(kept.split()).strip(" ,.:;-")
     if len(_WORD_RE.findall(kept)) < 2:
         return None
-    return kept + ("?" if sentence.rstrip().endswith("?") and not kept.endswith("?") else "")
+    kept += "?" if sentence.rstrip().endswith("?") and not kept.endswith("?") else ""
+    if labelled:
+        return kept, folded(kept)
+    # Only spaces and end punctuation were dropped: the words, so their key, are the same.
+    return kept, key.removesuffix("?") + _end_mark(kept)
 
 
 def _drop_words(words: list[str], count: int, *, from_end: bool) -> list[str]:
@@ -168,9 +178,11 @@ def _drop_words(words: list[str], count: int, *, from_end: bool) -> list[str]:
     return list(reversed(rest)) if from_end else rest
 
 
-def _question_score(sentence: str) -> int:
-    """How clearly a sentence asks something: a question mark and question words."""
-    key = folded(sentence)
+def _question_score(sentence: str, key: str | None = None) -> int:
+    """How clearly a sentence asks something: a question mark and question words.
+
+    ``key``: ``folded(sentence)``, when the caller has it."""
+    key = folded(sentence) if key is None else key
     score = 2 if key.endswith("?") else 0
     lowered = sentence.lower()
     end = _END_FOLDED_RE if lowered.isascii() else _END_ACCENTED_RE

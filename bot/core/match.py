@@ -146,13 +146,14 @@ class Matcher:
         )
         tokens = index.phrasing_tokens
         pairs = index.pair_sets
+        keys: dict[str, str] = {}
         index.reranker = Reranker(
             [
                 [t for p in index.entry_phrasings[e] for t in (*tokens[p], *pairs[p])]
                 for e in range(len(entries))
             ],
             [
-                (*index.answer_tokens[e], *answer_pairs(entry.answer))
+                (*index.answer_tokens[e], *answer_pairs(entry.answer, keys))
                 for e, entry in enumerate(entries)
             ],
             entry_concepts,
@@ -331,13 +332,17 @@ def content_words(entries: Iterable[FaqEntry], lexicon: Lexicon) -> set[str]:
     return {fold(word) for word in words - single_fillers}
 
 
-def answer_pairs(answer: str) -> set[str]:
-    """Adjacent key-word pairs of an answer ("giay_chung", "chung_sinh"), sentence by sentence."""
+def answer_pairs(answer: str, cache: dict[str, str] | None = None) -> set[str]:
+    """Adjacent key-word pairs of an answer ("giay_chung", "chung_sinh"), sentence by sentence.
+
+    ``cache`` maps words to their key form across answers (they share most words)."""
+    cache = {} if cache is None else cache
     found: set[str] = set()
     for sentence in _SENTENCE_RE.split(answer.lower()):
-        keys = [key_token(w) for w in _WORD_RE.findall(sentence)]
+        words = _WORD_RE.findall(sentence)
+        keys = [cache.get(w) or cache.setdefault(w, key_token(w)) for w in words]
         # Interned: at 10,000 entries the same pairs recur in thousands of answers.
-        found.update(sys.intern(pair) for pair in map("_".join, pairwise(keys)))
+        found.update(map(sys.intern, map("_".join, pairwise(keys))))
     return found
 
 

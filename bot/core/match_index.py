@@ -9,12 +9,12 @@ model calibrated on labelled questions turns them into a 0..1 confidence.
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
+from operator import itemgetter
 
 from rapidfuzz import fuzz
 
@@ -28,6 +28,7 @@ from bot.core.reranker import Reranker
 from bot.core.scoring import Query, Scoring, sigmoid
 
 _LONG_POSTING = 128  # postings longer than this also get a set, for membership tests
+_FIRST = itemgetter(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +64,9 @@ class MatchIndex(QueryTerms):
         self.n_entries = n = max(n_entries, 1)
         self.light = light
         self.light_accented = frozenset(accent_token(canonical_token(w)) for w in light_accented)
-        self.keys: list[str] = []
+        # Each phrasing's key with its words sorted: token_sort_ratio is ratio() of sorted
+        # words, so the query's are sorted once and each phrasing's never again.
+        self.sorted_keys: list[str] = []
         # Per phrasing, tuples rather than sets: a few words each, and memory matters at
         # 60,000 phrasings (set.intersection takes any iterable).
         self.token_sets: list[tuple[str, ...]] = []
@@ -79,11 +82,10 @@ class MatchIndex(QueryTerms):
             tokens = normalized.tokens
             if not tokens:
                 continue
-            pairs = tuple(
-                {interned.setdefault(pair, pair): None for pair in map("_".join, pairwise(tokens))}
-            )
-            self.entry_phrasings[entry].append(len(self.keys))
-            self.keys.append(normalized.key)
+            joined = list(map("_".join, pairwise(tokens)))
+            pairs = tuple(dict.fromkeys(map(interned.setdefault, joined, joined)))
+            self.entry_phrasings[entry].append(len(self.sorted_keys))
+            self.sorted_keys.append(sort_words(normalized.key))
             self.phrasing_tokens.append(tokens)
             self.token_sets.append(tuple(dict.fromkeys(tokens)))
             self.pair_sets.append(pairs)
@@ -166,9 +168,14 @@ class MatchIndex(QueryTerms):
         if query.total <= 0:
             return []
         scoring = self.scoring
+        sorted_key = sort_words(query.key)
         scored: list[tuple[float, int, int]] = []
+        missing: dict[int, tuple[str, ...]] = {}
         for entry in self._retrieve(query, candidates):
-            best_z, best_index = self._best_phrasing(query, entry, scoring.weights)
+            missing[entry] = absent = self.missing_rare(query, entry)
+            best_z, best_index = self._best_phrasing(
+                query, entry, scoring.weights, sorted_key, absent
+            )
             if best_index >= 0:
                 scored.append((best_z, entry, best_index))
         if not scored:
@@ -183,18 +190,37 @@ class MatchIndex(QueryTerms):
         shares = [math.exp(z - top_z) for z, _, _ in scored]
         norm = in_scope / sum(shares)
         return [
-            EntryScore(
-                entry,
-                share * norm,
-                tuple(t for t in query.rare if not self.mentions(query, entry, t)),
-                index,
-            )
+            EntryScore(entry, share * norm, missing[entry], index)
             for share, (_, entry, index) in zip(shares, scored, strict=True)
         ]
 
-    def _best_phrasing(self, query: Query, entry: int, w: tuple[float, ...]) -> tuple[float, int]:
+    def missing_rare(self, query: Query, entry: int) -> tuple[str, ...]:
+        """The query's thing-naming words the entry never mentions (see ``mentions``), in
+        query order; one pass over the entry's answer words instead of one per word."""
+        rare = query.rare
+        if not rare:
+            return ()
+        nowhere = query.spelled_nowhere
+        tokens = self.entry_tokens[entry]
+        outside = [t for t in rare if t in nowhere or t not in tokens]
+        if not outside:
+            return ()
+        in_answer = set(outside).intersection(self.answer_tokens[entry])
+        return tuple(t for t in outside if t in nowhere or t not in in_answer)
+
+    def _best_phrasing(
+        self,
+        query: Query,
+        entry: int,
+        w: tuple[float, ...],
+        sorted_key: str | None = None,
+        missing: tuple[str, ...] | None = None,
+    ) -> tuple[float, int]:
         """Best linear score over an entry's phrasings: ``features`` with the dot product
-        unrolled, since this is the per-query hot loop (a test keeps the two in step)."""
+        unrolled, since this is the per-query hot loop (a test keeps the two in step).
+
+        ``sorted_key`` and ``missing``: the query's sorted key and the entry's
+        ``missing_rare``, when the caller has them already."""
         weights = query.weights
         get_weight = weights.__getitem__
         get_idf = self.idf.__getitem__
@@ -202,12 +228,9 @@ class MatchIndex(QueryTerms):
         token_set = query.token_set
         in_entry = token_set.intersection(self.entry_tokens[entry])
         matched = sum(map(get_idf, in_entry))
-        rare_missing = (
-            sum(weights[t] for t in query.rare if not self.mentions(query, entry, t))
-            / query.rare_total
-            if query.rare
-            else 0.0
-        )
+        if missing is None:
+            missing = self.missing_rare(query, entry)
+        rare_missing = sum(weights[t] for t in missing) / query.rare_total if query.rare else 0.0
         base = (
             w[0] * sum(map(get_weight, in_entry)) / total
             + w[7] * rare_missing
@@ -219,7 +242,8 @@ class MatchIndex(QueryTerms):
         get_pair = query.pair_weights.__getitem__
         pair_scale = w[6] / query.pair_total if pairs else 0.0
         fuzzy_scale = w[5] / 100.0
-        key = query.key
+        key = sort_words(query.key) if sorted_key is None else sorted_key
+        sorted_keys = self.sorted_keys
         query_accents = query.accents
         # Everything but the fuzzy ratio and the accent check is a few set operations; the
         # ratio adds at most ``fuzzy_scale * 100`` and the accent check only subtracts, so
@@ -245,7 +269,7 @@ class MatchIndex(QueryTerms):
         for partial, index, common in partials:
             if prune and partial + fuzzy_max <= best_z:
                 break
-            z = partial + fuzzy_scale * fuzz.token_sort_ratio(key, self.keys[index])
+            z = partial + fuzzy_scale * fuzz.ratio(key, sorted_keys[index])
             if query_accents is not None and self.accents[index] is not None and common:
                 z -= agree_scale * self.disagreement(query, index, common)
             if z > best_z:
@@ -261,10 +285,20 @@ class MatchIndex(QueryTerms):
         return min(1.0, sum(map(self.idf.__getitem__, common)) / mass)
 
     def disagreement(self, query: Query, index: int, common: Iterable[str]) -> float:
-        """Weight of shared words whose diacritics differ ("sổ đỏ" is not "số đo")."""
+        """Weight of shared words (``common``, words of the phrasing) whose diacritics differ
+        ("sổ đỏ" is not "số đo")."""
         query_accents = query.accents or {}
         accents = self.accents[index] or ()
-        mine = dict(zip(self.phrasing_tokens[index], accents, strict=True))
+        tokens = self.phrasing_tokens[index]
+        if len(tokens) == len(self.token_sets[index]) == len(accents):
+            # Each word once (the usual case): its accents are found without a dict.
+            at = tokens.index
+            return sum(
+                query.weights[t]
+                for t in common
+                if t in query_accents and query_accents[t] != accents[at(t)]
+            )
+        mine = dict(zip(tokens, accents, strict=True))
         return sum(
             query.weights[t]
             for t in common
@@ -279,27 +313,56 @@ class MatchIndex(QueryTerms):
         """
         limit = candidates or self.scoring.candidates
         postings = self.postings
-        features = [(t.token, t.weight) for t in query.terms if t.token in postings]
-        features.sort(key=lambda item: len(postings[item[0]]))
+        features = [
+            (len(posting), t.token, t.weight)
+            for t in query.terms
+            if (posting := postings.get(t.token)) is not None
+        ]
+        features.sort(key=_FIRST)
         scores: dict[int, float] = {}
         get = scores.get
         walked = 0
-        for feature, weight in features:
-            posting = postings[feature]
-            if len(posting) > _LONG_POSTING and len(scores) >= limit:
+        for length, feature, weight in features:
+            if length > _LONG_POSTING and len(scores) >= limit:
                 break
-            for entry in posting:
+            for entry in postings[feature]:
                 scores[entry] = get(entry, 0.0) + weight
             walked += 1
+        # sorted() is stable like heapq.nlargest: among equal scores the first-found first.
+        ranked = sorted(scores, key=scores.__getitem__, reverse=True)
         if walked == len(features):
-            return heapq.nlargest(limit, scores, key=scores.__getitem__)
-        pool = heapq.nlargest(limit * 4, scores, key=scores.__getitem__)
+            return ranked[:limit]
+        pool = ranked[: limit * 4]
+        self._add_long(features[walked:], pool, scores)
+        return sorted(pool, key=scores.__getitem__, reverse=True)[:limit]
+
+    def _add_long(
+        self, features: list[tuple[int, str, float]], pool: list[int], scores: dict[int, float]
+    ) -> None:
+        """Add to each pooled entry's score the weight of every feature it has, in feature
+        order (so the sums are the ones a walk of the postings gives)."""
         entry_tokens = self.entry_tokens
-        for feature, weight in features[walked:]:
-            for entry in pool:
-                if feature in entry_tokens[entry]:
-                    scores[entry] += weight
-        return heapq.nlargest(limit, pool, key=scores.__getitem__)
+        order = {feature: (number, weight) for number, (_, feature, weight) in enumerate(features)}
+        if len(order) < len(features):  # a feature twice: add them one by one
+            for _, feature, weight in features:
+                for entry in pool:
+                    if feature in entry_tokens[entry]:
+                        scores[entry] += weight
+            return
+        wanted = frozenset(order)
+        for entry in pool:
+            present = entry_tokens[entry] & wanted
+            if present:
+                score = scores[entry]
+                for _, weight in sorted(map(order.__getitem__, present)):
+                    score += weight
+                scores[entry] = score
+
+
+def sort_words(key: str) -> str:
+    """The key's words in sorted order: ``fuzz.ratio`` of two such strings is
+    ``fuzz.token_sort_ratio`` of the keys."""
+    return " ".join(sorted(key.split()))
 
 
 __all__ = ["EntryScore", "MatchIndex", "Query", "Scoring", "sigmoid"]

@@ -37,7 +37,7 @@ from typing import TypeVar, cast
 from bot.core.concepts import PREFIX as CONCEPT_PREFIX
 from bot.core.knowledge import FaqEntry
 from bot.core.match import _WORD_RE, Matcher, answer_pairs, answer_tokens, concept_phrases
-from bot.core.match_index import MatchIndex
+from bot.core.match_index import MatchIndex, sort_words
 from bot.core.normalize import _TOKEN_RE, Normalized, Normalizer, clean, key_token
 from bot.core.query_terms import has_diacritics, idf_of
 from bot.core.reranker import ANSWER_WEIGHT, CONCEPT_WEIGHT, Reranker
@@ -91,6 +91,9 @@ class Base:
         self.known = normalizer.content_words or frozenset()
         self.fillers = {phrase[0] for phrase in normalizer.lexicon.fillers if len(phrase) == 1}
         self.filler_keys = {key_token(filler) for filler in self.fillers}
+        self._known = normalizer.lexicon.known_words()  # built afresh on each call
+        self._keys: dict[str, str] = {}  # word → vocabulary key, for the counts
+        self._forms: dict[str, str] = {}  # token → folded glued form or ""
         self._glued: Counter[str] = Counter()  # entries per folded word that is no syllable
         self._vocabulary: Counter[str] | None = None
         self.spellings: dict[str, str] = {}  # answer words as the index spells them
@@ -110,13 +113,27 @@ class Base:
         for phrasing in entry.phrasings:
             if not phrasing.isascii():
                 words.update(_WORD_RE.findall(unicodedata.normalize("NFC", phrasing).lower()))
-        return {key_token(fold(word)) for word in words - self.fillers}
+        return {self._key(word) for word in words - self.fillers}
 
     def glued(self, texts: Iterable[str]) -> set[str]:
         """Folded words of ``texts`` that are no syllable (may be read as glued words)."""
-        known = self.matcher.normalizer.lexicon.known_words()
-        folded = {fold(token) for text in texts for token in _TOKEN_RE.findall(clean(text))}
-        return {f for f in folded if f not in known and not is_valid_syllable(f)}
+        tokens = {token for text in texts for token in _TOKEN_RE.findall(clean(text))}
+        return {f for f in map(self._glued_form, tokens) if f}
+
+    def _key(self, word: str) -> str:
+        key = self._keys.get(word)
+        if key is None:
+            key = self._keys[word] = key_token(fold(word))
+        return key
+
+    def _glued_form(self, token: str) -> str:
+        """The folded token when it is no syllable nor a known word, else ""."""
+        form = self._forms.get(token)
+        if form is None:
+            folded = fold(token)
+            glued = folded not in self._known and not is_valid_syllable(folded)
+            form = self._forms[token] = folded if glued else ""
+        return form
 
     def vocabulary(self) -> Counter[str]:
         """Per vocabulary word, how many entries bring it (counted on first need)."""
@@ -224,7 +241,7 @@ def _side(base: Base, entry: FaqEntry, linked: frozenset[str], local: Normalizer
             continue
         spelled = normalized.accents if has_diacritics(normalized.accents) else None
         held = _Phrasing(
-            normalized.key,
+            sort_words(normalized.key),  # as MatchIndex keeps it
             tokens,
             tuple(dict.fromkeys(tokens)),
             tuple(dict.fromkeys(map("_".join, pairwise(tokens)))),
@@ -261,8 +278,8 @@ def _patched_index(
     n = index.n_entries = max(count, 1)
     if slot is None:
         slot = len(source.entry_phrasings)
-    first = len(source.keys)
-    index.keys = [*source.keys, *(p.key for p in after.phrasings)]
+    first = len(source.sorted_keys)
+    index.sorted_keys = [*source.sorted_keys, *(p.key for p in after.phrasings)]
     index.phrasing_tokens = [*source.phrasing_tokens, *(p.tokens for p in after.phrasings)]
     index.token_sets = [*source.token_sets, *(p.token_set for p in after.phrasings)]
     index.pair_sets = [*source.pair_sets, *(p.pairs for p in after.phrasings)]
@@ -421,4 +438,5 @@ def _reranker(
         delta[token] += value
     total = sum(reranker.sizes) or 1.0  # as Reranker: the new bag in, the old one out
     reranker.background = cast(dict[str, float], _Background(source, total, delta))
+    reranker.derive()
     return reranker

@@ -67,7 +67,13 @@ def clean(text: str, max_chars: int = DEFAULT_MAX_CHARS) -> str:
     if text.isascii():
         return text.lower()
     text = unicodedata.normalize("NFKC", text)[:max_chars]
-    text = INVISIBLE_RE.sub("", text.translate(_LOOKALIKES)).lower()
+    # translate() and the long character class are slow on any non-ASCII text, and most
+    # texts hold neither: look first (invisible characters are never printable).
+    if "Ð" in text or "ð" in text or "Ɖ" in text or "ɖ" in text:
+        text = text.translate(_LOOKALIKES)
+    if not text.isprintable():
+        text = INVISIBLE_RE.sub("", text)
+    text = text.lower()
     # Lowercasing can produce combining sequences (İ → i̇); recompose them.
     return unicodedata.normalize("NFC", text)
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from operator import itemgetter
 
 from bot.core.lexicon import Phrase
 
 Tok = tuple[str, str, str]  # (accented form, key form, accented form spelled like the key)
 SingleRule = Callable[[Tok], bool]
+_KEY = itemgetter(1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +26,7 @@ class _Entry:
     replacement: tuple[Tok, ...]
     any_accent: bool  # a single word that matches whatever accents the token carries
     exact: bool  # a single word that matches its exact accented form
+    rest: Phrase = ()  # the keys after the second (multi-word entries)
 
 
 class PhraseTable:
@@ -52,10 +55,21 @@ class PhraseTable:
                 expansion,
                 any_accent=plain and not plain_words_by_rule,
                 exact=not (plain and plain_words_by_rule),
+                rest=keys[2:],
             )
             self._first.setdefault(keys[0], []).append(entry)
-        for entries in self._first.values():
+        # Multi-word entries by their first two keys, so a common first word ("cho") tries
+        # only the phrases its neighbour can start; order within each list as in _first.
+        self._multi: dict[str, dict[str, list[_Entry]]] = {}
+        self._single: dict[str, list[_Entry]] = {}
+        for first, entries in self._first.items():
             entries.sort(key=lambda e: len(e.keys), reverse=True)
+            for entry in entries:
+                if len(entry.keys) == 1:
+                    self._single.setdefault(first, []).append(entry)
+                else:
+                    by_second = self._multi.setdefault(first, {})
+                    by_second.setdefault(entry.keys[1], []).append(entry)
 
     def apply(
         self, toks: list[Tok], single_rule: SingleRule | None = None
@@ -66,34 +80,41 @@ class PhraseTable:
         fillers typed without diacritics).
         """
         first = self._first
-        starts = [index for index, tok in enumerate(toks) if tok[1] in first]
-        if not starts:
+        # Most texts hold no phrase of a given table: one pass in C tells.
+        if first.keys().isdisjoint(map(_KEY, toks)):
             return toks, False
+        starts = [index for index, tok in enumerate(toks) if tok[1] in first]
+        multi = self._multi
+        single = self._single
         out: list[Tok] = []
         position = 0
         size = len(toks)
         for start in starts:
             if start < position:
                 continue  # inside the previous match
-            for entry in first[toks[start][1]]:
-                keys = entry.keys
-                length = len(keys)
-                if length == 1:
-                    tok = toks[start]
-                    if not (
+            tok = toks[start]
+            matched: _Entry | None = None
+            if start + 1 < size and (by_second := multi.get(tok[1])) is not None:
+                for entry in by_second.get(toks[start + 1][1], ()):
+                    end = start + 2 + len(entry.rest)
+                    if end <= size and (
+                        not entry.rest or tuple(map(_KEY, toks[start + 2 : end])) == entry.rest
+                    ):
+                        matched = entry
+                        break
+            if matched is None:
+                for entry in single.get(tok[1], ()):
+                    if (
                         entry.any_accent
                         or (entry.exact and tok[0] == entry.accented[0])
                         or (single_rule is not None and single_rule(tok))
                     ):
-                        continue
-                elif start + length > size or any(
-                    toks[start + offset][1] != keys[offset] for offset in range(1, length)
-                ):
-                    continue
+                        matched = entry
+                        break
+            if matched is not None:
                 out.extend(toks[position:start])
-                out.extend(entry.replacement)
-                position = start + length
-                break
+                out.extend(matched.replacement)
+                position = start + len(matched.keys)
         if not out and position == 0:
             return toks, False
         out.extend(toks[position:])

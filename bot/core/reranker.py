@@ -32,35 +32,62 @@ class Reranker:
         and its concept tokens."""
         self.counts: list[dict[str, float]] = []
         self.sizes: list[float] = []
-        background: Counter[str] = Counter()
-        for number, tokens in enumerate(phrasings):
+        # Counted in C, weighted once at the end: bag values are sums of halves and whole
+        # numbers, exact in any order, so the background is the same as summing the bags.
+        words: Counter[str] = Counter()
+        answered: Counter[str] = Counter()
+        situations: Counter[str] = Counter()
+        for number, listed in enumerate(phrasings):
+            tokens = listed if isinstance(listed, list | tuple) else list(listed)
+            words.update(tokens)
             bag: dict[str, float] = dict(Counter(tokens))
-            for token in answers[number] if number < len(answers) else ():
+            answer = tuple(answers[number]) if number < len(answers) else ()
+            for token in answer:
                 bag[token] = bag.get(token, 0.0) + ANSWER_WEIGHT
-            for token in concepts[number] if number < len(concepts) else ():
+            answered.update(answer)
+            concept = tuple(concepts[number]) if number < len(concepts) else ()
+            for token in concept:
                 bag[token] = bag.get(token, 0.0) + CONCEPT_WEIGHT
+            situations.update(concept)
             self.counts.append(bag)
             self.sizes.append(sum(bag.values()))
-            background.update(bag)
+        background: dict[str, float] = dict(words)
+        for weight, counter in ((ANSWER_WEIGHT, answered), (CONCEPT_WEIGHT, situations)):
+            for token, count in counter.items():
+                background[token] = background.get(token, 0) + weight * count
         total = sum(background.values()) or 1.0
         self.background = {token: count / total for token, count in background.items()}
+        self.derive()
+
+    def derive(self) -> None:
+        """Per entry, the parts of the score that do not depend on the message (again after
+        ``sizes`` changed: bot.core.match_patch)."""
+        self._scaled = [size + SMOOTHING for size in self.sizes]
+        self._absent = [math.log(SMOOTHING / scaled) for scaled in self._scaled]
 
     def scores(self, tokens: Iterable[str], entries: Sequence[int]) -> list[float]:
         """Log-likelihood ratio of the distinct known ``tokens`` for each of ``entries``."""
-        known = [(t, self.background[t]) for t in set(tokens) if t in self.background]
+        background = self.background
+        known = [
+            (t, prior, SMOOTHING * prior)
+            for t in set(tokens)
+            if (prior := background.get(t)) is not None
+        ]
+        log = math.log
         result: list[float] = []
         for entry in entries:
-            counts = self.counts[entry]
-            size = self.sizes[entry]
+            get = self.counts[entry].get
+            scaled = self._scaled[entry]
+            absent = self._absent[entry]
             score = 0.0
-            for token, prior in known:
-                count = counts.get(token)
+            for token, prior, smoothed in known:
+                count = get(token)
                 if count:
                     # log P(t|e) - log P(t): only words the entry has move its score; for the
                     # rest the difference is the same small constant for every entry.
-                    score += math.log((count + SMOOTHING * prior) / ((size + SMOOTHING) * prior))
+                    score += log((count + smoothed) / (scaled * prior))
                 else:
-                    score += math.log(SMOOTHING / (size + SMOOTHING))
+                    score += absent
             result.append(score)
         return result
 

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -129,8 +129,68 @@ class GroupCommit:
 
 def _fail(batch: Sequence[tuple[Any, Any, asyncio.Future[Any]]], exc: Exception) -> None:
     """Fail every write of ``batch``: with StorageUnavailable when the database is away."""
+    _fail_all([future for _, _, future in batch], exc)
+
+
+def _fail_all(futures: Sequence[asyncio.Future[Any]], exc: Exception) -> None:
     outage = unavailable(exc)
-    for _, _, future in batch:
+    for future in futures:
         if not future.done():
             # One exception object each: raised in several tasks, one would collect them all.
             future.set_exception(StorageUnavailable(describe(exc)) if outage else exc)
+
+
+Key = TypeVar("Key", bound=Hashable)
+Value = TypeVar("Value")
+# Reads the values of several keys at once; keys without a value are left out.
+ReadMany = Callable[[Sequence[Key]], Awaitable[dict[Key, Value]]]
+
+
+class GroupRead(Generic[Key, Value]):
+    """Reads by key that arrive together share one query, as writes share a transaction: an
+    answer's small read (e.g. a citizen's pending comment) costs no connection of its own."""
+
+    def __init__(self, read_many: ReadMany[Key, Value], *, max_batch: int = 300) -> None:
+        self._read_many = read_many
+        self._max_batch = max_batch
+        self._wanted: dict[Key, list[asyncio.Future[Value | None]]] = {}
+        self._reader: asyncio.Task[None] | None = None
+        self.queries = 0  # read by tests
+
+    async def get(self, key: Key) -> Value | None:
+        future: asyncio.Future[Value | None] = asyncio.get_running_loop().create_future()
+        self._wanted.setdefault(key, []).append(future)
+        if self._reader is None or self._reader.done():
+            self._reader = asyncio.create_task(self._read_all(), name="storage-group-read")
+        # Shielded: a cancelled caller does not cancel the query other callers wait on.
+        return await asyncio.shield(future)
+
+    async def _read_all(self) -> None:
+        batch: dict[Key, list[asyncio.Future[Value | None]]] = {}
+        try:
+            for _ in range(_GATHER_TURNS):
+                await asyncio.sleep(0)
+            while self._wanted:
+                keys = list(self._wanted)[: self._max_batch]
+                batch = {key: self._wanted.pop(key) for key in keys}
+                try:
+                    found = await self._read_many(keys)
+                except Exception as exc:
+                    _fail_all([f for futures in batch.values() for f in futures], exc)
+                    continue
+                finally:
+                    self.queries += 1
+                for key, futures in batch.items():
+                    for future in futures:
+                        if not future.done():
+                            future.set_result(found.get(key))
+                batch = {}
+        except BaseException:
+            # Cancelled (shutdown): nobody may wait forever.
+            waiting = [*batch.values(), *self._wanted.values()]
+            self._wanted.clear()
+            _fail_all(
+                [f for futures in waiting for f in futures],
+                RuntimeError("storage closed before this read"),
+            )
+            raise

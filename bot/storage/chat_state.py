@@ -2,7 +2,8 @@
 
 Writes (a reply's numbered choices are one per answer) go through the group-commit writer when
 there is one: the writes of concurrent answers share a transaction, and each caller still
-returns only once its write is committed.
+returns only once its write is committed. Reads that arrive together (every text message
+looks for a pending comment) share one query (storage.batch.GroupRead).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import cast
 from sqlalchemy import Table, delete, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.storage.batch import GroupCommit
+from bot.storage.batch import GroupCommit, GroupRead
 from bot.storage.engine import dialect_insert, reading
 from bot.storage.models import ChatStateRow, utcnow
 
@@ -37,6 +38,7 @@ class ChatStateRepository:
         self._sessions = sessions
         self._clock = clock
         self._writer = writer
+        self._reads: GroupRead[_Key, str] = GroupRead(self._read_many)
 
     async def put(
         self, channel: str, chat_id: str, name: str, value: str, ttl_seconds: float
@@ -52,16 +54,18 @@ class ChatStateRepository:
             await _write(session, [item])
 
     async def get(self, channel: str, chat_id: str, name: str) -> str | None:
+        return await self._reads.get((channel, chat_id, name))
+
+    async def _read_many(self, keys: Sequence[_Key]) -> dict[_Key, str]:
+        """The live values of ``keys`` (one query for the reads of concurrent answers)."""
         async with reading(self._sessions) as session:
-            row = await session.scalar(
-                select(ChatStateRow.value).where(
-                    ChatStateRow.channel == channel,
-                    ChatStateRow.chat == chat_id,
-                    ChatStateRow.name == name,
-                    ChatStateRow.expires_at > self._clock(),
+            rows = await session.execute(
+                select(STATES.c.channel, STATES.c.chat, STATES.c.name, STATES.c.value).where(
+                    tuple_(STATES.c.channel, STATES.c.chat, STATES.c.name).in_(keys),
+                    STATES.c.expires_at > self._clock(),
                 )
             )
-        return row
+            return {(r.channel, r.chat, r.name): str(r.value) for r in rows}
 
     async def delete(self, channel: str, chat_id: str, name: str) -> None:
         if self._writer is not None:
@@ -112,7 +116,8 @@ class ChatStateRepository:
 
 
 STATES = cast(Table, ChatStateRow.__table__)
-_Write = tuple[tuple[str, str, str], tuple[str, dt.datetime] | None]
+_Key = tuple[str, str, str]  # (channel, chat, name)
+_Write = tuple[_Key, tuple[str, dt.datetime] | None]
 
 
 async def _write(session: AsyncSession, items: Sequence[_Write]) -> list[None]:

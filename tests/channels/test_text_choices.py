@@ -183,6 +183,25 @@ async def test_writes_of_concurrent_answers_share_one_transaction(db: Backend) -
         await storage.close()
 
 
+async def test_reads_of_concurrent_answers_share_one_query(db: Backend) -> None:
+    storage = await Storage.open(db.settings())
+    repo = storage.chat_state
+    try:
+        await repo.put("zalo", "a", "choices", '["menu"]', 60)
+        await repo.put("zalo", "b", "choices", '["cat:x"]', -1)  # expired
+        reads = repo._reads.queries
+        found = await asyncio.gather(
+            repo.get("zalo", "a", "choices"),
+            repo.get("zalo", "a", "choices"),
+            repo.get("zalo", "b", "choices"),
+            repo.get("web", "a", "choices"),
+        )
+        assert found == ['["menu"]', '["menu"]', None, None]
+        assert repo._reads.queries == reads + 1
+    finally:
+        await storage.close()
+
+
 async def test_console_chat_picks_by_number_and_thumbs() -> None:
     kb = load_knowledge_dir(PROJECT_ROOT / "knowledge")
     runtime = make_runtime(Settings(knowledge_dir=PROJECT_ROOT / "knowledge", _env_file=None), kb)  # type: ignore[call-arg]

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from bot.config import PROJECT_ROOT
 from bot.core.knowledge import KnowledgeError
 from bot.core.lexicon import Lexicon
-from bot.core.normalize import Normalizer, clean, fold
+from bot.core.normalize import INVISIBLE_RE, Normalizer, clean, fold
 from bot.core.tones import place_tone
 
 LEXICON_FILE = PROJECT_ROOT / "knowledge" / "lexicon.yaml"
@@ -228,6 +228,19 @@ def test_clean_deletes_every_format_character() -> None:
         if unicodedata.category(chr(cp)) == "Cf" and clean("a" + chr(cp) + "b") != "ab"
     ]
     assert missing == []
+
+
+def test_clean_skips_work_only_for_text_without_format_or_lookalike_characters() -> None:
+    # clean() runs the character class only on text that is not printable: every character
+    # the class deletes must be one that makes a text non-printable.
+    printable = [
+        hex(cp)
+        for cp in range(sys.maxunicode + 1)
+        if INVISIBLE_RE.fullmatch(chr(cp)) and chr(cp).isprintable()
+    ]
+    assert printable == []
+    assert clean("Ðăng ký ðổi ɖịa chỉ Ɖâu") == "đăng ký đổi địa chỉ đâu"
+    assert clean("đăng\u00adký\u200b tài khoản") == "đăngký tài khoản"
 
 
 def test_lexicon_errors_name_file_and_line(tmp_path: Path) -> None:

@@ -206,6 +206,9 @@ def test_situations_reach_their_topic(matcher: Matcher, story: str, faq_id: str)
         "xin giấy phép bay flycam quay đám cưới ở đâu",  # a permit no entry covers
         "chế độ ốm đau nghỉ 3 ngày có được bảo hiểm trả không",  # sickness, not maternity
         "hợp pháp hóa lãnh sự giấy khai sinh để đi du học",  # legalisation, not a birth copy
+        "công ty nước ngoài mở chi nhánh ở Việt Nam cần giấy phép gì",  # not a business of ours
+        "chế độ trợ cấp hằng tháng cho con liệt sĩ",  # people with merit, not disability
+        "giấy phép bán rượu thì xin ở đâu",  # a conditional licence
     ],
 )
 def test_uncovered_matters_get_the_fallback(matcher: Matcher, text: str) -> None:

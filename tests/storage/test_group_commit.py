@@ -115,3 +115,15 @@ async def test_a_cancelled_writer_leaves_nobody_waiting(storage: Storage) -> Non
     # The next write starts a new writer.
     await storage.conversations.record(exchange("y", Outcome.ANSWERED))
     assert await conversation_count(storage) == 1
+
+
+async def test_a_group_read_that_fails_fails_each_of_its_readers() -> None:
+    from bot.storage.batch import GroupRead
+
+    async def broken(keys: Sequence[str]) -> dict[str, str]:
+        raise RuntimeError(f"no table for {len(keys)} keys")
+
+    reads: GroupRead[str, str] = GroupRead(broken)
+    results = await asyncio.gather(reads.get("a"), reads.get("b"), return_exceptions=True)
+    assert [str(r) for r in results] == ["no table for 2 keys"] * 2
+    assert reads.queries == 1

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import select, update
 
+from bot.channels.telegram.flood import FloodControl, FloodGuard, Verdict
 from bot.config import PROJECT_ROOT, Settings
 from bot.core.assistant import COMMENT, Assistant, Ports
 from bot.core.bookkeeping import WriteBehind
@@ -128,6 +129,37 @@ async def test_flood_windows_are_shared_by_processes(two: tuple[Storage, Storage
         + [FloodVerdict.NOTIFY.value]
         + [FloodVerdict.IGNORE.value] * 2
     )
+
+
+async def test_a_flood_spread_over_two_bot_processes_is_held_to_the_limit(
+    two: tuple[Storage, Storage],
+) -> None:
+    wall = Clock(utcnow())
+    ticks = [1000.0]
+
+    def monotonic() -> float:
+        return ticks[0]
+
+    def control(storage: Storage) -> FloodControl:
+        return FloodControl(
+            FloodGuard(3, 10.0, clock=monotonic),
+            FloodRepository(storage.writer, 3, 10.0, clock=wall),
+            WriteBehind(),
+            channel="telegram",
+            clock=monotonic,
+        )
+
+    first, second = control(two[0]), control(two[1])
+    verdicts = []
+    for process in [first, second] * 3 + [first]:
+        verdicts.append(await process.check("7"))
+        await process.bookkeeping.drain()  # the shared count, written behind the answer
+    # Each process alone saw at most 4 messages; together they passed the limit of 3: the
+    # shared window mutes the user on both, with one notice.
+    assert verdicts == [Verdict.ALLOW] * 5 + [Verdict.NOTIFY, Verdict.IGNORE]
+    ticks[0] += 10.5
+    wall.now += dt.timedelta(seconds=10.5)
+    assert await second.check("7") is Verdict.ALLOW
 
 
 def update_of(key: str, chat: str) -> Inbound:

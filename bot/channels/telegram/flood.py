@@ -1,24 +1,20 @@
-"""Per-user flood control: the database's windows, shared by every process taking the
-messenger's updates (bot.storage.flood), or a sliding window in this process's memory, bounded
-by recent activity, when there is no database or it is away."""
+"""Per-user flood control: a sliding window in this process's memory, bounded by recent
+activity, and the database's windows shared by every process taking the messenger's updates
+(bot.storage.flood), counted behind the answers."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
-from bot.core.health import StorageHealth, short_reason
+from bot.core.bookkeeping import WriteBehind
 from bot.core.ports import FloodVerdict, FloodWindows
 
-log = logging.getLogger(__name__)
-
 Verdict = FloodVerdict
-# A shared check waits at most this long; then this process's own window decides.
-_WAIT_SECONDS = 2.0
+FLOOD_WINDOWS = "flood windows"  # what the write-behind queue calls the shared counts
 
 
 @dataclass(slots=True)
@@ -93,30 +89,55 @@ class FloodGuard:
 
 
 class FloodControl:
-    """The shared windows when there are and the database answers; ``local`` otherwise."""
+    """This process's window decides at once; the shared windows (``shared``, in the database)
+    count every process's messages behind the answers, in the bookkeeping's batches, and a user
+    they find over the limit is muted here too (the first of their next messages gets the
+    notice unless this process gave it already). So the database never delays an answer, and
+    messages spread over processes are held to the limit within a flush (about 50 ms)."""
 
     def __init__(
         self,
         local: FloodGuard,
         shared: FloodWindows | None = None,
-        health: StorageHealth | None = None,
+        bookkeeping: WriteBehind | None = None,
         *,
         channel: str = "",
+        clock: Callable[[], float] = time.monotonic,
+        max_muted: int = 10_000,
     ) -> None:
         self.local = local
         self.shared = shared
-        self.health = health or StorageHealth()
+        self.bookkeeping = bookkeeping or WriteBehind()
         self.channel = channel
+        self._clock = clock
+        self.max_muted = max_muted
+        # Users the shared windows found over the limit: until when, and whether the notice
+        # is still due.
+        self._muted: OrderedDict[str, tuple[float, bool]] = OrderedDict()
 
     async def check(self, user_key: str) -> Verdict:
-        if self.shared is not None and self.health.usable():
-            try:
-                async with asyncio.timeout(_WAIT_SECONDS):
-                    return await self.shared.check(f"{self.channel}:{user_key}")
-            except Exception as exc:
-                log.warning(
-                    "flood window of a %s user counted in this process only: %s",
-                    self.channel,
-                    short_reason(exc),
-                )
-        return self.local.check(user_key)
+        verdict = self.local.check(user_key)
+        if self.shared is None:
+            return verdict
+        muted = self._muted.get(user_key)
+        if muted is not None:
+            until, notice_due = muted
+            if self._clock() < until:
+                # One notice in all: from here if the shared window found it due here.
+                self._muted[user_key] = (until, False)
+                return Verdict.NOTIFY if notice_due else Verdict.IGNORE
+            del self._muted[user_key]
+        if verdict is Verdict.ALLOW:
+            count = partial(self._count, user_key, self._clock())
+            self.bookkeeping.put(FLOOD_WINDOWS, count, order=(FLOOD_WINDOWS, user_key))
+        return verdict
+
+    async def _count(self, user_key: str, at: float) -> None:
+        assert self.shared is not None
+        shared = await self.shared.check(f"{self.channel}:{user_key}")
+        if shared is Verdict.ALLOW:
+            return
+        self._muted[user_key] = (at + self.local.window, shared is Verdict.NOTIFY)
+        self._muted.move_to_end(user_key)
+        while len(self._muted) > self.max_muted:
+            self._muted.popitem(last=False)

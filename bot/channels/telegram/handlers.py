@@ -57,7 +57,7 @@ class TelegramHandlers:
         self.flood = FloodControl(
             FloodGuard(settings.flood_max_messages, settings.flood_window_seconds),
             context.flood,
-            context.bookkeeping.health,
+            context.bookkeeping,
             channel=CHANNEL,
         )
         self.sender = Sender(on_blocked=self.mark_unreachable)

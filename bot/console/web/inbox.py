@@ -16,6 +16,7 @@ from bot.console.web.security import error_page, requires, staff
 from bot.core.knowledge import FaqEntry, KnowledgeError
 from bot.core.live import Snapshot
 from bot.storage.inbox import InboxError, InboxItem, Suggestion
+from bot.storage.textkey import fold_key
 
 PAGE_SIZE = 20
 
@@ -122,21 +123,26 @@ class SuggestionCache:
     """The suggestions of choices citizens tapped: they group every tapped choice in the log
     (a second at a million questions), so they are counted at most once a minute. A page view
     after the minute shows the last count and starts the next in the background; after a
-    knowledge change (a suggestion adopted) it waits for the new count."""
+    knowledge change it leaves out the wordings the entries now hold, until the new count."""
 
     def __init__(self) -> None:
         self._held: tuple[int, int, list[Suggestion]] | None = None  # version, minute, value
         self._refresh: asyncio.Task[list[Suggestion]] | None = None
 
     async def get(self, console: Console) -> list[Suggestion]:
-        version = console.live.current.version
+        snapshot = console.live.current
         minute = int(console.clock().timestamp()) // 60
         held = self._held
-        if held is not None and held[0] == version:
-            if held[1] != minute and (self._refresh is None or self._refresh.done()):
-                self._refresh = asyncio.create_task(self._count(console, version, minute))
+        if held is None:
+            return await self._count(console, snapshot.version, minute)
+        if held[:2] != (snapshot.version, minute) and (
+            self._refresh is None or self._refresh.done()
+        ):
+            self._refresh = asyncio.create_task(self._count(console, snapshot.version, minute))
+        if held[0] == snapshot.version:
             return held[2]
-        return await self._count(console, version, minute)
+        # The knowledge changed (a suggestion adopted): drop what the entries now hold.
+        return [s for s in held[2] if not _has_phrasing(snapshot.kb.get(s.faq_id), s.text)]
 
     async def _count(self, console: Console, version: int, minute: int) -> list[Suggestion]:
         found = await console.storage.inbox.suggestions(limit=20)
@@ -146,6 +152,10 @@ class SuggestionCache:
     async def settled(self) -> None:
         if self._refresh is not None:
             await self._refresh
+
+
+def _has_phrasing(entry: FaqEntry | None, text: str) -> bool:
+    return entry is None or fold_key(text) in {fold_key(p) for p in entry.phrasings}
 
 
 SUGGESTIONS: web.AppKey[SuggestionCache] = web.AppKey("inbox_suggestions", SuggestionCache)

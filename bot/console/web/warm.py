@@ -58,14 +58,17 @@ async def warm_up(app: web.Application) -> float:
         ("broadcasts", lambda: _broadcasts(app)),
         ("trial", lambda: asyncio.to_thread(prepare, console.live.current, console.normalizer)),
     ]
+    spent: list[str] = []
     for name, step in steps:
+        begun = time.perf_counter()
         try:
             await step()
         except Exception:
             # Only the first page view is slower for it; the page itself reports real errors.
             log.warning("console warm-up: %s failed", name, exc_info=True)
+        spent.append(f"{name} {time.perf_counter() - begun:.2f} s")
     seconds = time.perf_counter() - started
-    log.info("console warmed up in %.2f s", seconds)
+    log.info("console warmed up in %.2f s (%s)", seconds, ", ".join(spent))
     return seconds
 
 
