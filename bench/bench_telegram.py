@@ -92,7 +92,9 @@ async def run_ours(
     from bot.channels.telegram.runner import TelegramService, quiet_http_logs
     from bot.config import Settings
     from bot.core.knowledge import load_knowledge_dir
-    from bot.lifecycle import stop_on_signals
+    from bot.lifecycle import limit_malloc_arenas, stop_on_signals
+
+    limit_malloc_arenas()  # as run_bot.py does
     from bot.runtime import channel_context, make_runtime, open_runtime
 
     os.environ.setdefault("PTB_TIMEDELTA", "true")

@@ -19,7 +19,7 @@ from bot.broadcast.options import BroadcastConfigError
 from bot.channels.base import Channel, ChannelContext
 from bot.config import Settings
 from bot.core.knowledge import KnowledgeError
-from bot.lifecycle import Stopped, stop_on_signals
+from bot.lifecycle import Stopped, limit_malloc_arenas, stop_on_signals
 from bot.roles import PLANS, Role, parse_role
 from bot.runtime import (
     Runtime,
@@ -267,6 +267,7 @@ async def serve(settings: Settings, role: Role = Role.ALL) -> int:
 
 def main(argv: Sequence[str] = ()) -> int:
     """Run the assistant: the HTTP server and every configured channel, until stopped."""
+    limit_malloc_arenas()
     role = parse_role(argv)
     settings = Settings()
     setup_logging(settings)
