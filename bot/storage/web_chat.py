@@ -19,7 +19,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.storage.batch import GroupCommit
-from bot.storage.engine import dialect_insert, reading
+from bot.storage.engine import lock_windows, reading
 from bot.storage.models import utcnow
 from bot.storage.web_chat_models import WebChatMessageRow, WebChatRateRow, WebChatSessionRow
 
@@ -113,19 +113,9 @@ class _Counters:
         wanted = sorted(set(keys) - self._rows.keys())
         if not wanted:
             return
-        # Another process may insert the same keys at once: let the database merge them.
-        rows = [{"key": key, "window_start": self._now, "count": 0} for key in wanted]
-        insert = dialect_insert(self._session, WebChatRateRow)
-        await self._session.execute(insert.on_conflict_do_nothing(index_elements=["key"]), rows)
-        # Locked in key order, so two processes never wait on each other in a circle.
-        query = (
-            select(WebChatRateRow)
-            .where(WebChatRateRow.key.in_(wanted))
-            .order_by(WebChatRateRow.key)
-            .with_for_update()
+        self._rows.update(
+            await lock_windows(self._session, WebChatRateRow, WebChatRateRow.key, wanted, self._now)
         )
-        for row in await self._session.scalars(query):
-            self._rows[row.key] = row
 
     def new(self, key: str) -> None:
         """A counter for a key no process can know yet (a session opened just now)."""
