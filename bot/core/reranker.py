@@ -19,7 +19,7 @@ ANSWER_WEIGHT = 0.5  # an answer word is weaker evidence than a phrasing word
 CONCEPT_WEIGHT = 3.0  # a situation the entry answers counts like three phrasing words
 # A word of the phrases of a situation the entry answers (concepts.yaml): weak evidence
 # alone ("sanh" without "mới"), yet the words a story uses that no phrasing does.
-SITUATION_WORD_WEIGHT = 0.5
+SITUATION_WORD_WEIGHT = 1.0
 SMOOTHING = 40.0  # Dirichlet prior mass: how many background words an entry's bag is worth
 
 
