@@ -206,14 +206,22 @@ def _reranker_tokens(query: Query) -> list[str]:
 
 
 def _pool_picks(index: MatchIndex, query: Query) -> list[int]:
-    """The entries of a wide retrieval pool the reranker likes best."""
+    """Entries of a wide retrieval pool, beyond the index's own candidates, that the
+    reranker likes better than every one of those: only they are worth the probability
+    mass they take from the others."""
     reranker = index.reranker
     if reranker is None:
         return []
     pool = index.retrieve(query, POOL)
+    own = index.scoring.candidates
+    if len(pool) <= own:
+        return []
     scores = reranker.scores(_reranker_tokens(query), pool)
-    ranked = sorted(range(len(pool)), key=lambda i: -scores[i])
-    return [pool[i] for i in ranked[:POOL_PICKS]]
+    bar = max(scores[:own])
+    beyond = sorted(
+        (-score, entry) for score, entry in zip(scores[own:], pool[own:]) if score > bar
+    )
+    return [entry for _, entry in beyond[:POOL_PICKS]]
 
 
 def evidence_temperature(known: int) -> float:
