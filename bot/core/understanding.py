@@ -219,7 +219,9 @@ def _pool_picks(index: MatchIndex, query: Query) -> list[int]:
     scores = reranker.scores(_reranker_tokens(query), pool)
     bar = max(scores[:own])
     beyond = sorted(
-        (-score, entry) for score, entry in zip(scores[own:], pool[own:]) if score > bar
+        (-score, entry)
+        for score, entry in zip(scores[own:], pool[own:], strict=True)
+        if score > bar
     )
     return [entry for _, entry in beyond[:POOL_PICKS]]
 
