@@ -22,6 +22,7 @@ from bot.channels.zalo.client import (
 )
 from bot.channels.zalo.render import for_zalo, split
 from bot.channels.zalo.staff import ZaloStaff
+from bot.core import delivery
 from bot.core.chat_state import MemoryChatState
 from bot.core.commands import START, command_name
 from bot.core.messages import IncomingMessage, MessageKind
@@ -144,7 +145,12 @@ class ZaloAnswers:
             self.handle(incoming), partial(self._typing, chat), self.typing_delay
         )
         first = await self.greeted.first_time(chat)
-        text = await self.choices.render(chat, for_zalo(reply, notice=notice or first))
+        # The update's durable claim (due before the first message leaves) and this reply's
+        # numbered choices are written side by side: one shared transaction, one wait.
+        text, _ = await asyncio.gather(
+            self.choices.render(chat, for_zalo(reply, notice=notice or first)),
+            delivery.before_send(),
+        )
         await self.send(chat, split(text))
 
     async def _typing(self, chat: str) -> None:
