@@ -157,6 +157,7 @@ class Matcher:
                 for e, entry in enumerate(entries)
             ],
             entry_concepts,
+            [table.vocabulary(tokens) for tokens in entry_concepts],
         )
         # Questions may glue words ("nophoso"): the index's syllable pairs pick the cut.
         for_queries = local.with_content_words((), pairs=index.pair_df)

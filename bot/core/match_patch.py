@@ -35,18 +35,22 @@ from itertools import pairwise
 from typing import TypeVar, cast
 
 from bot.core.concepts import PREFIX as CONCEPT_PREFIX
+from bot.core.concepts import ConceptTable
 from bot.core.knowledge import FaqEntry
 from bot.core.match import _WORD_RE, Matcher, answer_pairs, answer_tokens, concept_phrases
 from bot.core.match_index import MatchIndex, sort_words
 from bot.core.normalize import _TOKEN_RE, Normalized, Normalizer, clean, key_token
 from bot.core.query_terms import has_diacritics, idf_of
-from bot.core.reranker import ANSWER_WEIGHT, CONCEPT_WEIGHT, Reranker
+from bot.core.reranker import ANSWER_WEIGHT, CONCEPT_WEIGHT, SITUATION_WORD_WEIGHT, Reranker
 from bot.core.tones import fold, is_valid_syllable
 
 # Reranker bags hold whole phrasing counts plus ANSWER_WEIGHT and CONCEPT_WEIGHT: multiples
 # of this, so a background count is recovered exactly from its probability and the total.
 _BAG_UNIT = 0.5
-assert (ANSWER_WEIGHT / _BAG_UNIT).is_integer() and (CONCEPT_WEIGHT / _BAG_UNIT).is_integer()
+assert all(
+    (weight / _BAG_UNIT).is_integer()
+    for weight in (ANSWER_WEIGHT, CONCEPT_WEIGHT, SITUATION_WORD_WEIGHT)
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,8 +107,8 @@ class Base:
         """A base entry as the index holds it (each is read once)."""
         held = self._sides.get(entry.id)
         if held is None:
-            linked = self.matcher.index.concepts.linked
-            held = self._sides[entry.id] = _side(self, entry, linked, self.local)
+            table = self.matcher.index.concepts
+            held = self._sides[entry.id] = _side(self, entry, table, self.local)
         return held
 
     def content_keys(self, entry: FaqEntry) -> set[str]:
@@ -185,7 +189,7 @@ def replace_entry(base: Base, entry: FaqEntry | None, remove: str | None = None)
         lexicon = base.matcher.normalizer.lexicon
         concepts = concept_phrases(lexicon.concepts, present, local)
     before = base.side(old) if old is not None else _EMPTY
-    after = _side(base, entry, concepts.linked, local) if entry is not None else _EMPTY
+    after = _side(base, entry, concepts, local) if entry is not None else _EMPTY
     count = len(base.entries) + (old is None) - (entry is None)
     index = _patched_index(base.matcher.index, slot, before, after, count)
     index.concepts = concepts
@@ -228,7 +232,7 @@ def _links_change(base: Base, faq_id: str) -> bool:
     return False
 
 
-def _side(base: Base, entry: FaqEntry, linked: frozenset[str], local: Normalizer) -> _Side:
+def _side(base: Base, entry: FaqEntry, table: ConceptTable, local: Normalizer) -> _Side:
     """``entry`` as Matcher.build and MatchIndex index it (kept in step by a test)."""
     phrasings = []
     words: set[str] = set()
@@ -253,7 +257,7 @@ def _side(base: Base, entry: FaqEntry, linked: frozenset[str], local: Normalizer
         if spelled is not None:
             accents.update(spelled)
     concepts = tuple(t for t in base.matcher.normalizer.lexicon.concepts.entry_tokens(entry.id))
-    concepts = tuple(t for t in concepts if t in linked)
+    concepts = tuple(t for t in concepts if t in table.linked)
     words.update(concepts)
     text = answer_tokens(entry.answer, base.spellings)
     accents.update(text)
@@ -265,6 +269,8 @@ def _side(base: Base, entry: FaqEntry, linked: frozenset[str], local: Normalizer
         bag[token] = bag.get(token, 0.0) + ANSWER_WEIGHT
     for token in concepts:
         bag[token] = bag.get(token, 0.0) + CONCEPT_WEIGHT
+    for token in table.vocabulary(concepts):
+        bag[token] = bag.get(token, 0.0) + SITUATION_WORD_WEIGHT
     return _Side(
         tuple(phrasings), frozenset(words), frozenset(pairs), frozenset(accents), answer, bag
     )

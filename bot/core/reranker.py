@@ -17,6 +17,9 @@ from typing import cast
 
 ANSWER_WEIGHT = 0.5  # an answer word is weaker evidence than a phrasing word
 CONCEPT_WEIGHT = 3.0  # a situation the entry answers counts like three phrasing words
+# A word of the phrases of a situation the entry answers (concepts.yaml): weak evidence
+# alone ("sanh" without "mới"), yet the words a story uses that no phrasing does.
+SITUATION_WORD_WEIGHT = 1.0
 SMOOTHING = 40.0  # Dirichlet prior mass: how many background words an entry's bag is worth
 
 
@@ -28,9 +31,10 @@ class Reranker:
         phrasings: Sequence[Iterable[str]],
         answers: Sequence[Iterable[str]],
         concepts: Sequence[Iterable[str]] = (),
+        situation_words: Sequence[Iterable[str]] = (),
     ) -> None:
         """Per entry: key tokens of all its phrasings, the answer's other words (each once),
-        and its concept tokens."""
+        its concept tokens and the words of those concepts' phrases (each once)."""
         self.counts: list[dict[str, float]] = []
         self.sizes: list[float] = []
         # Counted in C, weighted once at the end: bag values are sums of halves and whole
@@ -38,6 +42,7 @@ class Reranker:
         words: Counter[str] = Counter()
         answered: Counter[str] = Counter()
         situations: Counter[str] = Counter()
+        vocabulary: Counter[str] = Counter()
         for number, listed in enumerate(phrasings):
             tokens = listed if isinstance(listed, list | tuple) else list(listed)
             words.update(tokens)
@@ -50,11 +55,19 @@ class Reranker:
             for token in concept:
                 bag[token] = bag.get(token, 0.0) + CONCEPT_WEIGHT
             situations.update(concept)
+            said = tuple(situation_words[number]) if number < len(situation_words) else ()
+            for token in said:
+                bag[token] = bag.get(token, 0.0) + SITUATION_WORD_WEIGHT
+            vocabulary.update(said)
             self.counts.append(bag)
             self.sizes.append(sum(bag.values()))
         # Weighted into the word counts in place: one table of the vocabulary's size less.
         background = cast(dict[str, float], words)
-        for weight, counter in ((ANSWER_WEIGHT, answered), (CONCEPT_WEIGHT, situations)):
+        for weight, counter in (
+            (ANSWER_WEIGHT, answered),
+            (CONCEPT_WEIGHT, situations),
+            (SITUATION_WORD_WEIGHT, vocabulary),
+        ):
             for token, count in counter.items():
                 background[token] = background.get(token, 0) + weight * count
             counter.clear()
