@@ -6,67 +6,135 @@ are under the entry's bag than under the whole knowledge base (Dirichlet smoothi
 about nothing in particular score about the same under every entry, so a long story's
 backstory costs nothing, while each word the entry's answer also uses ("bệnh viện", "giấy
 chứng sinh") adds a little evidence. It only reorders the candidates the index retrieved.
+
+The bags are not stored: an entry's is counted from the index's own tables when a message
+scores it (a few entries per message), which saves a dictionary per entry in memory and
+their building at start. Bag values and the background are sums of whole numbers and halves,
+exact in any order, so the scores are the same as from stored bags.
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from typing import cast
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from itertools import chain
 
 ANSWER_WEIGHT = 0.5  # an answer word is weaker evidence than a phrasing word
 CONCEPT_WEIGHT = 3.0  # a situation the entry answers counts like three phrasing words
 SMOOTHING = 40.0  # Dirichlet prior mass: how many background words an entry's bag is worth
 
 
-class Reranker:
-    """Trained once per knowledge snapshot, in milliseconds per hundred entries."""
+class Background(Mapping[str, float]):
+    """P(token) over every bag together, worked out when read from the weighted counts:
+    phrasing words and pairs, answer words and pairs, concepts (and a patch's ``delta``)."""
 
     def __init__(
         self,
-        phrasings: Sequence[Iterable[str]],
-        answers: Sequence[Iterable[str]],
-        concepts: Sequence[Iterable[str]] = (),
+        words: Mapping[str, int],
+        answered: Mapping[str, int],
+        situations: Mapping[str, int],
+        total: float,
+        delta: Mapping[str, float] | None = None,
     ) -> None:
-        """Per entry: key tokens of all its phrasings, the answer's other words (each once),
-        and its concept tokens."""
-        self.counts: list[dict[str, float]] = []
-        self.sizes: list[float] = []
-        # Counted in C, weighted once at the end: bag values are sums of halves and whole
-        # numbers, exact in any order, so the background is the same as summing the bags.
-        words: Counter[str] = Counter()
-        answered: Counter[str] = Counter()
-        situations: Counter[str] = Counter()
-        for number, listed in enumerate(phrasings):
-            tokens = listed if isinstance(listed, list | tuple) else list(listed)
-            words.update(tokens)
-            bag: dict[str, float] = dict(Counter(tokens))
-            answer = tuple(answers[number]) if number < len(answers) else ()
-            for token in answer:
-                bag[token] = bag.get(token, 0.0) + ANSWER_WEIGHT
-            answered.update(answer)
-            concept = tuple(concepts[number]) if number < len(concepts) else ()
-            for token in concept:
-                bag[token] = bag.get(token, 0.0) + CONCEPT_WEIGHT
-            situations.update(concept)
-            self.counts.append(bag)
-            self.sizes.append(sum(bag.values()))
-        # Weighted into the word counts in place: one table of the vocabulary's size less.
-        background = cast(dict[str, float], words)
-        for weight, counter in ((ANSWER_WEIGHT, answered), (CONCEPT_WEIGHT, situations)):
-            for token, count in counter.items():
-                background[token] = background.get(token, 0) + weight * count
-            counter.clear()
-        total = sum(background.values()) or 1.0
-        self.background = {token: count / total for token, count in background.items()}
+        self.words = words
+        self.answered = answered
+        self.situations = situations
+        self.total = total
+        self.delta = delta or {}
+
+    def count(self, token: str) -> float:
+        """The token's weighted count over all bags (0 when no bag has it)."""
+        count = (
+            self.words.get(token, 0)
+            + ANSWER_WEIGHT * self.answered.get(token, 0)
+            + CONCEPT_WEIGHT * self.situations.get(token, 0)
+        )
+        return count + self.delta[token] if self.delta and token in self.delta else count
+
+    def __getitem__(self, token: str) -> float:
+        count = self.count(token)
+        if count <= 0:
+            raise KeyError(token)
+        return count / self.total
+
+    def get(self, token: str, default: float | None = None) -> float | None:  # type: ignore[override]
+        count = self.count(token)
+        return count / self.total if count > 0 else default
+
+    def __contains__(self, token: object) -> bool:
+        return isinstance(token, str) and self.count(token) > 0
+
+    def __iter__(self) -> Iterator[str]:
+        keys = {**self.words, **self.answered, **self.situations, **self.delta}
+        return (t for t in keys if t in self)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+class Reranker:
+    """Trained once per knowledge snapshot: the background is counted in C, the bags are
+    read from the index's tables (the lists are shared, not copied)."""
+
+    def __init__(
+        self,
+        phrasing_tokens: Sequence[tuple[str, ...]],
+        pair_sets: Sequence[tuple[str, ...]],
+        entry_phrasings: Sequence[Sequence[int]],
+        answer_tokens: Sequence[tuple[str, ...]],
+        answer_pairs: Sequence[tuple[str, ...]],
+        concepts: Sequence[tuple[str, ...]] = (),
+    ) -> None:
+        """Per phrasing: its key tokens and distinct adjacent pairs; per entry: its
+        phrasings, its answer's other words and pairs (each once), its concept tokens."""
+        self.phrasing_tokens = phrasing_tokens
+        self.pair_sets = pair_sets
+        self.entry_phrasings = entry_phrasings
+        self.answer_tokens = answer_tokens
+        self.answer_pairs = answer_pairs
+        self.concepts = concepts
+        words: Counter[str] = Counter(chain.from_iterable(phrasing_tokens))
+        words.update(chain.from_iterable(pair_sets))
+        answered: Counter[str] = Counter(chain.from_iterable(answer_tokens))
+        answered.update(chain.from_iterable(answer_pairs))
+        situations: Counter[str] = Counter(chain.from_iterable(concepts))
+        self.sizes = [
+            self.size(sum(len(phrasing_tokens[p]) + len(pair_sets[p]) for p in phrasings), e)
+            for e, phrasings in enumerate(entry_phrasings)
+        ]
+        self.background = Background(words, answered, situations, sum(self.sizes) or 1.0)
         self.derive()
+
+    def size(self, phrasing_items: int, entry: int) -> float:
+        """The weight of an entry's bag: its phrasing items, answer items and concepts."""
+        answer = len(self.answer_tokens[entry]) + len(self.answer_pairs[entry])
+        concepts = len(self.concepts[entry]) if entry < len(self.concepts) else 0
+        return phrasing_items + ANSWER_WEIGHT * answer + CONCEPT_WEIGHT * concepts
 
     def derive(self) -> None:
         """Per entry, the parts of the score that do not depend on the message (again after
         ``sizes`` changed: bot.core.match_patch)."""
         self._scaled = [size + SMOOTHING for size in self.sizes]
         self._absent = [math.log(SMOOTHING / scaled) for scaled in self._scaled]
+
+    def bag(self, entry: int, wanted: frozenset[str]) -> dict[str, float]:
+        """The entry's weighted count of each ``wanted`` token it has."""
+        phrasings = self.entry_phrasings[entry]
+        tokens, pairs = self.phrasing_tokens, self.pair_sets
+        counted = Counter(chain(*[tokens[p] for p in phrasings], *[pairs[p] for p in phrasings]))
+        bag: dict[str, float] = {t: counted[t] for t in wanted.intersection(counted)}
+        answer = (
+            *wanted.intersection(self.answer_tokens[entry]),
+            *wanted.intersection(self.answer_pairs[entry]),
+        )
+        for token in answer:
+            bag[token] = bag.get(token, 0.0) + ANSWER_WEIGHT
+        if entry < len(self.concepts):
+            for token in self.concepts[entry]:
+                if token in wanted:
+                    bag[token] = bag.get(token, 0.0) + CONCEPT_WEIGHT
+        return bag
 
     def scores(self, tokens: Iterable[str], entries: Sequence[int]) -> list[float]:
         """Log-likelihood ratio of the distinct known ``tokens`` for each of ``entries``."""
@@ -76,10 +144,11 @@ class Reranker:
             for t in set(tokens)
             if (prior := background.get(t)) is not None
         ]
+        wanted = frozenset(t for t, _, _ in known)
         log = math.log
         result: list[float] = []
         for entry in entries:
-            get = self.counts[entry].get
+            get = self.bag(entry, wanted).get
             scaled = self._scaled[entry]
             absent = self._absent[entry]
             score = 0.0
