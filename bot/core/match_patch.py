@@ -29,7 +29,7 @@ import bisect
 import math
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import TypeVar, cast
@@ -40,7 +40,7 @@ from bot.core.match import _WORD_RE, Matcher, answer_pairs, answer_tokens, conce
 from bot.core.match_index import MatchIndex, sort_words
 from bot.core.normalize import _TOKEN_RE, Normalized, Normalizer, clean, key_token
 from bot.core.query_terms import has_diacritics, idf_of
-from bot.core.reranker import ANSWER_WEIGHT, CONCEPT_WEIGHT, Background, Reranker
+from bot.core.reranker import ANSWER_WEIGHT, BAG_UNIT, CONCEPT_WEIGHT, Reranker
 from bot.core.tones import fold, is_valid_syllable
 
 
@@ -399,6 +399,34 @@ class _Mass(Sequence[float]):
         return len(self._token_sets)
 
 
+class _Background(Mapping[str, int]):
+    """The reranker's background (weights in BAG_UNITs) with bags changed: the unchanged
+    table and the change, added when a token is read."""
+
+    def __init__(self, source: Mapping[str, int], delta: dict[str, int]) -> None:
+        self._source = source
+        self.delta = delta
+
+    def get(self, token: str, default: int | None = None) -> int | None:  # type: ignore[override]
+        units = self._source.get(token, 0) + self.delta.get(token, 0)
+        return units if units > 0 else default
+
+    def __getitem__(self, token: str) -> int:
+        units = self.get(token)
+        if units is None:
+            raise KeyError(token)
+        return units
+
+    def __contains__(self, token: object) -> bool:
+        return isinstance(token, str) and self.get(token) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        return (t for t in {**self._source, **self.delta} if t in self)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
 def _reranker(
     source: Reranker, index: MatchIndex, slot: int, before: _Side, after: _Side
 ) -> Reranker:
@@ -413,14 +441,13 @@ def _reranker(
     reranker.concepts = _put(list(source.concepts), slot, after.concepts)
     reranker.sizes = _put(source.sizes, slot, sum(after.bag.values()))
     background = source.background
-    delta = dict(background.delta)
-    for token, value in before.bag.items():
-        delta[token] = delta.get(token, 0.0) - value
-    for token, value in after.bag.items():
-        delta[token] = delta.get(token, 0.0) + value
-    total = sum(reranker.sizes) or 1.0  # as Reranker: the new bag in, the old one out
-    reranker.background = Background(
-        background.words, background.answered, background.situations, total, delta
-    )
+    held = background if isinstance(background, _Background) else None
+    delta = dict(held.delta) if held is not None else {}
+    for sign, bag in ((-1, before.bag), (1, after.bag)):
+        for token, value in bag.items():
+            delta[token] = delta.get(token, 0) + sign * round(value / BAG_UNIT)
+    unchanged = held._source if held is not None else background
+    reranker.background = _Background(unchanged, delta)
+    reranker.total = sum(reranker.sizes) or 1.0  # as Reranker: the new bag in, the old one out
     reranker.derive()
     return reranker

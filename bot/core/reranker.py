@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from itertools import chain
 
 ANSWER_WEIGHT = 0.5  # an answer word is weaker evidence than a phrasing word
@@ -25,57 +25,19 @@ CONCEPT_WEIGHT = 3.0  # a situation the entry answers counts like three phrasing
 SMOOTHING = 40.0  # Dirichlet prior mass: how many background words an entry's bag is worth
 
 
-class Background(Mapping[str, float]):
-    """P(token) over every bag together, worked out when read from the weighted counts:
-    phrasing words and pairs, answer words and pairs, concepts (and a patch's ``delta``)."""
-
-    def __init__(
-        self,
-        words: Mapping[str, int],
-        answered: Mapping[str, int],
-        situations: Mapping[str, int],
-        total: float,
-        delta: Mapping[str, float] | None = None,
-    ) -> None:
-        self.words = words
-        self.answered = answered
-        self.situations = situations
-        self.total = total
-        self.delta = delta or {}
-
-    def count(self, token: str) -> float:
-        """The token's weighted count over all bags (0 when no bag has it)."""
-        count = (
-            self.words.get(token, 0)
-            + ANSWER_WEIGHT * self.answered.get(token, 0)
-            + CONCEPT_WEIGHT * self.situations.get(token, 0)
-        )
-        return count + self.delta[token] if self.delta and token in self.delta else count
-
-    def __getitem__(self, token: str) -> float:
-        count = self.count(token)
-        if count <= 0:
-            raise KeyError(token)
-        return count / self.total
-
-    def get(self, token: str, default: float | None = None) -> float | None:  # type: ignore[override]
-        count = self.count(token)
-        return count / self.total if count > 0 else default
-
-    def __contains__(self, token: object) -> bool:
-        return isinstance(token, str) and self.count(token) > 0
-
-    def __iter__(self) -> Iterator[str]:
-        keys = {**self.words, **self.answered, **self.situations, **self.delta}
-        return (t for t in keys if t in self)
-
-    def __len__(self) -> int:
-        return sum(1 for _ in self)
+# Bag values are whole phrasing counts plus ANSWER_WEIGHT and CONCEPT_WEIGHT: whole numbers
+# of this unit, so the background is counted in units, in C, and exact.
+BAG_UNIT = 0.5
+_WORD_UNITS, _ANSWER_UNITS, _CONCEPT_UNITS = (
+    round(weight / BAG_UNIT) for weight in (1.0, ANSWER_WEIGHT, CONCEPT_WEIGHT)
+)
+assert (ANSWER_WEIGHT / BAG_UNIT).is_integer() and (CONCEPT_WEIGHT / BAG_UNIT).is_integer()
 
 
 class Reranker:
-    """Trained once per knowledge snapshot: the background is counted in C, the bags are
-    read from the index's tables (the lists are shared, not copied)."""
+    """Trained once per knowledge snapshot: the background is counted in C (``background``:
+    each token's weight over all bags in BAG_UNITs; a token no bag has is absent), the bags
+    are read from the index's tables (the lists are shared, not copied)."""
 
     def __init__(
         self,
@@ -96,14 +58,20 @@ class Reranker:
         self.concepts = concepts
         words: Counter[str] = Counter(chain.from_iterable(phrasing_tokens))
         words.update(chain.from_iterable(pair_sets))
-        answered: Counter[str] = Counter(chain.from_iterable(answer_tokens))
-        answered.update(chain.from_iterable(answer_pairs))
-        situations: Counter[str] = Counter(chain.from_iterable(concepts))
+        # Per token, its weight over all bags in BAG_UNITs (answer words count one each).
+        units: Counter[str] = Counter(chain.from_iterable(answer_tokens))
+        units.update(chain.from_iterable(answer_pairs))
+        get = units.get
+        for token, count in words.items():
+            units[token] = get(token, 0) + _WORD_UNITS * count
+        for token in chain.from_iterable(concepts):
+            units[token] = get(token, 0) + _CONCEPT_UNITS
+        self.background: Mapping[str, int] = units
         self.sizes = [
             self.size(sum(len(phrasing_tokens[p]) + len(pair_sets[p]) for p in phrasings), e)
             for e, phrasings in enumerate(entry_phrasings)
         ]
-        self.background = Background(words, answered, situations, sum(self.sizes) or 1.0)
+        self.total = sum(self.sizes) or 1.0
         self.derive()
 
     def size(self, phrasing_items: int, entry: int) -> float:
@@ -138,11 +106,14 @@ class Reranker:
 
     def scores(self, tokens: Iterable[str], entries: Sequence[int]) -> list[float]:
         """Log-likelihood ratio of the distinct known ``tokens`` for each of ``entries``."""
-        background = self.background
+        weight = self.background.get
+        total = self.total
+        # P(t) = its weight over all bags / their total weight (the same float as dividing
+        # the weight summed in any order: the weights are exact).
         known = [
             (t, prior, SMOOTHING * prior)
             for t in set(tokens)
-            if (prior := background.get(t)) is not None
+            if (units := weight(t)) and (prior := units * BAG_UNIT / total)
         ]
         wanted = frozenset(t for t, _, _ in known)
         log = math.log
