@@ -88,10 +88,16 @@ class Reranker:
 
     def bag(self, entry: int, wanted: frozenset[str]) -> dict[str, float]:
         """The entry's weighted count of each ``wanted`` token it has."""
-        phrasings = self.entry_phrasings[entry]
         tokens, pairs = self.phrasing_tokens, self.pair_sets
-        counted = Counter(chain(*[tokens[p] for p in phrasings], *[pairs[p] for p in phrasings]))
-        bag: dict[str, float] = {t: counted[t] for t in wanted.intersection(counted)}
+        # Only the wanted tokens are counted: a message shares a few words with a phrasing.
+        bag: dict[str, float] = {}
+        get = bag.get
+        for phrasing in self.entry_phrasings[entry]:
+            held = tokens[phrasing]
+            for token in wanted.intersection(held):
+                bag[token] = get(token, 0) + held.count(token)
+            for token in wanted.intersection(pairs[phrasing]):  # each pair once a phrasing
+                bag[token] = get(token, 0) + 1
         answer = (
             *wanted.intersection(self.answer_tokens[entry]),
             *wanted.intersection(self.answer_pairs[entry]),
