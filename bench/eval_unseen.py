@@ -130,7 +130,11 @@ def fit(
             print("   " + line("B", b))
 
 
-def main() -> int:
+def ablated_halves(
+    show_failures: bool = False,
+) -> tuple[Matcher, list[EvalRow], dict[str, set[int]], dict[str, Matcher], set[str]]:
+    """The matcher, tune's rows, its two halves and, per half, the matcher without the
+    concept phrases that fire on that half alone (each half's figures printed)."""
     settings = Settings()
     kb = load_kb_source(settings.knowledge_dir / "faq", settings)
     matcher = build_matcher_from_dir(settings.knowledge_dir / "faq", settings)
@@ -163,12 +167,17 @@ def main() -> int:
         print(f"{name}: {dropped} phrases fire only on this half and are removed")
         report = evaluate(ablated[name], [rows[i] for i in sorted(half)], known)
         show(f"{name} unseen", report)
-        if "--failures" in sys.argv:
+        if show_failures:
             for outcome in report.failures:
                 result = outcome.result
                 shown = [f"{c.faq_id} {c.confidence:.2f}" for c in result.candidates]
                 print(f"  {outcome.row.style:9} {outcome.row.expect} {result.status} {shown}")
                 print(f"      {outcome.row.query[:160]}")
+    return matcher, rows, halves, ablated, known
+
+
+def main() -> int:
+    matcher, rows, halves, ablated, known = ablated_halves("--failures" in sys.argv)
     if "--fit" in sys.argv:
         fit(ablated, halves, rows, known, matcher)
     return 0

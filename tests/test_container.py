@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import tomllib
 from typing import Any
 
 import yaml
@@ -52,6 +53,16 @@ def test_dockerfile_is_multi_stage_and_runs_as_a_plain_user() -> None:
     last_user = max(i for i, (word, _) in enumerate(runtime) if word == "USER")
     assert all(word != "RUN" for word, _ in runtime[last_user:])
     assert not any(word == "RUN" and "pip" in rest for word, rest in runtime)  # tools stay behind
+
+
+def test_the_build_stage_has_every_file_the_package_build_reads() -> None:
+    """`pip install .` reads the readme and the license files pyproject.toml names."""
+    project = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    needed = {project["project"]["readme"], *project["project"].get("license-files", [])}
+    build = stages()[0]
+    copied = {name for word, rest in build if word == "COPY" for name in rest.split()[:-1]}
+    assert needed <= copied, needed - copied
+    assert all((PROJECT_ROOT / name).is_file() for name in needed)
 
 
 def test_dockerfile_health_check_and_entry() -> None:

@@ -90,7 +90,7 @@ class Assistant:
         # Shared with every process serving the same citizens when it is the database.
         self.memory = UserMemory(self.ports.state or MemoryChatState(), self.bookkeeping)
         self._erasure = ErasureFlow(
-            lambda: self.ports.eraser, self._forget, settle=self.bookkeeping.drain
+            lambda: self.ports.eraser, self._forget, self.memory, settle=self.bookkeeping.drain
         )
 
     async def handle(self, message: IncomingMessage) -> Reply:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -195,6 +195,12 @@ class ConceptTable:
         """``phrases``: key parts → concept token; ``linked``: tokens some entry answers;
         ``accents``: key parts → the phrase's accented parts (spelled like the keys)."""
         self.linked = frozenset(linked)
+        # Each concept's vocabulary: a story that uses "sanh" but none of the phrases whole
+        # still leans towards the birth entries (the reranker counts these words).
+        words: dict[str, set[str]] = {}
+        for parts, concept in phrases.items():
+            words.setdefault(concept, set()).update(t for part in parts for t in part)
+        self.words: Mapping[str, frozenset[str]] = {c: frozenset(w) for c, w in words.items()}
         accents = accents or {}
         self._first: dict[str, list[tuple[Parts, Parts, str]]] = {}
         for parts, concept in phrases.items():
@@ -206,6 +212,10 @@ class ConceptTable:
 
     def __bool__(self) -> bool:
         return bool(self._first)
+
+    def vocabulary(self, tokens: Iterable[str]) -> tuple[str, ...]:
+        """The words of the phrases of the concepts ``tokens`` (each once, sorted)."""
+        return tuple(sorted({w for t in tokens for w in self.words.get(t, ())}))
 
     def find(
         self, tokens: Sequence[str], accents: Sequence[str] = ()

@@ -2,18 +2,20 @@
 
 Channel-free: the command (or the help message's button) shows what will be deleted and asks
 for a confirmation tap; only a confirmation shown to that user in the last ten minutes counts,
-so an old or hand-made button never erases anything by surprise.
+so an old or hand-made button never erases anything by surprise. The offer is kept in the
+assistant's memory of the citizen (bot.core.memory: the database when there is one), so the tap
+counts on whichever process receives it (two web processes behind a load balancer).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable
 
 from bot.core import commands, texts
 from bot.core.commands import command_name
+from bot.core.memory import UserMemory
 from bot.core.messages import Choice, IncomingMessage, Outcome, Reply, action, parse_action
 from bot.core.ports import PersonalDataEraser
 from bot.core.responder import ERASE_VERB as VERB
@@ -23,7 +25,7 @@ log = logging.getLogger(__name__)
 COMMAND = commands.ERASE
 CONFIRM_SECONDS = 600.0
 SETTLE_SECONDS = 10.0  # queued writes about the user must land first, or they would outlive us
-_MAX_OFFERS = 10_000
+OFFERED = "e.offered"  # the memory's name for a confirmation shown and not yet answered
 
 Key = tuple[str, str]
 
@@ -35,15 +37,14 @@ class ErasureFlow:
         self,
         eraser: Callable[[], PersonalDataEraser | None],
         forget: Callable[[Key], Awaitable[None]],
-        clock: Callable[[], float] = time.monotonic,
+        memory: UserMemory,
         *,
         settle: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._eraser = eraser
         self._forget = forget
         self._settle = settle
-        self._clock = clock
-        self._offered: dict[Key, float] = {}
+        self.memory = memory
 
     @staticmethod
     def wants(message: IncomingMessage) -> bool:
@@ -54,18 +55,16 @@ class ErasureFlow:
     async def handle(self, message: IncomingMessage) -> Reply:
         key = (message.channel, message.user_id)
         args = parse_action(message.action)[1] if message.action else []
+        # Taken, not read: of two taps on two processes only one erases; it expires by itself.
+        offered = await self.memory.take(key, OFFERED)
         if args == ["no"]:
-            self._offered.pop(key, None)
             return Reply(texts.ERASE_CANCELLED, Outcome.COMMAND)
-        offered = self._offered.pop(key, None)
-        if args == ["yes"] and offered is not None and self._clock() - offered < CONFIRM_SECONDS:
+        if args == ["yes"] and offered is not None:
             return await self._erase(message, key)
-        return self._confirmation(key)
+        return await self._confirmation(key)
 
-    def _confirmation(self, key: Key) -> Reply:
-        if len(self._offered) >= _MAX_OFFERS:
-            self._offered.clear()
-        self._offered[key] = self._clock()
+    async def _confirmation(self, key: Key) -> Reply:
+        await self.memory.put(key, OFFERED, "1", CONFIRM_SECONDS)
         choices = (
             Choice(texts.ERASE_YES, action(VERB, "yes")),
             Choice(texts.ERASE_NO, action(VERB, "no")),

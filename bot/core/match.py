@@ -151,6 +151,7 @@ class Matcher:
             index.answer_tokens,
             [tuple(answer_pairs(entry.answer, keys)) for entry in entries],
             entry_concepts,
+            [table.vocabulary(tokens) for tokens in entry_concepts],
         )
         # Questions may glue words ("nophoso"): the index's syllable pairs pick the cut.
         for_queries = local.with_content_words((), pairs=index.pair_df)

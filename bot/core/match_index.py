@@ -169,15 +169,21 @@ class MatchIndex(QueryTerms):
         """
         return self.score_query(self.query(normalized))
 
-    def score_query(self, query: Query, candidates: int | None = None) -> list[EntryScore]:
-        """:meth:`score` for a query already built, reranking ``candidates`` entries."""
+    def score_query(
+        self, query: Query, candidates: int | None = None, extra: Sequence[int] = ()
+    ) -> list[EntryScore]:
+        """:meth:`score` for a query already built, reranking ``candidates`` entries and
+        the ``extra`` ones (drawn by another retriever: bot.core.understanding)."""
         if query.total <= 0:
             return []
         scoring = self.scoring
         sorted_key = sort_words(query.key)
         scored: list[tuple[float, int, int]] = []
         missing: dict[int, tuple[str, ...]] = {}
-        for entry in self._retrieve(query, candidates):
+        retrieved = self._retrieve(query, candidates)
+        if extra:
+            retrieved = list(dict.fromkeys((*retrieved, *extra)))
+        for entry in retrieved:
             missing[entry] = absent = self.missing_rare(query, entry)
             best_z, best_index = self._best_phrasing(
                 query, entry, scoring.weights, sorted_key, absent
@@ -310,6 +316,11 @@ class MatchIndex(QueryTerms):
             for t in common
             if t in query_accents and query_accents[t] != mine.get(t, query_accents[t])
         )
+
+    def retrieve(self, query: Query, candidates: int) -> list[int]:
+        """The ``candidates`` entries sharing the most idf mass with the query (no scoring:
+        a wide pool for another ranker to pick from)."""
+        return self._retrieve(query, candidates)
 
     def _retrieve(self, query: Query, candidates: int | None = None) -> list[int]:
         """Entries sharing the most idf mass with the query, rarest features first.

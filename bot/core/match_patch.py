@@ -35,12 +35,19 @@ from itertools import pairwise
 from typing import TypeVar, cast
 
 from bot.core.concepts import PREFIX as CONCEPT_PREFIX
+from bot.core.concepts import ConceptTable
 from bot.core.knowledge import FaqEntry
 from bot.core.match import _WORD_RE, Matcher, answer_pairs, answer_tokens, concept_phrases
 from bot.core.match_index import MatchIndex, sort_words
 from bot.core.normalize import _TOKEN_RE, Normalized, Normalizer, clean, key_token
 from bot.core.query_terms import has_diacritics, idf_of
-from bot.core.reranker import ANSWER_WEIGHT, BAG_UNIT, CONCEPT_WEIGHT, Reranker
+from bot.core.reranker import (
+    ANSWER_WEIGHT,
+    BAG_UNIT,
+    CONCEPT_WEIGHT,
+    SITUATION_WORD_WEIGHT,
+    Reranker,
+)
 from bot.core.tones import fold, is_valid_syllable
 
 
@@ -64,11 +71,12 @@ class _Side:
     answer: tuple[str, ...]  # folded answer words its phrasings do not use
     answer_pairs: tuple[str, ...]  # the answer's adjacent key-word pairs (the reranker's)
     concepts: tuple[str, ...]  # the concept tokens it answers
+    situation_words: tuple[str, ...]  # the words of those concepts' phrases
     bag: dict[str, float]  # the reranker's bag (the change to its background)
 
 
 T = TypeVar("T")
-_EMPTY = _Side((), frozenset(), frozenset(), frozenset(), (), (), (), {})
+_EMPTY = _Side((), frozenset(), frozenset(), frozenset(), (), (), (), (), {})
 
 
 class Base:
@@ -100,8 +108,8 @@ class Base:
         """A base entry as the index holds it (each is read once)."""
         held = self._sides.get(entry.id)
         if held is None:
-            linked = self.matcher.index.concepts.linked
-            held = self._sides[entry.id] = _side(self, entry, linked, self.local)
+            table = self.matcher.index.concepts
+            held = self._sides[entry.id] = _side(self, entry, table, self.local)
         return held
 
     def content_keys(self, entry: FaqEntry) -> set[str]:
@@ -182,7 +190,7 @@ def replace_entry(base: Base, entry: FaqEntry | None, remove: str | None = None)
         lexicon = base.matcher.normalizer.lexicon
         concepts = concept_phrases(lexicon.concepts, present, local)
     before = base.side(old) if old is not None else _EMPTY
-    after = _side(base, entry, concepts.linked, local) if entry is not None else _EMPTY
+    after = _side(base, entry, concepts, local) if entry is not None else _EMPTY
     count = len(base.entries) + (old is None) - (entry is None)
     index = _patched_index(base.matcher.index, slot, before, after, count)
     index.concepts = concepts
@@ -225,7 +233,7 @@ def _links_change(base: Base, faq_id: str) -> bool:
     return False
 
 
-def _side(base: Base, entry: FaqEntry, linked: frozenset[str], local: Normalizer) -> _Side:
+def _side(base: Base, entry: FaqEntry, table: ConceptTable, local: Normalizer) -> _Side:
     """``entry`` as Matcher.build and MatchIndex index it (kept in step by a test)."""
     phrasings = []
     words: set[str] = set()
@@ -250,7 +258,7 @@ def _side(base: Base, entry: FaqEntry, linked: frozenset[str], local: Normalizer
         if spelled is not None:
             accents.update(spelled)
     concepts = tuple(t for t in base.matcher.normalizer.lexicon.concepts.entry_tokens(entry.id))
-    concepts = tuple(t for t in concepts if t in linked)
+    concepts = tuple(t for t in concepts if t in table.linked)
     words.update(concepts)
     text = answer_tokens(entry.answer, base.spellings)
     accents.update(text)
@@ -263,6 +271,9 @@ def _side(base: Base, entry: FaqEntry, linked: frozenset[str], local: Normalizer
         bag[token] = bag.get(token, 0.0) + ANSWER_WEIGHT
     for token in concepts:
         bag[token] = bag.get(token, 0.0) + CONCEPT_WEIGHT
+    said = table.vocabulary(concepts)
+    for token in said:
+        bag[token] = bag.get(token, 0.0) + SITUATION_WORD_WEIGHT
     return _Side(
         tuple(phrasings),
         frozenset(words),
@@ -271,6 +282,7 @@ def _side(base: Base, entry: FaqEntry, linked: frozenset[str], local: Normalizer
         answer,
         pairs_of_answer,
         concepts,
+        said,
         bag,
     )
 
@@ -439,6 +451,7 @@ def _reranker(
     reranker.answer_tokens = index.answer_tokens
     reranker.answer_pairs = _put(list(source.answer_pairs), slot, after.answer_pairs)
     reranker.concepts = _put(list(source.concepts), slot, after.concepts)
+    reranker.situation_words = _put(list(source.situation_words), slot, after.situation_words)
     reranker.sizes = _put(source.sizes, slot, sum(after.bag.values()))
     background = source.background
     held = background if isinstance(background, _Background) else None

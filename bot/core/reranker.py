@@ -18,20 +18,29 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from functools import reduce
 from itertools import chain
+from operator import add
 
 ANSWER_WEIGHT = 0.5  # an answer word is weaker evidence than a phrasing word
 CONCEPT_WEIGHT = 3.0  # a situation the entry answers counts like three phrasing words
+# A word of the phrases of a situation the entry answers (concepts.yaml): weak evidence
+# alone ("sanh" without "mới"), yet the words a story uses that no phrasing does.
+SITUATION_WORD_WEIGHT = 1.0
 SMOOTHING = 40.0  # Dirichlet prior mass: how many background words an entry's bag is worth
 
 
-# Bag values are whole phrasing counts plus ANSWER_WEIGHT and CONCEPT_WEIGHT: whole numbers
-# of this unit, so the background is counted in units, in C, and exact.
+# Bag values are whole phrasing counts plus the weights above: whole numbers of this unit,
+# so the background is counted in units, in C, and exact.
 BAG_UNIT = 0.5
-_WORD_UNITS, _ANSWER_UNITS, _CONCEPT_UNITS = (
-    round(weight / BAG_UNIT) for weight in (1.0, ANSWER_WEIGHT, CONCEPT_WEIGHT)
+assert all(
+    (weight / BAG_UNIT).is_integer()
+    for weight in (ANSWER_WEIGHT, CONCEPT_WEIGHT, SITUATION_WORD_WEIGHT)
 )
-assert (ANSWER_WEIGHT / BAG_UNIT).is_integer() and (CONCEPT_WEIGHT / BAG_UNIT).is_integer()
+_WORD_UNITS, _ANSWER_UNITS, _CONCEPT_UNITS, _SITUATION_WORD_UNITS = (
+    round(weight / BAG_UNIT)
+    for weight in (1.0, ANSWER_WEIGHT, CONCEPT_WEIGHT, SITUATION_WORD_WEIGHT)
+)
 
 
 class Reranker:
@@ -47,25 +56,33 @@ class Reranker:
         answer_tokens: Sequence[tuple[str, ...]],
         answer_pairs: Sequence[tuple[str, ...]],
         concepts: Sequence[tuple[str, ...]] = (),
+        situation_words: Sequence[tuple[str, ...]] = (),
     ) -> None:
         """Per phrasing: its key tokens and distinct adjacent pairs; per entry: its
-        phrasings, its answer's other words and pairs (each once), its concept tokens."""
+        phrasings, its answer's other words and pairs (each once), its concept tokens and
+        the words of those concepts' phrases (each once)."""
         self.phrasing_tokens = phrasing_tokens
         self.pair_sets = pair_sets
         self.entry_phrasings = entry_phrasings
         self.answer_tokens = answer_tokens
         self.answer_pairs = answer_pairs
         self.concepts = concepts
+        self.situation_words = situation_words
         words: Counter[str] = Counter(chain.from_iterable(phrasing_tokens))
         words.update(chain.from_iterable(pair_sets))
-        # Per token, its weight over all bags in BAG_UNITs (answer words count one each).
+        # Per token, its weight over all bags in BAG_UNITs.
         units: Counter[str] = Counter(chain.from_iterable(answer_tokens))
         units.update(chain.from_iterable(answer_pairs))
+        if _ANSWER_UNITS != 1:
+            for token, count in units.items():
+                units[token] = _ANSWER_UNITS * count
         get = units.get
         for token, count in words.items():
             units[token] = get(token, 0) + _WORD_UNITS * count
         for token in chain.from_iterable(concepts):
             units[token] = get(token, 0) + _CONCEPT_UNITS
+        for token in chain.from_iterable(situation_words):
+            units[token] = get(token, 0) + _SITUATION_WORD_UNITS
         self.background: Mapping[str, int] = units
         self.sizes = [
             self.size(sum(len(phrasing_tokens[p]) + len(pair_sets[p]) for p in phrasings), e)
@@ -75,10 +92,17 @@ class Reranker:
         self.derive()
 
     def size(self, phrasing_items: int, entry: int) -> float:
-        """The weight of an entry's bag: its phrasing items, answer items and concepts."""
+        """The weight of an entry's bag: its phrasing items, answer items, concepts and
+        situation words."""
         answer = len(self.answer_tokens[entry]) + len(self.answer_pairs[entry])
         concepts = len(self.concepts[entry]) if entry < len(self.concepts) else 0
-        return phrasing_items + ANSWER_WEIGHT * answer + CONCEPT_WEIGHT * concepts
+        said = len(self.situation_words[entry]) if entry < len(self.situation_words) else 0
+        return (
+            phrasing_items
+            + ANSWER_WEIGHT * answer
+            + CONCEPT_WEIGHT * concepts
+            + SITUATION_WORD_WEIGHT * said
+        )
 
     def derive(self) -> None:
         """Per entry, the parts of the score that do not depend on the message (again after
@@ -108,6 +132,9 @@ class Reranker:
             for token in self.concepts[entry]:
                 if token in wanted:
                     bag[token] = bag.get(token, 0.0) + CONCEPT_WEIGHT
+        if entry < len(self.situation_words):
+            for token in wanted.intersection(self.situation_words[entry]):
+                bag[token] = bag.get(token, 0.0) + SITUATION_WORD_WEIGHT
         return bag
 
     def scores(self, tokens: Iterable[str], entries: Sequence[int]) -> list[float]:
@@ -122,22 +149,19 @@ class Reranker:
             if (units := weight(t)) and (prior := units * BAG_UNIT / total)
         ]
         wanted = frozenset(t for t, _, _ in known)
+        at = {t: (number, prior, smoothed) for number, (t, prior, smoothed) in enumerate(known)}
         log = math.log
         result: list[float] = []
         for entry in entries:
-            get = self.bag(entry, wanted).get
             scaled = self._scaled[entry]
-            absent = self._absent[entry]
-            score = 0.0
-            for token, prior, smoothed in known:
-                count = get(token)
-                if count:
-                    # log P(t|e) - log P(t): only words the entry has move its score; for the
-                    # rest the difference is the same small constant for every entry.
-                    score += log((count + smoothed) / (scaled * prior))
-                else:
-                    score += absent
-            result.append(score)
+            # log P(t|e) - log P(t): only words the entry has move its score; for the rest
+            # the difference is the same small constant for every entry. Summed in the
+            # order of ``known``, one after the other (reduce, not sum(): the same float).
+            terms = [self._absent[entry]] * len(known)
+            for token, count in self.bag(entry, wanted).items():
+                number, prior, smoothed = at[token]
+                terms[number] = log((count + smoothed) / (scaled * prior))
+            result.append(reduce(add, terms, 0.0))
         return result
 
 

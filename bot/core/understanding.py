@@ -28,6 +28,10 @@ EVIDENCE_WORDS = 12
 WHOLE_VIEW_CHARS = 600  # of a letter with question sentences
 QUESTION_CANDIDATES = 6  # entries reranked for each question sentence of a letter
 SHORT_QUESTION_WORDS = 8  # a question sentence shorter than this is read with the one before
+# A story rarely names the entry's words, so the index's few candidates can miss the entry
+# its situation points to: the reranker also picks from a wider pool of the index's postings.
+POOL = 40  # entries the reranker reads for a long message
+POOL_PICKS = 3  # ... and the best of them it adds to the candidates
 _UNCOVERED = FEATURES.index("uncovered")
 _CONCEPT = FEATURES.index("concept")
 
@@ -94,6 +98,7 @@ def analyse(
     if reading.is_letter:
         texts += [_question_view(reading, i) for i in reading.questions]
     views: list[_View] = []
+    picks: set[int] = set()  # entries the reranker added to the whole message's candidates
     key = ""
     for number, view_text in enumerate(texts):
         # A long letter's question sentences are matched on their own: its whole text is
@@ -103,8 +108,12 @@ def analyse(
         if number == 0:
             key = normalized.key
         query = index.query(normalized)
+        picked: list[int] = []
+        if number == 0 and len(normalized.tokens) > index.scoring.short_query:
+            picked = _pool_picks(index, query)
+            picks.update(picked)
         # A question sentence is short and its topic is usually among the first few.
-        scores = index.score_query(query, QUESTION_CANDIDATES if number else None)
+        scores = index.score_query(query, QUESTION_CANDIDATES if number else None, picked)
         views.append(_View(query, scores, len(normalized.tokens)))
     view_tops = tuple(v.scores[0].entry if v.scores else None for v in views)
     best: dict[int, tuple[EntryScore, int]] = {}
@@ -113,7 +122,14 @@ def analyse(
             held = best.get(score.entry)
             if held is None or score.confidence > held[0].confidence:
                 best[score.entry] = (score, number)
-    ordered = sorted(best.values(), key=lambda item: -item[0].confidence)[:MAX_RANKED]
+    ordered = sorted(best.values(), key=lambda item: -item[0].confidence)
+    # The reranker's picks stay however weak the index finds them: their wording is far from
+    # the message's, which is why the index missed them.
+    ordered = [
+        item
+        for position, item in enumerate(ordered)
+        if position < MAX_RANKED or item[0].entry in picks
+    ]
     if not ordered:
         return Analysis(key, (), reading, view_tops)
     words = views[0].words
@@ -173,15 +189,41 @@ def _evidence(
     reranker = index.reranker
     if reranker is None:
         return [0.0] * len(entries), [0.0] * len(entries)
-    tokens = [
-        *query.sequence,
-        *query.pairs,
-        *(t.token for t in query.terms if t.token.startswith("~")),
-    ]
+    tokens = _reranker_tokens(query)
     scores = reranker.scores(tokens, entries)
     known = max(1, sum(1 for t in set(tokens) if t in reranker.background))
     fits = [math.tanh(score / known / FIT_SCALE) for score in scores]
     return shares(scores, evidence_temperature(known)), fits
+
+
+def _reranker_tokens(query: Query) -> list[str]:
+    """What the reranker reads of a query: its words, syllable pairs and situations."""
+    return [
+        *query.sequence,
+        *query.pairs,
+        *(t.token for t in query.terms if t.token.startswith("~")),
+    ]
+
+
+def _pool_picks(index: MatchIndex, query: Query) -> list[int]:
+    """Entries of a wide retrieval pool, beyond the index's own candidates, that the
+    reranker likes better than every one of those: only they are worth the probability
+    mass they take from the others."""
+    reranker = index.reranker
+    if reranker is None:
+        return []
+    pool = index.retrieve(query, POOL)
+    own = index.scoring.candidates
+    if len(pool) <= own:
+        return []
+    scores = reranker.scores(_reranker_tokens(query), pool)
+    bar = max(scores[:own])
+    beyond = sorted(
+        (-score, entry)
+        for score, entry in zip(scores[own:], pool[own:], strict=True)
+        if score > bar
+    )
+    return [entry for _, entry in beyond[:POOL_PICKS]]
 
 
 def evidence_temperature(known: int) -> float:

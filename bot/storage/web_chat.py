@@ -3,6 +3,13 @@
 Each request is admitted in one small write (rate counters, session lookup or creation) and its
 exchange recorded in another; both go through the storage's group commit, so the requests of
 many visitors share transactions. History is bounded per session and expires with the session.
+
+A session this process has seen alive is remembered until it would expire (``LiveSessions``):
+a question in it is admitted without reading the session row (the rate counters are still
+counted in the database, shared by every process). A choice always reads the row, since only
+the choices the session was offered, by whichever process, may be acted on; a token this
+process does not know is looked up, so a session opened by another process is accepted and a
+forged one is not.
 """
 
 from __future__ import annotations
@@ -11,11 +18,12 @@ import datetime as dt
 import hashlib
 import secrets
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.storage.batch import GroupCommit
@@ -29,6 +37,7 @@ Clock = Callable[[], dt.datetime]
 KEEP_MESSAGES = 100  # per session; older ones go once twice as many piled up
 MAX_OFFERED = 30  # choice ids remembered per session (the last few replies' buttons)
 PURGE_EVERY_SECONDS = 300.0
+LIVE_SESSIONS = 50_000  # sessions remembered alive per process (least recently used go first)
 
 
 def session_key(token: str) -> str:
@@ -49,15 +58,18 @@ class RateLimits:
 
 @dataclass(frozen=True, slots=True)
 class Admission:
-    """A request asking to be answered: the token it carried (if any) and its client address."""
+    """A request asking to be answered: the token it carried (if any) and its client address.
+    ``choosing``: it acts on a choice, so the session's offered choices must be read."""
 
     token: str | None
     client: str
+    choosing: bool = True
 
 
 @dataclass(frozen=True, slots=True)
 class Admitted:
-    """The session to answer in, or how long to wait (``retry_after`` > 0: refused)."""
+    """The session to answer in, or how long to wait (``retry_after`` > 0: refused).
+    ``offered`` is read only for a request ``choosing`` (empty otherwise)."""
 
     token: str
     key: str
@@ -134,6 +146,56 @@ class _Counters:
         return 0.0
 
 
+class LiveSessions:
+    """Session keys this process saw alive, each with the time it expires at the latest.
+
+    Sessions are only ever deleted once expired (purge, or a late visit), so a session known
+    alive until ``t`` still exists before ``t``, whichever process served it since; seen by
+    another process meanwhile it lives longer than remembered here, never shorter. A key that
+    is not here (unknown, forged, expired, or evicted) is looked up in the database."""
+
+    def __init__(self, size: int = LIVE_SESSIONS) -> None:
+        self.size = size
+        self._until: OrderedDict[str, dt.datetime] = OrderedDict()
+
+    def alive(self, key: str, now: dt.datetime) -> bool:
+        until = self._until.get(key)
+        if until is None:
+            return False
+        if until <= now:
+            del self._until[key]
+            return False
+        self._until.move_to_end(key)
+        return True
+
+    def seen(self, key: str, until: dt.datetime) -> None:
+        self._until[key] = until
+        self._until.move_to_end(key)
+        if len(self._until) > self.size:
+            self._until.popitem(last=False)
+
+    def gone(self, key: str) -> None:
+        self._until.pop(key, None)
+
+
+SESSIONS = cast(Table, WebChatSessionRow.__table__)
+MESSAGES = cast(Table, WebChatMessageRow.__table__)
+
+
+def _message(
+    key: str, now: dt.datetime, role: str, text: str, reply: HistoryEntry | None = None
+) -> dict[str, Any]:
+    return {
+        "session_key": key,
+        "created_at": now,
+        "role": role,
+        "text": text,
+        "outcome": reply.outcome if reply is not None else None,
+        "faq_id": reply.faq_id if reply is not None else None,
+        "choices": [list(pair) for pair in reply.choices] if reply is not None else None,
+    }
+
+
 async def _sessions_by_key(
     session: AsyncSession, keys: Sequence[str]
 ) -> dict[str, WebChatSessionRow]:
@@ -160,6 +222,7 @@ class WebChatRepository:
         self.limits = limits
         self.session_ttl = session_ttl
         self.clock = clock
+        self.live = LiveSessions()
         self._last_purge = float("-inf")
 
     # ------------------------------------------------------------------ admission
@@ -175,10 +238,13 @@ class WebChatRepository:
         now, limits = self.clock(), self.limits
         await self._purge_now_and_then(session, now)
         keys = {r.token: session_key(r.token) for r in requests if r.token is not None}
-        known = await _sessions_by_key(session, list(keys.values()))
+        # Questions in sessions known alive need no row; choices need the offered ones.
+        choosing = {keys[r.token] for r in requests if r.token is not None and r.choosing}
+        cached = {key for key in keys.values() if key not in choosing and self.live.alive(key, now)}
+        known = await _sessions_by_key(session, [k for k in keys.values() if k not in cached])
         counters = _Counters(session, now, limits.window)
         await counters.load(
-            [_client_key(r.client) for r in requests] + ["s:" + key for key in known]
+            [_client_key(r.client) for r in requests] + ["s:" + key for key in (*known, *cached)]
         )
         out: list[Admitted] = []
         for request in requests:
@@ -187,11 +253,17 @@ class WebChatRepository:
                 out.append(Admitted("", "", False, retry_after=wait))
                 continue
             token = request.token
-            row = known.get(keys[token]) if token is not None else None
+            key = keys[token] if token is not None else None
+            if token is not None and key is not None and key in cached:
+                wait = counters.bump("s:" + key, limits.per_session)
+                out.append(Admitted(token, key, False, (), wait))
+                continue
+            row = known.get(key) if key is not None else None
             if row is not None and row.last_seen + self.session_ttl <= now:
                 await session.delete(row)  # expired: its history goes with it
                 await session.flush()
                 del known[row.key]
+                self.live.gone(row.key)
                 row = None
             if row is None or token is None:
                 token = new_token()
@@ -203,7 +275,9 @@ class WebChatRepository:
                 counters.new("s:" + row.key)
             wait = counters.bump("s:" + row.key, limits.per_session)
             fresh = token != request.token
-            out.append(Admitted(token, row.key, fresh, _pairs(row.offered), wait))
+            self.live.seen(row.key, row.last_seen + self.session_ttl)
+            offered = _pairs(row.offered) if request.choosing else ()
+            out.append(Admitted(token, row.key, fresh, offered, wait))
         return out
 
     async def _purge_now_and_then(self, session: AsyncSession, now: dt.datetime) -> None:
@@ -239,58 +313,73 @@ class WebChatRepository:
     async def _record_batch(
         self, session: AsyncSession, exchanges: Sequence[Exchange]
     ) -> list[None]:
+        """One read of the sessions, one insert of the messages and one update of the sessions
+        for the whole batch (Core statements: no ORM objects on the answer path)."""
         now = self.clock()
-        known = await _sessions_by_key(session, [e.key for e in exchanges])
-        for exchange in exchanges:
-            row = known.get(exchange.key)
-            if row is None:
-                continue  # expired or erased meanwhile
-            added = 0
-            if exchange.visitor is not None:
-                session.add(
-                    WebChatMessageRow(
-                        session_key=row.key, created_at=now, role="visitor", text=exchange.visitor
-                    )
-                )
-                added += 1
-            reply = exchange.reply
-            session.add(
-                WebChatMessageRow(
-                    session_key=row.key,
-                    created_at=now,
-                    role="assistant",
-                    text=reply.text,
-                    outcome=reply.outcome,
-                    faq_id=reply.faq_id,
-                    choices=[list(pair) for pair in reply.choices],
-                )
+        found = await session.execute(
+            select(SESSIONS.c.key, SESSIONS.c.offered, SESSIONS.c.messages).where(
+                SESSIONS.c.key.in_(sorted({e.key for e in exchanges}))
             )
-            added += 1
-            offered = dict.fromkeys((*reply.choices, *_pairs(row.offered)))
-            row.offered = [list(pair) for pair in list(offered)[:MAX_OFFERED]]
-            row.last_seen = now
-            row.messages = (row.messages or 0) + added
-            if row.messages > 2 * KEEP_MESSAGES:
-                await session.flush()
-                await self._trim(session, row)
+        )
+        state = {row.key: (_pairs(row.offered), int(row.messages or 0)) for row in found}
+        messages: list[dict[str, Any]] = []
+        for exchange in exchanges:
+            if exchange.key not in state:
+                self.live.gone(exchange.key)  # expired or purged meanwhile
+                continue
+            offered, count = state[exchange.key]
+            if exchange.visitor is not None:
+                messages.append(_message(exchange.key, now, "visitor", exchange.visitor))
+            reply = exchange.reply
+            messages.append(_message(exchange.key, now, "assistant", reply.text, reply))
+            added = 1 if exchange.visitor is None else 2
+            merged = tuple(dict.fromkeys((*reply.choices, *offered)))[:MAX_OFFERED]
+            state[exchange.key] = (merged, count + added)
+        if messages:
+            await session.execute(insert(MESSAGES), messages)
+        changed = [key for key in dict.fromkeys(e.key for e in exchanges) if key in state]
+        for key in changed:
+            offered, count = state[key]
+            if count > 2 * KEEP_MESSAGES:
+                state[key] = (offered, await self._trim(session, key))
+        if changed:
+            await session.execute(
+                update(SESSIONS)
+                .where(SESSIONS.c.key == bindparam("b_key"))
+                .values(
+                    offered=bindparam("b_offered"),
+                    last_seen=bindparam("b_seen"),
+                    messages=bindparam("b_messages"),
+                ),
+                [
+                    {
+                        "b_key": key,
+                        "b_offered": [list(pair) for pair in state[key][0]],
+                        "b_seen": now,
+                        "b_messages": state[key][1],
+                    }
+                    for key in changed
+                ],
+            )
+            for key in changed:
+                self.live.seen(key, now + self.session_ttl)
         return [None] * len(exchanges)
 
     @staticmethod
-    async def _trim(session: AsyncSession, row: WebChatSessionRow) -> None:
+    async def _trim(session: AsyncSession, key: str) -> int:
+        """Keep the session's last KEEP_MESSAGES messages; return how many are left."""
         oldest_kept = await session.scalar(
-            select(WebChatMessageRow.id)
-            .where(WebChatMessageRow.session_key == row.key)
-            .order_by(WebChatMessageRow.id.desc())
+            select(MESSAGES.c.id)
+            .where(MESSAGES.c.session_key == key)
+            .order_by(MESSAGES.c.id.desc())
             .offset(KEEP_MESSAGES - 1)
             .limit(1)
         )
         if oldest_kept is not None:
             await session.execute(
-                delete(WebChatMessageRow).where(
-                    WebChatMessageRow.session_key == row.key, WebChatMessageRow.id < oldest_kept
-                )
+                delete(MESSAGES).where(MESSAGES.c.session_key == key, MESSAGES.c.id < oldest_kept)
             )
-        row.messages = KEEP_MESSAGES
+        return KEEP_MESSAGES
 
     async def history(self, token: str) -> list[HistoryEntry] | None:
         """The session's last messages, oldest first; None when no such live session."""

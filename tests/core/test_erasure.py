@@ -6,6 +6,7 @@ import pytest
 
 from bot.core import texts
 from bot.core.assistant import Assistant
+from bot.core.chat_state import MemoryChatState
 from bot.core.messages import IncomingMessage, MessageKind, Outcome
 from tests.fakes.ports import MemoryPorts
 
@@ -64,7 +65,8 @@ async def test_an_old_confirmation_button_asks_again(
     assistant: Assistant, memory_ports: MemoryPorts
 ) -> None:
     now = [1000.0]
-    assistant._erasure._clock = lambda: now[0]
+    assert isinstance(assistant.memory.state, MemoryChatState)  # the offer is kept there
+    assistant.memory.state._clock = lambda: now[0]
     await history(assistant, "u1")
     await assistant.handle(said("/xoadulieu"))
     now[0] += 11 * 60

@@ -14,12 +14,20 @@ from bot.core.chat_state import MemoryChatState
 from bot.core.concepts import Concepts
 from bot.core.knowledge import Category, FaqEntry, KnowledgeBase, KnowledgeError
 from bot.core.letters import MAX_SENTENCES, read_message
-from bot.core.match import Matcher, Thresholds, decide
+from bot.core.match import Matcher, Thresholds, concept_phrases, decide
 from bot.core.messages import IncomingMessage, Outcome
 from bot.core.redact import redact
-from bot.core.reranker import shares
+from bot.core.reranker import Reranker, shares
+from bot.core.scoring import Query, QueryTerm, Scoring
 from bot.core.texts import PERSONAL_DATA_REMINDER
-from bot.core.understanding import EVIDENCE_WORDS, Analysis, Ranked, evidence_temperature
+from bot.core.understanding import (
+    EVIDENCE_WORDS,
+    POOL_PICKS,
+    Analysis,
+    Ranked,
+    _pool_picks,
+    evidence_temperature,
+)
 from bot.runtime import Runtime
 
 LETTER = (
@@ -336,3 +344,48 @@ def test_choices_keep_a_plausible_entry_with_a_small_share() -> None:
     result = decide(analysis, ("a", "b"), Thresholds(0.7, 0.3, 0.1))
     assert result.status == "ambiguous"
     assert [c.faq_id for c in result.candidates] == ["a", "b"]
+
+
+def test_a_situation_word_alone_leans_towards_the_entries_it_describes() -> None:
+    # "sanh" is in no phrasing; it is a word of a situation (concepts.yaml) entry 0 answers.
+    phrasings = [["dang", "ky", "khai", "sinh"], ["dang", "ky", "ket", "hon"]]
+    plain = Reranker(phrasings, [(), ()])
+    told = Reranker(phrasings, [(), ()], situation_words=[("sanh", "moi"), ()])
+    words = ["vo", "moi", "sanh", "lam", "giay"]
+    assert plain.scores(words, [0, 1])[0] == plain.scores(words, [0, 1])[1]
+    first, second = told.scores(words, [0, 1])
+    assert first > second
+
+
+def test_a_concept_table_knows_the_words_of_each_situation(runtime: Runtime) -> None:
+    concepts = Concepts.load(PROJECT_ROOT / "knowledge" / "concepts.yaml")
+    table = concept_phrases(concepts, {"proc.birth_registration"}, runtime.normalizer)
+    words = table.vocabulary(["~newborn"])
+    # Spelled as the index spells a citizen's words ("mới đẻ", "ở cữ" are newborn phrases).
+    assert set(runtime.normalizer.normalize("đẻ ở cữ").tokens) <= set(words)
+    assert table.vocabulary(["~no_such_concept"]) == ()
+
+
+class _Pool:
+    """An index stand-in: a retrieval pool and reranker scores chosen by the test."""
+
+    def __init__(self, scores: dict[int, float], own: int) -> None:
+        self.reranker = self
+        self.scoring = Scoring(candidates=own)
+        self._scores = scores
+
+    def retrieve(self, query: object, candidates: int) -> list[int]:
+        return list(self._scores)[:candidates]
+
+    def scores(self, tokens: object, entries: list[int]) -> list[float]:
+        return [self._scores[e] for e in entries]
+
+
+def test_the_reranker_adds_only_pool_entries_it_prefers_to_the_index_candidates() -> None:
+    query = Query.build([QueryTerm("a", 1.0, False)], ["a"], None, lambda pair: 1.0)
+    # Entries 0-2 are the index's own candidates (best reranker score -1.0).
+    scores = {0: -3.0, 1: -1.0, 2: -2.0, 3: -0.5, 4: -4.0, 5: 0.5, 6: -0.9, 7: -0.2}
+    picks = _pool_picks(_Pool(scores, own=3), query)  # type: ignore[arg-type]
+    assert picks == [5, 7, 3][:POOL_PICKS]
+    # Nothing beyond the index's candidates beats them: nothing is added.
+    assert _pool_picks(_Pool({0: 1.0, 1: 0.0, 2: -1.0, 3: -2.0}, own=3), query) == []  # type: ignore[arg-type]

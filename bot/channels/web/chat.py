@@ -173,7 +173,8 @@ class WebChat:
 
     async def _admit(self, asked: ChatRequest, client: str) -> Admitted | None:
         try:
-            return await self.store.admit(Admission(asked.session, client))
+            choosing = asked.choice is not None
+            return await self.store.admit(Admission(asked.session, client, choosing))
         except Exception:
             # Answering matters more than remembering: no history, no limits until it is back.
             log.warning("web chat storage unavailable: answering without a stored session")
