@@ -144,7 +144,7 @@ class Matcher:
             entry_concepts,
         )
         keys: dict[str, str] = {}
-        index.reranker = Reranker(
+        index.reranker = Reranker.over_index(
             index.phrasing_tokens,
             index.pair_sets,
             index.entry_phrasings,

@@ -50,6 +50,28 @@ class Reranker:
 
     def __init__(
         self,
+        phrasings: Sequence[Iterable[str]],
+        answers: Sequence[Iterable[str]],
+        concepts: Sequence[Iterable[str]] = (),
+        situation_words: Sequence[Iterable[str]] = (),
+    ) -> None:
+        """Per entry: key tokens of all its phrasings (and their pairs), the answer's other
+        words (each once), its concept tokens and the words of those concepts' phrases
+        (each once). :meth:`over_index` reads the phrasings from an index instead."""
+        count = len(phrasings)
+        self._setup(
+            [tuple(tokens) for tokens in phrasings],
+            [()] * count,
+            [[entry] for entry in range(count)],
+            [tuple(answers[e]) if e < len(answers) else () for e in range(count)],
+            [()] * count,
+            [tuple(tokens) for tokens in concepts],
+            [tuple(tokens) for tokens in situation_words],
+        )
+
+    @classmethod
+    def over_index(
+        cls,
         phrasing_tokens: Sequence[tuple[str, ...]],
         pair_sets: Sequence[tuple[str, ...]],
         entry_phrasings: Sequence[Sequence[int]],
@@ -57,10 +79,32 @@ class Reranker:
         answer_pairs: Sequence[tuple[str, ...]],
         concepts: Sequence[tuple[str, ...]] = (),
         situation_words: Sequence[tuple[str, ...]] = (),
+    ) -> Reranker:
+        """Per phrasing: its key tokens and distinct adjacent pairs (the index's lists,
+        shared); per entry: its phrasings, its answer's other words and pairs (each once),
+        its concept tokens and the words of those concepts' phrases (each once)."""
+        reranker = cls.__new__(cls)
+        reranker._setup(
+            phrasing_tokens,
+            pair_sets,
+            entry_phrasings,
+            answer_tokens,
+            answer_pairs,
+            concepts,
+            situation_words,
+        )
+        return reranker
+
+    def _setup(
+        self,
+        phrasing_tokens: Sequence[tuple[str, ...]],
+        pair_sets: Sequence[tuple[str, ...]],
+        entry_phrasings: Sequence[Sequence[int]],
+        answer_tokens: Sequence[tuple[str, ...]],
+        answer_pairs: Sequence[tuple[str, ...]],
+        concepts: Sequence[tuple[str, ...]],
+        situation_words: Sequence[tuple[str, ...]],
     ) -> None:
-        """Per phrasing: its key tokens and distinct adjacent pairs; per entry: its
-        phrasings, its answer's other words and pairs (each once), its concept tokens and
-        the words of those concepts' phrases (each once)."""
         self.phrasing_tokens = phrasing_tokens
         self.pair_sets = pair_sets
         self.entry_phrasings = entry_phrasings
