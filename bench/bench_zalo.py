@@ -62,6 +62,7 @@ async def run_bot(base_url: str, mode: str, workdir: str, port: int) -> None:
         database_url=f"sqlite:///{workdir}/bench.db",
         zalo_webhook_url=f"http://127.0.0.1:{port}/zalo" if webhook else None,
         zalo_webhook_secret="bench-webhook-secret" if webhook else None,
+        flood_max_messages=50,  # as bench_telegram: a closed-loop user asks faster than a person
     )
     stop = asyncio.Event()
     async with open_runtime(settings) as runtime:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import re
-import sys
 import unicodedata
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
@@ -144,18 +143,13 @@ class Matcher:
             table,
             entry_concepts,
         )
-        tokens = index.phrasing_tokens
-        pairs = index.pair_sets
         keys: dict[str, str] = {}
-        index.reranker = Reranker(
-            [
-                [t for p in index.entry_phrasings[e] for t in (*tokens[p], *pairs[p])]
-                for e in range(len(entries))
-            ],
-            [
-                (*index.answer_tokens[e], *answer_pairs(entry.answer, keys))
-                for e, entry in enumerate(entries)
-            ],
+        index.reranker = Reranker.over_index(
+            index.phrasing_tokens,
+            index.pair_sets,
+            index.entry_phrasings,
+            index.answer_tokens,
+            [tuple(answer_pairs(entry.answer, keys)) for entry in entries],
             entry_concepts,
             [table.vocabulary(tokens) for tokens in entry_concepts],
         )
@@ -342,8 +336,7 @@ def answer_pairs(answer: str, cache: dict[str, str] | None = None) -> set[str]:
     for sentence in _SENTENCE_RE.split(answer.lower()):
         words = _WORD_RE.findall(sentence)
         keys = [cache.get(w) or cache.setdefault(w, key_token(w)) for w in words]
-        # Interned: at 10,000 entries the same pairs recur in thousands of answers.
-        found.update(map(sys.intern, map("_".join, pairwise(keys))))
+        found.update(map("_".join, pairwise(keys)))
     return found
 
 

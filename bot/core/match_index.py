@@ -13,7 +13,7 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import pairwise
+from itertools import chain, pairwise
 from operator import itemgetter
 
 from rapidfuzz import fuzz
@@ -22,7 +22,7 @@ from bot.core.concepts import PREFIX as CONCEPT_PREFIX
 from bot.core.concepts import ConceptTable
 from bot.core.features import LOG_MASS, phrasing_features
 from bot.core.normalize import Normalized, accent_token, canonical_token, key_token
-from bot.core.query_terms import QueryTerms, has_diacritics
+from bot.core.query_terms import QueryTerms
 from bot.core.query_terms import idf_of as _idf
 from bot.core.reranker import Reranker
 from bot.core.scoring import Query, Scoring, sigmoid
@@ -78,33 +78,44 @@ class MatchIndex(QueryTerms):
         entry_pairs: list[set[str]] = [set() for _ in range(n_entries)]
         entry_accents: list[set[str]] = [set() for _ in range(n_entries)]
         interned: dict[str, str] = {}
+        # The per-phrasing loop of the build: methods bound once, a key's words sorted from
+        # its tokens (the key is them joined by spaces), diacritics seen in one joined string.
+        intern, join_pair, pick = interned.setdefault, "_".join, dict.fromkeys
+        add_key, add_tokens = self.sorted_keys.append, self.phrasing_tokens.append
+        add_set, add_pairs, add_accents = (
+            self.token_sets.append,
+            self.pair_sets.append,
+            self.accents.append,
+        )
+        entry_phrasings = self.entry_phrasings
         for entry, normalized in phrasings:
             tokens = normalized.tokens
             if not tokens:
                 continue
-            joined = list(map("_".join, pairwise(tokens)))
-            pairs = tuple(dict.fromkeys(map(interned.setdefault, joined, joined)))
-            self.entry_phrasings[entry].append(len(self.sorted_keys))
-            self.sorted_keys.append(sort_words(normalized.key))
-            self.phrasing_tokens.append(tokens)
-            self.token_sets.append(tuple(dict.fromkeys(tokens)))
-            self.pair_sets.append(pairs)
-            accents = normalized.accents if has_diacritics(normalized.accents) else None
-            self.accents.append(accents)
+            joined = list(map(join_pair, pairwise(tokens)))
+            pairs = tuple(pick(map(intern, joined, joined)))
+            entry_phrasings[entry].append(len(self.sorted_keys))
+            add_key(" ".join(sorted(tokens)))
+            add_tokens(tokens)
+            add_set(tuple(pick(tokens)))
+            add_pairs(pairs)
+            accents = normalized.accents
+            if accents and not "".join(accents).isascii():
+                add_accents(accents)
+                entry_accents[entry].update(accents)
+            else:
+                add_accents(None)
             entry_words[entry].update(tokens)
             entry_pairs[entry].update(pairs)
-            if accents is not None:
-                entry_accents[entry].update(accents)
         for entry, concept_tokens in enumerate(entry_concepts[:n_entries]):
             entry_words[entry].update(concept_tokens)
         # Retrieval walks word postings only; pairs just need their entry frequency.
         postings: dict[str, list[int]] = defaultdict(list)
-        pair_df: Counter[str] = Counter()
         for entry in range(n_entries):
             for word in entry_words[entry]:
                 postings[word].append(entry)
-            pair_df.update(entry_pairs[entry])
-        self.pair_df = pair_df
+        # Counted in C, in the order the entries come (so the counters' order is the same).
+        self.pair_df: Counter[str] = Counter(chain.from_iterable(entry_pairs))
         self.postings = {f: tuple(p) for f, p in postings.items()}
         self.entry_tokens = [frozenset(words) for words in entry_words]
         self.idf = {f: _idf(n, len(p)) for f, p in self.postings.items()}
@@ -117,22 +128,17 @@ class MatchIndex(QueryTerms):
         self.answer_tokens: list[tuple[str, ...]] = [() for _ in range(n_entries)]
         for entry in range(min(len(texts), n_entries)):
             words = frozenset(texts[entry])
-            folded: set[str] = set()
             for word in words:
-                key = keys.get(word)
-                if key is None:
-                    key = keys[word] = key_token(word)
-                folded.add(key)
+                if word not in keys:
+                    keys[word] = key_token(word)
+            folded = set(map(keys.__getitem__, words))
             self.answer_tokens[entry] = tuple(folded.difference(self.entry_tokens[entry]))
             entry_accents[entry].update(words)
-        accent_df: Counter[str] = Counter()
-        for seen in entry_accents:
-            accent_df.update(seen)
+        accent_df = Counter(chain.from_iterable(entry_accents))
         self.accent_idf = {a: _idf(n, df) for a, df in accent_df.items() if not a.isascii()}
-        self.text_df: Counter[str] = Counter()
-        for bags in (self.entry_tokens, self.answer_tokens):
-            for bag in bags:
-                self.text_df.update(bag)
+        self.text_df: Counter[str] = Counter(
+            chain.from_iterable(chain(self.entry_tokens, self.answer_tokens))
+        )
         self.vocab = sorted(t for t in self.postings if not t.startswith(CONCEPT_PREFIX))
         self._corrections: dict[str, str | None] = {}
         self._neighbours: dict[str, tuple[str, ...]] = {}
@@ -164,20 +170,19 @@ class MatchIndex(QueryTerms):
         return self.score_query(self.query(normalized))
 
     def score_query(
-        self, query: Query, candidates: int | None = None, extra: Sequence[int] = ()
+        self, query: Query, candidates: int | None = None, entries: Sequence[int] | None = None
     ) -> list[EntryScore]:
-        """:meth:`score` for a query already built, reranking ``candidates`` entries and
-        the ``extra`` ones (drawn by another retriever: bot.core.understanding)."""
+        """:meth:`score` for a query already built, reranking ``candidates`` entries, or
+        the ``entries`` given (retrieved with other help: bot.core.understanding)."""
         if query.total <= 0:
             return []
         scoring = self.scoring
         sorted_key = sort_words(query.key)
         scored: list[tuple[float, int, int]] = []
         missing: dict[int, tuple[str, ...]] = {}
-        retrieved = self._retrieve(query, candidates)
-        if extra:
-            retrieved = list(dict.fromkeys((*retrieved, *extra)))
-        for entry in retrieved:
+        if entries is None:
+            entries = self._retrieve(query, candidates)
+        for entry in entries:
             missing[entry] = absent = self.missing_rare(query, entry)
             best_z, best_index = self._best_phrasing(
                 query, entry, scoring.weights, sorted_key, absent

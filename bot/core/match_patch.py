@@ -41,16 +41,14 @@ from bot.core.match import _WORD_RE, Matcher, answer_pairs, answer_tokens, conce
 from bot.core.match_index import MatchIndex, sort_words
 from bot.core.normalize import _TOKEN_RE, Normalized, Normalizer, clean, key_token
 from bot.core.query_terms import has_diacritics, idf_of
-from bot.core.reranker import ANSWER_WEIGHT, CONCEPT_WEIGHT, SITUATION_WORD_WEIGHT, Reranker
-from bot.core.tones import fold, is_valid_syllable
-
-# Reranker bags hold whole phrasing counts plus ANSWER_WEIGHT and CONCEPT_WEIGHT: multiples
-# of this, so a background count is recovered exactly from its probability and the total.
-_BAG_UNIT = 0.5
-assert all(
-    (weight / _BAG_UNIT).is_integer()
-    for weight in (ANSWER_WEIGHT, CONCEPT_WEIGHT, SITUATION_WORD_WEIGHT)
+from bot.core.reranker import (
+    ANSWER_WEIGHT,
+    BAG_UNIT,
+    CONCEPT_WEIGHT,
+    SITUATION_WORD_WEIGHT,
+    Reranker,
 )
+from bot.core.tones import fold, is_valid_syllable
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,11 +69,14 @@ class _Side:
     pairs: frozenset[str]
     accents: frozenset[str]  # accented words of its phrasings and its answer
     answer: tuple[str, ...]  # folded answer words its phrasings do not use
-    bag: dict[str, float]  # the reranker's bag
+    answer_pairs: tuple[str, ...]  # the answer's adjacent key-word pairs (the reranker's)
+    concepts: tuple[str, ...]  # the concept tokens it answers
+    situation_words: tuple[str, ...]  # the words of those concepts' phrases
+    bag: dict[str, float]  # the reranker's bag (the change to its background)
 
 
 T = TypeVar("T")
-_EMPTY = _Side((), frozenset(), frozenset(), frozenset(), (), {})
+_EMPTY = _Side((), frozenset(), frozenset(), frozenset(), (), (), (), (), {})
 
 
 class Base:
@@ -262,17 +263,27 @@ def _side(base: Base, entry: FaqEntry, table: ConceptTable, local: Normalizer) -
     text = answer_tokens(entry.answer, base.spellings)
     accents.update(text)
     answer = tuple({key_token(word) for word in text}.difference(words))
+    pairs_of_answer = tuple(answer_pairs(entry.answer))
     bag: dict[str, float] = dict(
         Counter(t for p in phrasings for t in (*p.tokens, *p.pairs))  # as Reranker counts
     )
-    for token in (*answer, *answer_pairs(entry.answer)):
+    for token in (*answer, *pairs_of_answer):
         bag[token] = bag.get(token, 0.0) + ANSWER_WEIGHT
     for token in concepts:
         bag[token] = bag.get(token, 0.0) + CONCEPT_WEIGHT
-    for token in table.vocabulary(concepts):
+    said = table.vocabulary(concepts)
+    for token in said:
         bag[token] = bag.get(token, 0.0) + SITUATION_WORD_WEIGHT
     return _Side(
-        tuple(phrasings), frozenset(words), frozenset(pairs), frozenset(accents), answer, bag
+        tuple(phrasings),
+        frozenset(words),
+        frozenset(pairs),
+        frozenset(accents),
+        answer,
+        pairs_of_answer,
+        concepts,
+        said,
+        bag,
     )
 
 
@@ -328,7 +339,7 @@ def _patched_index(
         index.vocab = sorted(t for t in postings if not t.startswith(CONCEPT_PREFIX))
         index._corrections, index._neighbours = {}, {}  # both depend on the vocabulary only
     if source.reranker is not None:
-        index.reranker = _reranker(source.reranker, slot, before.bag, after.bag)
+        index.reranker = _reranker(source.reranker, index, slot, before, after)
     index._tune()
     return index
 
@@ -400,49 +411,56 @@ class _Mass(Sequence[float]):
         return len(self._token_sets)
 
 
-class _Background(Mapping[str, float]):
-    """The reranker's background with one bag changed, each probability worked out when
-    read, from the exact count (probability × total, rounded to a bag unit) and the change."""
+class _Background(Mapping[str, int]):
+    """The reranker's background (weights in BAG_UNITs) with bags changed: the unchanged
+    table and the change, added when a token is read."""
 
-    def __init__(self, source: Reranker, total: float, delta: dict[str, float]) -> None:
-        self._source = source.background
-        self._old_total = sum(source.sizes)
-        self._total = total
-        self._delta = delta
+    def __init__(self, source: Mapping[str, int], delta: dict[str, int]) -> None:
+        self._source = source
+        self.delta = delta
 
-    def _count(self, token: str) -> float:
-        prior = self._source.get(token)
-        held = 0.0 if prior is None else round(prior * self._old_total / _BAG_UNIT) * _BAG_UNIT
-        return held + self._delta.get(token, 0.0)
+    def get(self, token: str, default: int | None = None) -> int | None:  # type: ignore[override]
+        units = self._source.get(token, 0) + self.delta.get(token, 0)
+        return units if units > 0 else default
 
-    def __getitem__(self, token: str) -> float:
-        count = self._count(token)
-        if count <= 0:
+    def __getitem__(self, token: str) -> int:
+        units = self.get(token)
+        if units is None:
             raise KeyError(token)
-        return count / self._total
+        return units
 
     def __contains__(self, token: object) -> bool:
-        return isinstance(token, str) and self._count(token) > 0
+        return isinstance(token, str) and self.get(token) is not None
 
     def __iter__(self) -> Iterator[str]:
-        return (t for t in {**self._source, **self._delta} if t in self)
+        return (t for t in {**self._source, **self.delta} if t in self)
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
 
 
 def _reranker(
-    source: Reranker, slot: int, before: dict[str, float], after: dict[str, float]
+    source: Reranker, index: MatchIndex, slot: int, before: _Side, after: _Side
 ) -> Reranker:
+    """The reranker over the patched index's tables, with the entry's bag changed: its
+    answer pairs, concepts and size in its slot, the change of bag in the background."""
     reranker = Reranker.__new__(Reranker)
-    reranker.counts = _put(source.counts, slot, after)
-    reranker.sizes = _put(source.sizes, slot, sum(after.values()))
-    delta = dict.fromkeys({*before, *after}, 0.0)
-    for token, value in before.items():
-        delta[token] -= value
-    for token, value in after.items():
-        delta[token] += value
-    total = sum(reranker.sizes) or 1.0  # as Reranker: the new bag in, the old one out
-    reranker.background = cast(dict[str, float], _Background(source, total, delta))
+    reranker.phrasing_tokens = index.phrasing_tokens
+    reranker.pair_sets = index.pair_sets
+    reranker.entry_phrasings = index.entry_phrasings
+    reranker.answer_tokens = index.answer_tokens
+    reranker.answer_pairs = _put(list(source.answer_pairs), slot, after.answer_pairs)
+    reranker.concepts = _put(list(source.concepts), slot, after.concepts)
+    reranker.situation_words = _put(list(source.situation_words), slot, after.situation_words)
+    reranker.sizes = _put(source.sizes, slot, sum(after.bag.values()))
+    background = source.background
+    held = background if isinstance(background, _Background) else None
+    delta = dict(held.delta) if held is not None else {}
+    for sign, bag in ((-1, before.bag), (1, after.bag)):
+        for token, value in bag.items():
+            delta[token] = delta.get(token, 0) + sign * round(value / BAG_UNIT)
+    unchanged = held._source if held is not None else background
+    reranker.background = _Background(unchanged, delta)
+    reranker.total = sum(reranker.sizes) or 1.0  # as Reranker: the new bag in, the old one out
     reranker.derive()
     return reranker

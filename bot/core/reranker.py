@@ -6,14 +6,21 @@ are under the entry's bag than under the whole knowledge base (Dirichlet smoothi
 about nothing in particular score about the same under every entry, so a long story's
 backstory costs nothing, while each word the entry's answer also uses ("bệnh viện", "giấy
 chứng sinh") adds a little evidence. It only reorders the candidates the index retrieved.
+
+The bags are not stored: an entry's is counted from the index's own tables when a message
+scores it (a few entries per message), which saves a dictionary per entry in memory and
+their building at start. Bag values and the background are sums of whole numbers and halves,
+exact in any order, so the scores are the same as from stored bags.
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from typing import cast
+from collections.abc import Iterable, Mapping, Sequence
+from functools import reduce
+from itertools import chain
+from operator import add
 
 ANSWER_WEIGHT = 0.5  # an answer word is weaker evidence than a phrasing word
 CONCEPT_WEIGHT = 3.0  # a situation the entry answers counts like three phrasing words
@@ -23,8 +30,23 @@ SITUATION_WORD_WEIGHT = 1.0
 SMOOTHING = 40.0  # Dirichlet prior mass: how many background words an entry's bag is worth
 
 
+# Bag values are whole phrasing counts plus the weights above: whole numbers of this unit,
+# so the background is counted in units, in C, and exact.
+BAG_UNIT = 0.5
+assert all(
+    (weight / BAG_UNIT).is_integer()
+    for weight in (ANSWER_WEIGHT, CONCEPT_WEIGHT, SITUATION_WORD_WEIGHT)
+)
+_WORD_UNITS, _ANSWER_UNITS, _CONCEPT_UNITS, _SITUATION_WORD_UNITS = (
+    round(weight / BAG_UNIT)
+    for weight in (1.0, ANSWER_WEIGHT, CONCEPT_WEIGHT, SITUATION_WORD_WEIGHT)
+)
+
+
 class Reranker:
-    """Trained once per knowledge snapshot, in milliseconds per hundred entries."""
+    """Trained once per knowledge snapshot: the background is counted in C (``background``:
+    each token's weight over all bags in BAG_UNITs; a token no bag has is absent), the bags
+    are read from the index's tables (the lists are shared, not copied)."""
 
     def __init__(
         self,
@@ -33,47 +55,98 @@ class Reranker:
         concepts: Sequence[Iterable[str]] = (),
         situation_words: Sequence[Iterable[str]] = (),
     ) -> None:
-        """Per entry: key tokens of all its phrasings, the answer's other words (each once),
+        """Per entry: key tokens of all its phrasings (and their pairs), the answer's other
+        words (each once), its concept tokens and the words of those concepts' phrases
+        (each once). :meth:`over_index` reads the phrasings from an index instead."""
+        count = len(phrasings)
+        self._setup(
+            [tuple(tokens) for tokens in phrasings],
+            [()] * count,
+            [[entry] for entry in range(count)],
+            [tuple(answers[e]) if e < len(answers) else () for e in range(count)],
+            [()] * count,
+            [tuple(tokens) for tokens in concepts],
+            [tuple(tokens) for tokens in situation_words],
+        )
+
+    @classmethod
+    def over_index(
+        cls,
+        phrasing_tokens: Sequence[tuple[str, ...]],
+        pair_sets: Sequence[tuple[str, ...]],
+        entry_phrasings: Sequence[Sequence[int]],
+        answer_tokens: Sequence[tuple[str, ...]],
+        answer_pairs: Sequence[tuple[str, ...]],
+        concepts: Sequence[tuple[str, ...]] = (),
+        situation_words: Sequence[tuple[str, ...]] = (),
+    ) -> Reranker:
+        """Per phrasing: its key tokens and distinct adjacent pairs (the index's lists,
+        shared); per entry: its phrasings, its answer's other words and pairs (each once),
         its concept tokens and the words of those concepts' phrases (each once)."""
-        self.counts: list[dict[str, float]] = []
-        self.sizes: list[float] = []
-        # Counted in C, weighted once at the end: bag values are sums of halves and whole
-        # numbers, exact in any order, so the background is the same as summing the bags.
-        words: Counter[str] = Counter()
-        answered: Counter[str] = Counter()
-        situations: Counter[str] = Counter()
-        vocabulary: Counter[str] = Counter()
-        for number, listed in enumerate(phrasings):
-            tokens = listed if isinstance(listed, list | tuple) else list(listed)
-            words.update(tokens)
-            bag: dict[str, float] = dict(Counter(tokens))
-            answer = tuple(answers[number]) if number < len(answers) else ()
-            for token in answer:
-                bag[token] = bag.get(token, 0.0) + ANSWER_WEIGHT
-            answered.update(answer)
-            concept = tuple(concepts[number]) if number < len(concepts) else ()
-            for token in concept:
-                bag[token] = bag.get(token, 0.0) + CONCEPT_WEIGHT
-            situations.update(concept)
-            said = tuple(situation_words[number]) if number < len(situation_words) else ()
-            for token in said:
-                bag[token] = bag.get(token, 0.0) + SITUATION_WORD_WEIGHT
-            vocabulary.update(said)
-            self.counts.append(bag)
-            self.sizes.append(sum(bag.values()))
-        # Weighted into the word counts in place: one table of the vocabulary's size less.
-        background = cast(dict[str, float], words)
-        for weight, counter in (
-            (ANSWER_WEIGHT, answered),
-            (CONCEPT_WEIGHT, situations),
-            (SITUATION_WORD_WEIGHT, vocabulary),
-        ):
-            for token, count in counter.items():
-                background[token] = background.get(token, 0) + weight * count
-            counter.clear()
-        total = sum(background.values()) or 1.0
-        self.background = {token: count / total for token, count in background.items()}
+        reranker = cls.__new__(cls)
+        reranker._setup(
+            phrasing_tokens,
+            pair_sets,
+            entry_phrasings,
+            answer_tokens,
+            answer_pairs,
+            concepts,
+            situation_words,
+        )
+        return reranker
+
+    def _setup(
+        self,
+        phrasing_tokens: Sequence[tuple[str, ...]],
+        pair_sets: Sequence[tuple[str, ...]],
+        entry_phrasings: Sequence[Sequence[int]],
+        answer_tokens: Sequence[tuple[str, ...]],
+        answer_pairs: Sequence[tuple[str, ...]],
+        concepts: Sequence[tuple[str, ...]],
+        situation_words: Sequence[tuple[str, ...]],
+    ) -> None:
+        self.phrasing_tokens = phrasing_tokens
+        self.pair_sets = pair_sets
+        self.entry_phrasings = entry_phrasings
+        self.answer_tokens = answer_tokens
+        self.answer_pairs = answer_pairs
+        self.concepts = concepts
+        self.situation_words = situation_words
+        words: Counter[str] = Counter(chain.from_iterable(phrasing_tokens))
+        words.update(chain.from_iterable(pair_sets))
+        # Per token, its weight over all bags in BAG_UNITs.
+        units: Counter[str] = Counter(chain.from_iterable(answer_tokens))
+        units.update(chain.from_iterable(answer_pairs))
+        if _ANSWER_UNITS != 1:
+            for token, count in units.items():
+                units[token] = _ANSWER_UNITS * count
+        get = units.get
+        for token, count in words.items():
+            units[token] = get(token, 0) + _WORD_UNITS * count
+        for token in chain.from_iterable(concepts):
+            units[token] = get(token, 0) + _CONCEPT_UNITS
+        for token in chain.from_iterable(situation_words):
+            units[token] = get(token, 0) + _SITUATION_WORD_UNITS
+        self.background: Mapping[str, int] = units
+        self.sizes = [
+            self.size(sum(len(phrasing_tokens[p]) + len(pair_sets[p]) for p in phrasings), e)
+            for e, phrasings in enumerate(entry_phrasings)
+        ]
+        self.total = sum(self.sizes) or 1.0
         self.derive()
+
+    def size(self, phrasing_items: int, entry: int) -> float:
+        """The weight of an entry's bag: its phrasing items, answer items, concepts and
+        situation words."""
+        answer = len(self.answer_tokens[entry]) + len(self.answer_pairs[entry])
+        concepts = len(self.concepts[entry]) if entry < len(self.concepts) else 0
+        said = len(self.situation_words[entry]) if entry < len(self.situation_words) else 0
+        return (
+            phrasing_items
+            + ANSWER_WEIGHT * answer
+            + CONCEPT_WEIGHT * concepts
+            + SITUATION_WORD_WEIGHT * said
+        )
 
     def derive(self) -> None:
         """Per entry, the parts of the score that do not depend on the message (again after
@@ -81,30 +154,58 @@ class Reranker:
         self._scaled = [size + SMOOTHING for size in self.sizes]
         self._absent = [math.log(SMOOTHING / scaled) for scaled in self._scaled]
 
+    def bag(self, entry: int, wanted: frozenset[str]) -> dict[str, float]:
+        """The entry's weighted count of each ``wanted`` token it has."""
+        tokens, pairs = self.phrasing_tokens, self.pair_sets
+        # Only the wanted tokens are counted: a message shares a few words with a phrasing.
+        bag: dict[str, float] = {}
+        get = bag.get
+        for phrasing in self.entry_phrasings[entry]:
+            held = tokens[phrasing]
+            for token in wanted.intersection(held):
+                bag[token] = get(token, 0) + held.count(token)
+            for token in wanted.intersection(pairs[phrasing]):  # each pair once a phrasing
+                bag[token] = get(token, 0) + 1
+        answer = (
+            *wanted.intersection(self.answer_tokens[entry]),
+            *wanted.intersection(self.answer_pairs[entry]),
+        )
+        for token in answer:
+            bag[token] = bag.get(token, 0.0) + ANSWER_WEIGHT
+        if entry < len(self.concepts):
+            for token in self.concepts[entry]:
+                if token in wanted:
+                    bag[token] = bag.get(token, 0.0) + CONCEPT_WEIGHT
+        if entry < len(self.situation_words):
+            for token in wanted.intersection(self.situation_words[entry]):
+                bag[token] = bag.get(token, 0.0) + SITUATION_WORD_WEIGHT
+        return bag
+
     def scores(self, tokens: Iterable[str], entries: Sequence[int]) -> list[float]:
         """Log-likelihood ratio of the distinct known ``tokens`` for each of ``entries``."""
-        background = self.background
+        weight = self.background.get
+        total = self.total
+        # P(t) = its weight over all bags / their total weight (the same float as dividing
+        # the weight summed in any order: the weights are exact).
         known = [
             (t, prior, SMOOTHING * prior)
             for t in set(tokens)
-            if (prior := background.get(t)) is not None
+            if (units := weight(t)) and (prior := units * BAG_UNIT / total)
         ]
+        wanted = frozenset(t for t, _, _ in known)
+        at = {t: (number, prior, smoothed) for number, (t, prior, smoothed) in enumerate(known)}
         log = math.log
         result: list[float] = []
         for entry in entries:
-            get = self.counts[entry].get
             scaled = self._scaled[entry]
-            absent = self._absent[entry]
-            score = 0.0
-            for token, prior, smoothed in known:
-                count = get(token)
-                if count:
-                    # log P(t|e) - log P(t): only words the entry has move its score; for the
-                    # rest the difference is the same small constant for every entry.
-                    score += log((count + smoothed) / (scaled * prior))
-                else:
-                    score += absent
-            result.append(score)
+            # log P(t|e) - log P(t): only words the entry has move its score; for the rest
+            # the difference is the same small constant for every entry. Summed in the
+            # order of ``known``, one after the other (reduce, not sum(): the same float).
+            terms = [self._absent[entry]] * len(known)
+            for token, count in self.bag(entry, wanted).items():
+                number, prior, smoothed = at[token]
+                terms[number] = log((count + smoothed) / (scaled * prior))
+            result.append(reduce(add, terms, 0.0))
         return result
 
 

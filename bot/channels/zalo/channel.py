@@ -18,6 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.channels import flood
 from bot.channels.base import BackgroundChannel, ChannelContext
 from bot.channels.zalo import updates as ev
 from bot.channels.zalo.answer import CHANNEL, ZaloAnswers
@@ -117,6 +118,7 @@ class ZaloChannel(BackgroundChannel):
             on_unreachable=unreachable,
             staff=ZaloStaff(context.staff) if context.staff is not None else None,
             typing_delay=settings.zalo_typing_delay,
+            flood=flood.for_channel(CHANNEL, context, settings),
         )
         secret = settings.zalo_webhook_secret
         return cls(
