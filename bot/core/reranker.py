@@ -43,6 +43,16 @@ _WORD_UNITS, _ANSWER_UNITS, _CONCEPT_UNITS, _SITUATION_WORD_UNITS = (
 )
 
 
+# The last message scored: its tokens, known words (see Reranker._known), entry scores.
+_Memo = tuple[
+    tuple[str, ...],
+    list[tuple[str, float, float]],
+    frozenset[str],
+    dict[str, tuple[int, float, float]],
+    dict[int, float],
+]
+
+
 class Reranker:
     """Trained once per knowledge snapshot: the background is counted in C (``background``:
     each token's weight over all bags in BAG_UNITs; a token no bag has is absent), the bags
@@ -153,6 +163,7 @@ class Reranker:
         ``sizes`` changed: bot.core.match_patch)."""
         self._scaled = [size + SMOOTHING for size in self.sizes]
         self._absent = [math.log(SMOOTHING / scaled) for scaled in self._scaled]
+        self._memo: _Memo | None = None
 
     def bag(self, entry: int, wanted: frozenset[str]) -> dict[str, float]:
         """The entry's weighted count of each ``wanted`` token it has."""
@@ -182,7 +193,39 @@ class Reranker:
         return bag
 
     def scores(self, tokens: Iterable[str], entries: Sequence[int]) -> list[float]:
-        """Log-likelihood ratio of the distinct known ``tokens`` for each of ``entries``."""
+        """Log-likelihood ratio of the distinct known ``tokens`` for each of ``entries``.
+
+        A message is scored twice (its wide pool, then its candidates, mostly the same
+        entries): the last message's known words and entry scores are kept for the next
+        call with the same tokens."""
+        key = tuple(tokens)
+        memo = self._memo
+        if memo is None or memo[0] != key:
+            memo = self._memo = (key, *self._known(key), {})
+        _, known, wanted, at, done = memo
+        log = math.log
+        result: list[float] = []
+        for entry in entries:
+            score = done.get(entry)
+            if score is None:
+                scaled = self._scaled[entry]
+                # log P(t|e) - log P(t): only words the entry has move its score; for the
+                # rest the difference is the same small constant for every entry. Summed in
+                # the order of ``known``, one after the other (reduce, not sum(): the same
+                # float as adding them in a loop).
+                terms = [self._absent[entry]] * len(known)
+                for token, count in self.bag(entry, wanted).items():
+                    number, prior, smoothed = at[token]
+                    terms[number] = log((count + smoothed) / (scaled * prior))
+                score = done[entry] = reduce(add, terms, 0.0)
+            result.append(score)
+        return result
+
+    def _known(
+        self, tokens: tuple[str, ...]
+    ) -> tuple[list[tuple[str, float, float]], frozenset[str], dict[str, tuple[int, float, float]]]:
+        """The distinct tokens some bag has, with P(t) and its smoothing mass, in the order
+        the score sums them; the same as a set; each one's place in that order."""
         weight = self.background.get
         total = self.total
         # P(t) = its weight over all bags / their total weight (the same float as dividing
@@ -192,21 +235,8 @@ class Reranker:
             for t in set(tokens)
             if (units := weight(t)) and (prior := units * BAG_UNIT / total)
         ]
-        wanted = frozenset(t for t, _, _ in known)
         at = {t: (number, prior, smoothed) for number, (t, prior, smoothed) in enumerate(known)}
-        log = math.log
-        result: list[float] = []
-        for entry in entries:
-            scaled = self._scaled[entry]
-            # log P(t|e) - log P(t): only words the entry has move its score; for the rest
-            # the difference is the same small constant for every entry. Summed in the
-            # order of ``known``, one after the other (reduce, not sum(): the same float).
-            terms = [self._absent[entry]] * len(known)
-            for token, count in self.bag(entry, wanted).items():
-                number, prior, smoothed = at[token]
-                terms[number] = log((count + smoothed) / (scaled * prior))
-            result.append(reduce(add, terms, 0.0))
-        return result
+        return known, frozenset(at), at
 
 
 def shares(scores: Sequence[float], temperature: float = 1.0) -> list[float]:
