@@ -5,6 +5,8 @@
     python bench/bench_telegram.py latency --rate 100
     python bench/bench_telegram.py memory --memory-total 100000 --memory-users 10000
     BENCH_TRACE=/tmp/grew.txt python bench/bench_telegram.py memory   # + what grew, by line
+    BENCH_PARTS=/tmp/parts.txt python bench/bench_telegram.py memory  # + malloc, SQLite, Python
+    BENCH_READS=/tmp/reads.txt python bench/bench_telegram.py memory  # + memory read waits
 
 Three processes: the fake server with a closed-loop load (one question outstanding per user),
 the bot under test (a bare python-telegram-bot echo bot, or ours), and this orchestrator, which
@@ -87,12 +89,16 @@ async def run_ours(
     workdir: str,
     typing_delay: float | None,
     answer_cache: int | None = None,
+    sqlite_cache_kib: int | None = None,
+    max_queued: int | None = None,
 ) -> None:
     from bench.probe_common import drop_schema, pg_schema
+    from bot.channels.telegram import runner
     from bot.channels.telegram.runner import TelegramService, quiet_http_logs
     from bot.config import Settings
     from bot.core.knowledge import load_knowledge_dir
     from bot.lifecycle import limit_malloc_arenas, stop_on_signals
+    from bot.storage import engine
 
     limit_malloc_arenas()  # as run_bot.py does
     from bot.runtime import channel_context, make_runtime, open_runtime
@@ -121,6 +127,13 @@ async def run_ours(
         settings.telegram_concurrent_updates = concurrency
     if answer_cache is not None:
         settings.answer_cache_size = answer_cache
+    # Sizes that are constants in the code, changed here to measure them side by side.
+    if sqlite_cache_kib is not None:
+        engine.SQLITE_CACHE_KIB = sqlite_cache_kib
+    if max_queued is not None:
+        runner.MAX_QUEUED = max_queued
+    if os.environ.get("BENCH_READS"):
+        time_memory_reads(os.environ["BENCH_READS"])
     stop = asyncio.Event()
 
     async def serve(runtime: Any) -> None:
@@ -139,6 +152,89 @@ async def run_ours(
                 await drop_schema(database_url, schema)
     else:
         await serve(make_runtime(settings, load_knowledge_dir(settings.knowledge_dir)))
+
+
+def time_memory_reads(path: str) -> None:
+    """Time every read of the assistant's memory of a citizen (bot.core.memory: a pending
+    comment before each text answer), as the answer waits for it; at exit append the
+    percentiles to ``path`` (BENCH_READS)."""
+    import atexit
+
+    from bot.core.memory import UserMemory
+
+    waits: list[float] = []
+    read = UserMemory._read
+
+    async def timed(self: UserMemory, *args: Any) -> str | None:
+        started = time.perf_counter()
+        try:
+            return await read(self, *args)
+        finally:
+            waits.append(time.perf_counter() - started)
+
+    def report() -> None:
+        if not waits:
+            return
+        ordered = sorted(waits)
+        cut = [
+            ordered[min(len(ordered) - 1, int(len(ordered) * q))] * 1000 for q in (0.5, 0.9, 0.99)
+        ]
+        over = sum(w >= 1.0 for w in ordered)
+        with Path(path).open("a", encoding="utf-8") as out:
+            out.write(
+                f"{len(ordered)} memory reads: p50 {cut[0]:.1f} ms, p90 {cut[1]:.1f} ms, p99 "
+                f"{cut[2]:.1f} ms, max {ordered[-1] * 1000:.0f} ms; {over} took 1 s or more\n"
+            )
+
+    UserMemory._read = timed  # type: ignore[method-assign]
+    atexit.register(report)
+
+
+def memory_parts() -> str:
+    """Where this process's memory is, cheaply (no tracing): resident set, what glibc's malloc
+    holds (in use / free inside its arenas: C libraries, SQLite's page caches among them), what
+    SQLite itself has allocated, and Python's object allocator (pymalloc: its own mmap'd arenas,
+    outside malloc's figures)."""
+    import ctypes
+    import ctypes.util
+    import sys
+
+    page = os.sysconf("SC_PAGE_SIZE")
+    rss = int(Path("/proc/self/statm").read_text().split()[1]) * page
+    parts = [f"RSS {rss / 2**20:6.1f}"]
+
+    fields = ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks")
+
+    class MallInfo2(ctypes.Structure):
+        _fields_ = [(name, ctypes.c_size_t) for name in (*fields, "uordblks", "fordblks", "keep")]
+
+    try:
+        mallinfo2 = ctypes.CDLL(None).mallinfo2
+        mallinfo2.restype = MallInfo2
+        info = mallinfo2()
+        parts.append(
+            f"malloc in use {(info.uordblks + info.hblkhd) / 2**20:6.1f} free in arenas "
+            f"{info.fordblks / 2**20:5.1f}"
+        )
+    except (OSError, AttributeError):
+        pass
+    name = ctypes.util.find_library("sqlite3")
+    if name:
+        sqlite = ctypes.CDLL(name)
+        sqlite.sqlite3_memory_used.restype = ctypes.c_int64
+        parts.append(f"SQLite {sqlite.sqlite3_memory_used() / 2**20:5.1f}")
+    parts.append(f"Python blocks {sys.getallocatedblocks():>9}")
+    return "  ".join(parts) + " (MiB)"
+
+
+def parts_on_signal(path: str) -> None:
+    """At each SIGUSR2 append ``memory_parts()`` to ``path`` (BENCH_PARTS)."""
+
+    def write(signum: int, frame: object) -> None:
+        with Path(path).open("a", encoding="utf-8") as out:
+            out.write(memory_parts() + "\n")
+
+    signal.signal(signal.SIGUSR2, write)
 
 
 def trace_on_signal(path: str) -> None:
@@ -247,6 +343,8 @@ class Rss:
             )
         if self.trace:
             os.kill(self.pid, signal.SIGUSR1)
+        if os.environ.get("BENCH_PARTS"):
+            os.kill(self.pid, signal.SIGUSR2)
 
 
 async def drive(
@@ -294,6 +392,8 @@ def variant_args(variant: str) -> list[str]:
         "typing": "--typing-delay",
         "storage": "--storage",
         "cache": "--answer-cache",
+        "sqlitecache": "--sqlite-cache-kib",
+        "queue": "--max-queued",
     }
     for option in options:
         key, value = option.split("=")
@@ -333,6 +433,8 @@ async def with_bot(
             before = watch.now()
             if trace:
                 proc.send_signal(signal.SIGUSR1)
+            if os.environ.get("BENCH_PARTS"):
+                proc.send_signal(signal.SIGUSR2)
             cpu0, fake0 = sum(proc.cpu_times()[:2]), sum(fake.cpu_times()[:2])
             result = await drive(port, users, total, texts, watch if rss else None, burst, rate)
             cpu = (sum(proc.cpu_times()[:2]) - cpu0) * 1000 / total
@@ -497,6 +599,8 @@ def main() -> None:
     bot.add_argument("--workdir", default=".")
     bot.add_argument("--typing-delay", type=float, default=None)
     bot.add_argument("--answer-cache", type=int, default=None, help="ANSWER_CACHE_SIZE")
+    bot.add_argument("--sqlite-cache-kib", type=int, default=None, help="SQLite page cache")
+    bot.add_argument("--max-queued", type=int, default=None, help="updates waiting, at most")
     args = parser.parse_args()
     if args.command == "fake":
         from bench.telegram_load import serve
@@ -505,6 +609,8 @@ def main() -> None:
     elif args.command == "bot":
         if os.environ.get("BENCH_TRACE"):
             trace_on_signal(os.environ["BENCH_TRACE"])
+        if os.environ.get("BENCH_PARTS"):
+            parts_on_signal(os.environ["BENCH_PARTS"])
         if args.kind == "echo":
             asyncio.run(run_echo(args.base_url))
         else:
@@ -516,6 +622,8 @@ def main() -> None:
                     args.workdir,
                     args.typing_delay,
                     args.answer_cache,
+                    args.sqlite_cache_kib,
+                    args.max_queued,
                 )
             )
     else:

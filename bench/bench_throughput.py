@@ -4,7 +4,10 @@ over many users; figures printed side by side, never judged.
     python bench/bench_throughput.py                        # throughput, then memory
     python bench/bench_throughput.py throughput --rounds 3 --total 10000
     python bench/bench_throughput.py memory --memory-total 200000 --memory-users 50000
-    (memory: the echo bot, then ours; BENCH_TRACE=FILE adds what grew, by source line)
+    (memory: the echo bot, then ours; BENCH_TRACE=FILE adds what grew, by source line;
+    BENCH_PARTS=FILE what malloc, SQLite and Python hold at each sample)
+    python bench/bench_throughput.py memory --memory-total 30000 --memory-variants \
+        "ours,storage=sqlite,sqlitecache=2000,queue=1000" "ours,storage=sqlite"  # old sizes
     TEST_DATABASE_URL=postgresql://… python bench/bench_throughput.py throughput   # + PostgreSQL
 
 Same fake Bot API server (its own process), same run, same questions (tests/data/dev.jsonl):

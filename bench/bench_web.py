@@ -12,10 +12,15 @@ process) talks to it over loopback.
 
 The web chat runs as in production: SQLite file, the project's knowledge, conversation logs,
 history and rate limits written. Rate limits are raised for the run (one address, few
-sessions), since a bench is one client by design.
+sessions), since a bench is one client by design. Before measuring, every dev-set text is
+asked once (``--warm all``, the default), so the figures are those of the answer path around
+the matcher (HTTP, sessions, history, rate limits, memory, logs) with the answer cache serving
+repeated questions; ``--answer-cache 0`` matches every question afresh instead, and
+``--warm 50`` only opens connections (the first pass over the texts is then matched cold).
 
     .venv/bin/python bench/bench_web.py
     .venv/bin/python bench/bench_web.py --clients 32 --seconds 10 --rate 100
+    .venv/bin/python bench/bench_web.py --answer-cache 0
 """
 
 from __future__ import annotations
@@ -60,7 +65,7 @@ def questions() -> list[str]:
 # ---------------------------------------------------------------- servers (child processes)
 
 
-async def _serve_web(ready: Any, folder: str) -> None:
+async def _serve_web(ready: Any, folder: str, answer_cache: int | None) -> None:
     from bot.channels.web import web_chat
     from bot.config import Settings
     from bot.runtime import open_runtime
@@ -72,6 +77,8 @@ async def _serve_web(ready: Any, folder: str) -> None:
         web_rate_per_session=1_000_000,
         web_rate_per_ip=1_000_000,
     )
+    if answer_cache is not None:
+        settings.answer_cache_size = answer_cache
     async with open_runtime(settings) as runtime:
         assert runtime.storage is not None
         server = HttpServer("127.0.0.1", 0)
@@ -97,12 +104,14 @@ async def _serve_bare(ready: Any) -> None:
     await asyncio.Event().wait()
 
 
-def _server_main(kind: str, ready: Any, folder: str) -> None:
+def _server_main(kind: str, ready: Any, folder: str, answer_cache: int | None) -> None:
     import logging
 
     logging.basicConfig(level=logging.WARNING)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve_web(ready, folder) if kind == "web" else _serve_bare(ready))
+        asyncio.run(
+            _serve_web(ready, folder, answer_cache) if kind == "web" else _serve_bare(ready)
+        )
 
 
 # ---------------------------------------------------------------- load generator
@@ -171,7 +180,9 @@ async def steady(url: str, texts: list[str], rate: float, seconds: float) -> dic
     }
 
 
-async def core_alone(folder: str, texts: list[str], seconds: float) -> tuple[float, float]:
+async def core_alone(
+    folder: str, texts: list[str], seconds: float, answer_cache: int | None, warm_count: int
+) -> tuple[float, float]:
     """Answers per second of the assistant's handle() alone: no HTTP, no web chat storage."""
     from bot.config import Settings
     from bot.core.messages import IncomingMessage
@@ -179,7 +190,12 @@ async def core_alone(folder: str, texts: list[str], seconds: float) -> tuple[flo
 
     url = f"sqlite:///{folder}/core.db"
     settings = Settings(_env_file=None, database_url=url)  # type: ignore[call-arg]
+    if answer_cache is not None:
+        settings.answer_cache_size = answer_cache
     async with open_runtime(settings) as runtime:
+        for text in texts[:warm_count]:
+            await runtime.assistant.handle(IncomingMessage("web", "warm", "warm", text=text))
+        await runtime.assistant.bookkeeping.drain()
         done, started, cpu = 0, time.perf_counter(), time.process_time()
         while time.perf_counter() - started < seconds:
             user = f"u{done % 16}"
@@ -192,20 +208,30 @@ async def core_alone(folder: str, texts: list[str], seconds: float) -> tuple[flo
         return done / (time.perf_counter() - started), used
 
 
-def start_server(kind: str, folder: str) -> tuple[multiprocessing.Process, int]:
+def start_server(
+    kind: str, folder: str, answer_cache: int | None = None
+) -> tuple[multiprocessing.Process, int]:
     context = multiprocessing.get_context("spawn")
     ready = context.Queue()
-    process = context.Process(target=_server_main, args=(kind, ready, folder), daemon=True)
+    process = context.Process(
+        target=_server_main, args=(kind, ready, folder, answer_cache), daemon=True
+    )
     process.start()
     port = int(ready.get(timeout=300))
     return process, port
 
 
-async def warm(url: str, texts: list[str]) -> None:
+async def warm(url: str, texts: list[str], count: int = 50) -> None:
+    """Open connections and ask the first ``count`` texts once, eight at a time."""
+
+    async def ask(http: aiohttp.ClientSession, text: str) -> None:
+        async with http.post(url, json={"text": text}) as response:
+            await response.read()
+
     async with aiohttp.ClientSession() as http:
-        for text in texts[:50]:
-            async with http.post(url, json={"text": text}) as response:
-                await response.read()
+        chunk = texts[:count]
+        for start in range(0, len(chunk), 8):
+            await asyncio.gather(*(ask(http, text) for text in chunk[start : start + 8]))
 
 
 def main() -> None:
@@ -213,17 +239,26 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--rate", type=float, default=100.0)
+    parser.add_argument(
+        "--answer-cache", type=int, default=None, help="answer cache size (0: off; default as set)"
+    )
+    parser.add_argument(
+        "--warm", default="all", help="texts asked before measuring: 'all' (default) or a number"
+    )
     args = parser.parse_args()
     texts = questions()
+    warm_count = len(texts) if args.warm == "all" else int(args.warm)
     assets = Assets.load()
     results: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory() as folder:
-        core, core_cpu = asyncio.run(core_alone(folder, texts, args.seconds))
+        core, core_cpu = asyncio.run(
+            core_alone(folder, texts, args.seconds, args.answer_cache, warm_count)
+        )
         for kind in ("bare", "web"):
-            process, port = start_server(kind, folder)
+            process, port = start_server(kind, folder, args.answer_cache)
             url = f"http://127.0.0.1:{port}/api/chat"
             try:
-                asyncio.run(warm(url, texts))
+                asyncio.run(warm(url, texts, warm_count))
                 cpu = psutil.Process(process.pid)
                 before = cpu.cpu_times()
                 results[kind] = asyncio.run(closed_loop(url, texts, args.clients, args.seconds))
@@ -243,7 +278,8 @@ def main() -> None:
     print(f"POST /api/chat, loopback, {args.clients} visitors closed loop for {args.seconds:g} s;")
     print(
         f"then {args.rate:g} questions/s open loop for {args.seconds:g} s "
-        f"({len(texts)} dev-set texts)"
+        f"({len(texts)} dev-set texts, {warm_count} asked once before; answer cache "
+        f"{'as set' if args.answer_cache is None else args.answer_cache})"
     )
     print(
         f"{'':34}{'answers/s':>10}{'cpu ms':>8}{'errors':>8}{'rate':>8}{'p50 ms':>9}{'p99 ms':>9}"
@@ -260,6 +296,8 @@ def main() -> None:
         )
     print(f"{'assistant.handle() alone, in-process':34}{core:>10.0f}{core_cpu:>8.2f}")
     print("(cpu ms: the server process's CPU time per answer in the closed loop)")
+    ratio = results["web"]["answers_per_s"] / max(results["bare"]["answers_per_s"], 1e-9)
+    print(f"web chat / bare handler, answers/s in the closed loop: {ratio:.2f}×")
     sizes = {name: len(assets.files[name]) for name in PAGE}
     print()
     print("page weight (uncompressed): " + ", ".join(f"{k} {v:,} B" for k, v in sizes.items()))

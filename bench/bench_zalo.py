@@ -62,6 +62,7 @@ async def run_bot(base_url: str, mode: str, workdir: str, port: int) -> None:
         database_url=f"sqlite:///{workdir}/bench.db",
         zalo_webhook_url=f"http://127.0.0.1:{port}/zalo" if webhook else None,
         zalo_webhook_secret="bench-webhook-secret" if webhook else None,
+        flood_max_messages=50,  # as bench_telegram: a closed-loop user asks faster than a person
     )
     stop = asyncio.Event()
     async with open_runtime(settings) as runtime:
@@ -91,7 +92,7 @@ async def run_echo(base_url: str) -> None:
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     replies: set[asyncio.Task[None]] = set()
-    connector = aiohttp.TCPConnector(limit=18)  # as ours: ZALO_CONCURRENT_UPDATES + 2
+    connector = aiohttp.TCPConnector(limit=18)  # as ours: HTTP_POOL + 2 connections
     async with aiohttp.ClientSession(connector=connector) as http:
 
         async def reply(update: dict[str, Any]) -> None:

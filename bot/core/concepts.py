@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 
 import yaml
@@ -195,11 +196,15 @@ class ConceptTable:
         """``phrases``: key parts → concept token; ``linked``: tokens some entry answers;
         ``accents``: key parts → the phrase's accented parts (spelled like the keys)."""
         self.linked = frozenset(linked)
-        # Each concept's vocabulary: a story that uses "sanh" but none of the phrases whole
-        # still leans towards the birth entries (the reranker counts these words).
+        # Each concept's vocabulary, words and adjacent pairs ("moi_sinh"): a story that uses
+        # "sanh" but none of the phrases whole still leans towards the birth entries (the
+        # reranker counts these as it counts a phrasing's words and pairs).
         words: dict[str, set[str]] = {}
         for parts, concept in phrases.items():
-            words.setdefault(concept, set()).update(t for part in parts for t in part)
+            said = words.setdefault(concept, set())
+            for part in parts:
+                said.update(part)
+                said.update(map("_".join, pairwise(part)))
         self.words: Mapping[str, frozenset[str]] = {c: frozenset(w) for c, w in words.items()}
         accents = accents or {}
         self._first: dict[str, list[tuple[Parts, Parts, str]]] = {}
@@ -214,7 +219,8 @@ class ConceptTable:
         return bool(self._first)
 
     def vocabulary(self, tokens: Iterable[str]) -> tuple[str, ...]:
-        """The words of the phrases of the concepts ``tokens`` (each once, sorted)."""
+        """The words and word pairs of the phrases of the concepts ``tokens`` (each once,
+        sorted)."""
         return tuple(sorted({w for t in tokens for w in self.words.get(t, ())}))
 
     def find(

@@ -170,20 +170,19 @@ class MatchIndex(QueryTerms):
         return self.score_query(self.query(normalized))
 
     def score_query(
-        self, query: Query, candidates: int | None = None, extra: Sequence[int] = ()
+        self, query: Query, candidates: int | None = None, entries: Sequence[int] | None = None
     ) -> list[EntryScore]:
-        """:meth:`score` for a query already built, reranking ``candidates`` entries and
-        the ``extra`` ones (drawn by another retriever: bot.core.understanding)."""
+        """:meth:`score` for a query already built, reranking ``candidates`` entries, or
+        the ``entries`` given (retrieved with other help: bot.core.understanding)."""
         if query.total <= 0:
             return []
         scoring = self.scoring
         sorted_key = sort_words(query.key)
         scored: list[tuple[float, int, int]] = []
         missing: dict[int, tuple[str, ...]] = {}
-        retrieved = self._retrieve(query, candidates)
-        if extra:
-            retrieved = list(dict.fromkeys((*retrieved, *extra)))
-        for entry in retrieved:
+        if entries is None:
+            entries = self._retrieve(query, candidates)
+        for entry in entries:
             missing[entry] = absent = self.missing_rare(query, entry)
             best_z, best_index = self._best_phrasing(
                 query, entry, scoring.weights, sorted_key, absent

@@ -30,8 +30,13 @@ QUESTION_CANDIDATES = 6  # entries reranked for each question sentence of a lett
 SHORT_QUESTION_WORDS = 8  # a question sentence shorter than this is read with the one before
 # A story rarely names the entry's words, so the index's few candidates can miss the entry
 # its situation points to: the reranker also picks from a wider pool of the index's postings.
-POOL = 40  # entries the reranker reads for a long message
-POOL_PICKS = 3  # ... and the best of them it adds to the candidates
+POOL = 24  # entries the reranker reads for a story
+# ... of more than this many words (a shorter question names its topic) and at most this many:
+# a longer message is a letter, whose question sentences are matched on their own already
+# (and the reranker's cost grows with the words it reads).
+POOL_FROM_WORDS = 12
+POOL_WORDS = 45
+POOL_PICKS = 1  # ... and the best of them it adds to the candidates (1-5 do the same)
 _UNCOVERED = FEATURES.index("uncovered")
 _CONCEPT = FEATURES.index("concept")
 
@@ -99,6 +104,7 @@ def analyse(
         texts += [_question_view(reading, i) for i in reading.questions]
     views: list[_View] = []
     picks: set[int] = set()  # entries the reranker added to the whole message's candidates
+    known: dict[int, float] = {}  # the reranker's scores for the whole message, once each
     key = ""
     for number, view_text in enumerate(texts):
         # A long letter's question sentences are matched on their own: its whole text is
@@ -108,12 +114,12 @@ def analyse(
         if number == 0:
             key = normalized.key
         query = index.query(normalized)
-        picked: list[int] = []
-        if number == 0 and len(normalized.tokens) > index.scoring.short_query:
-            picked = _pool_picks(index, query)
+        entries: list[int] | None = None
+        if number == 0 and POOL_FROM_WORDS < len(normalized.tokens) <= POOL_WORDS:
+            entries, picked = _pool_picks(index, query, known)
             picks.update(picked)
         # A question sentence is short and its topic is usually among the first few.
-        scores = index.score_query(query, QUESTION_CANDIDATES if number else None, picked)
+        scores = index.score_query(query, QUESTION_CANDIDATES if number else None, entries)
         views.append(_View(query, scores, len(normalized.tokens)))
     view_tops = tuple(v.scores[0].entry if v.scores else None for v in views)
     best: dict[int, tuple[EntryScore, int]] = {}
@@ -133,7 +139,7 @@ def analyse(
     if not ordered:
         return Analysis(key, (), reading, view_tops)
     words = views[0].words
-    evidence, fits = _evidence(index, views[0].query, [score.entry for score, _ in ordered])
+    evidence, fits = _evidence(index, views[0].query, [score.entry for score, _ in ordered], known)
     ranked: list[Ranked] = []
     for position, (score, number) in enumerate(ordered):
         other = ordered[1][0].confidence if position == 0 and len(ordered) > 1 else 0.0
@@ -181,19 +187,23 @@ def analyse(
 
 
 def _evidence(
-    index: MatchIndex, query: Query, entries: list[int]
+    index: MatchIndex, query: Query, entries: list[int], known: dict[int, float]
 ) -> tuple[list[float], list[float]]:
     """Per candidate: its share of the reranker's evidence for the whole message, and how
     well the message fits it at all (mean log-likelihood ratio per known word, squashed):
-    a share is relative, so an out-of-scope question still hands most of it to someone."""
+    a share is relative, so an out-of-scope question still hands most of it to someone.
+    ``known``: scores the reranker already gave some entries for this query."""
     reranker = index.reranker
     if reranker is None:
         return [0.0] * len(entries), [0.0] * len(entries)
     tokens = _reranker_tokens(query)
-    scores = reranker.scores(tokens, entries)
-    known = max(1, sum(1 for t in set(tokens) if t in reranker.background))
-    fits = [math.tanh(score / known / FIT_SCALE) for score in scores]
-    return shares(scores, evidence_temperature(known)), fits
+    missing = [entry for entry in entries if entry not in known]
+    if missing:
+        known.update(zip(missing, reranker.scores(tokens, missing), strict=True))
+    scores = [known[entry] for entry in entries]
+    words = max(1, sum(1 for t in set(tokens) if t in reranker.background))
+    fits = [math.tanh(score / words / FIT_SCALE) for score in scores]
+    return shares(scores, evidence_temperature(words)), fits
 
 
 def _reranker_tokens(query: Query) -> list[str]:
@@ -205,25 +215,30 @@ def _reranker_tokens(query: Query) -> list[str]:
     ]
 
 
-def _pool_picks(index: MatchIndex, query: Query) -> list[int]:
-    """Entries of a wide retrieval pool, beyond the index's own candidates, that the
-    reranker likes better than every one of those: only they are worth the probability
-    mass they take from the others."""
+def _pool_picks(
+    index: MatchIndex, query: Query, known: dict[int, float]
+) -> tuple[list[int], list[int]]:
+    """The entries to score for a long message, and which of them the reranker added: of a
+    wide retrieval pool, the index's own candidates and the entries beyond them that the
+    reranker likes better than every one of those (only they are worth the probability mass
+    they take from the others). ``known`` receives the reranker's scores."""
+    own = index.scoring.candidates
     reranker = index.reranker
     if reranker is None:
-        return []
+        return index.retrieve(query, own), []
     pool = index.retrieve(query, POOL)
-    own = index.scoring.candidates
-    if len(pool) <= own:
-        return []
     scores = reranker.scores(_reranker_tokens(query), pool)
+    known.update(zip(pool, scores, strict=True))
+    if len(pool) <= own:
+        return pool, []
     bar = max(scores[:own])
     beyond = sorted(
         (-score, entry)
         for score, entry in zip(scores[own:], pool[own:], strict=True)
         if score > bar
     )
-    return [entry for _, entry in beyond[:POOL_PICKS]]
+    picked = [entry for _, entry in beyond[:POOL_PICKS]]
+    return [*pool[:own], *picked], picked
 
 
 def evidence_temperature(known: int) -> float:

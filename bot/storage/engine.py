@@ -33,6 +33,12 @@ READ_ONLY = "bot_read_only"
 WAIT_MS = "bot_wait_ms"
 # Seconds to open a PostgreSQL connection before the database counts as unreachable.
 PG_CONNECT_TIMEOUT = 5.0
+# SQLite's page cache, per connection (KiB). Its default, 2 MiB, times the pool (five
+# connections and up to ten more under load, each with its own cache) was the largest part
+# of the memory a busy process gains as the database grows (bench/bench_throughput.py memory);
+# what an answer reads (a few index pages per user, the rightmost pages written) fits in far
+# less, and the operating system's file cache holds the rest.
+SQLITE_CACHE_KIB = 256
 
 
 class DatabaseUrlError(ValueError):
@@ -110,6 +116,7 @@ def _install_sqlite_hooks(engine: AsyncEngine, busy_timeout_ms: int) -> None:
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         cursor.close()
 
     @event.listens_for(sync_engine, "begin")

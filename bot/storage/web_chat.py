@@ -18,16 +18,16 @@ import datetime as dt
 import hashlib
 import secrets
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import Table, bindparam, case, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.storage.batch import GroupCommit
-from bot.storage.engine import lock_windows, reading
+from bot.storage.engine import dialect_insert, reading
 from bot.storage.models import utcnow
 from bot.storage.web_chat_models import WebChatMessageRow, WebChatRateRow, WebChatSessionRow
 
@@ -112,38 +112,48 @@ def _client_key(client: str) -> str:
     return "ip:" + hashlib.sha256(client.encode("utf-8")).hexdigest()[:40]
 
 
-class _Counters:
-    """The rate counters one batch touches, loaded in one query and counted in Python."""
+async def _count(
+    session: AsyncSession,
+    keys: Sequence[str],
+    limit: int,
+    now: dt.datetime,
+    window: dt.timedelta,
+) -> list[float]:
+    """Count one request per item of ``keys`` (a key may repeat) in its fixed window; for
+    each, in order, the seconds to wait when it is past ``limit`` (0: allowed).
 
-    def __init__(self, session: AsyncSession, now: dt.datetime, window: dt.timedelta) -> None:
-        self._session = session
-        self._now = now
-        self._window = window
-        self._rows: dict[str, WebChatRateRow] = {}
-
-    async def load(self, keys: Sequence[str]) -> None:
-        wanted = sorted(set(keys) - self._rows.keys())
-        if not wanted:
-            return
-        self._rows.update(
-            await lock_windows(self._session, WebChatRateRow, WebChatRateRow.key, wanted, self._now)
-        )
-
-    def new(self, key: str) -> None:
-        """A counter for a key no process can know yet (a session opened just now)."""
-        row = WebChatRateRow(key=key, window_start=self._now, count=0)
-        self._session.add(row)
-        self._rows[key] = row
-
-    def bump(self, key: str, limit: int) -> float:
-        """Count one request; seconds to wait when past ``limit`` (0: allowed)."""
-        row, now = self._rows[key], self._now
-        if row.window_start + self._window <= now or row.window_start > now:
-            row.window_start, row.count = now, 0
-        if row.count >= limit:
-            return max((row.window_start + self._window - now).total_seconds(), 1.0)
-        row.count += 1
-        return 0.0
+    One upsert for the whole batch, shared by every process: the database adds to each
+    counter (starting it afresh when its window ended) and returns the totals, and the
+    requests of a key take the places after the count it had. Keys in sorted order, so two
+    processes lock the same rows in the same order."""
+    if not keys:
+        return []
+    wanted = Counter(keys)
+    upsert = dialect_insert(session, RATES).values(
+        [{"key": key, "window_start": now, "count": n} for key, n in sorted(wanted.items())]
+    )
+    ended = or_(RATES.c.window_start <= now - window, RATES.c.window_start > now)
+    upsert = upsert.on_conflict_do_update(
+        index_elements=["key"],
+        set_={
+            "window_start": case((ended, upsert.excluded.window_start), else_=RATES.c.window_start),
+            "count": case(
+                (ended, upsert.excluded.count), else_=RATES.c.count + upsert.excluded.count
+            ),
+        },
+    ).returning(RATES.c.key, RATES.c.window_start, RATES.c.count)
+    rows = await session.execute(upsert)
+    totals = {key: (start, int(total)) for key, start, total in rows}
+    waits: list[float] = []
+    taken: Counter[str] = Counter()
+    for key in keys:
+        start, total = totals[key]
+        taken[key] += 1
+        if total - wanted[key] + taken[key] <= limit:
+            waits.append(0.0)
+        else:
+            waits.append(max((start + window - now).total_seconds(), 1.0))
+    return waits
 
 
 class LiveSessions:
@@ -180,6 +190,7 @@ class LiveSessions:
 
 SESSIONS = cast(Table, WebChatSessionRow.__table__)
 MESSAGES = cast(Table, WebChatMessageRow.__table__)
+RATES = cast(Table, WebChatRateRow.__table__)
 
 
 def _message(
@@ -242,21 +253,19 @@ class WebChatRepository:
         choosing = {keys[r.token] for r in requests if r.token is not None and r.choosing}
         cached = {key for key in keys.values() if key not in choosing and self.live.alive(key, now)}
         known = await _sessions_by_key(session, [k for k in keys.values() if k not in cached])
-        counters = _Counters(session, now, limits.window)
-        await counters.load(
-            [_client_key(r.client) for r in requests] + ["s:" + key for key in (*known, *cached)]
+        ip_waits = await _count(
+            session, [_client_key(r.client) for r in requests], limits.per_ip, now, limits.window
         )
-        out: list[Admitted] = []
-        for request in requests:
-            wait = counters.bump(_client_key(request.client), limits.per_ip)
-            if wait:
-                out.append(Admitted("", "", False, retry_after=wait))
+        # Requests past the address limit open no session and count nothing more.
+        opened: list[tuple[str, str, bool, tuple[Pair, ...]] | None] = []
+        for request, ip_wait in zip(requests, ip_waits, strict=True):
+            if ip_wait:
+                opened.append(None)
                 continue
             token = request.token
             key = keys[token] if token is not None else None
             if token is not None and key is not None and key in cached:
-                wait = counters.bump("s:" + key, limits.per_session)
-                out.append(Admitted(token, key, False, (), wait))
+                opened.append((token, key, False, ()))
                 continue
             row = known.get(key) if key is not None else None
             if row is not None and row.last_seen + self.session_ttl <= now:
@@ -272,13 +281,24 @@ class WebChatRepository:
                 )
                 session.add(row)
                 known[row.key] = row
-                counters.new("s:" + row.key)
-            wait = counters.bump("s:" + row.key, limits.per_session)
-            fresh = token != request.token
             self.live.seen(row.key, row.last_seen + self.session_ttl)
             offered = _pairs(row.offered) if request.choosing else ()
-            out.append(Admitted(token, row.key, fresh, offered, wait))
-        return out
+            opened.append((token, row.key, token != request.token, offered))
+        session_waits = iter(
+            await _count(
+                session,
+                ["s:" + item[1] for item in opened if item is not None],
+                limits.per_session,
+                now,
+                limits.window,
+            )
+        )
+        return [
+            Admitted(*item, retry_after=next(session_waits))
+            if item is not None
+            else Admitted("", "", False, retry_after=ip_wait)
+            for item, ip_wait in zip(opened, ip_waits, strict=True)
+        ]
 
     async def _purge_now_and_then(self, session: AsyncSession, now: dt.datetime) -> None:
         if time.monotonic() - self._last_purge < PURGE_EVERY_SECONDS:

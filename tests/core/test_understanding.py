@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import PROJECT_ROOT
-from bot.core import letters
+from bot.core import letters, understanding
 from bot.core.assistant import Assistant
 from bot.core.calibration import FEATURES, TERMS, Calibration, expand
 from bot.core.chat_state import MemoryChatState
@@ -15,6 +15,7 @@ from bot.core.concepts import Concepts
 from bot.core.knowledge import Category, FaqEntry, KnowledgeBase, KnowledgeError
 from bot.core.letters import MAX_SENTENCES, read_message
 from bot.core.match import Matcher, Thresholds, concept_phrases, decide
+from bot.core.match_index import MatchIndex
 from bot.core.messages import IncomingMessage, Outcome
 from bot.core.redact import redact
 from bot.core.reranker import Reranker, shares
@@ -385,7 +386,30 @@ def test_the_reranker_adds_only_pool_entries_it_prefers_to_the_index_candidates(
     query = Query.build([QueryTerm("a", 1.0, False)], ["a"], None, lambda pair: 1.0)
     # Entries 0-2 are the index's own candidates (best reranker score -1.0).
     scores = {0: -3.0, 1: -1.0, 2: -2.0, 3: -0.5, 4: -4.0, 5: 0.5, 6: -0.9, 7: -0.2}
-    picks = _pool_picks(_Pool(scores, own=3), query)  # type: ignore[arg-type]
-    assert picks == [5, 7, 3][:POOL_PICKS]
+    known: dict[int, float] = {}
+    entries, picked = _pool_picks(_Pool(scores, own=3), query, known)  # type: ignore[arg-type]
+    assert picked == [5, 7, 3][:POOL_PICKS]
+    assert entries == [0, 1, 2, *picked]
+    assert known == scores  # kept for the evidence of the candidates
     # Nothing beyond the index's candidates beats them: nothing is added.
-    assert _pool_picks(_Pool({0: 1.0, 1: 0.0, 2: -1.0, 3: -2.0}, own=3), query) == []  # type: ignore[arg-type]
+    fewer = _Pool({0: 1.0, 1: 0.0, 2: -1.0, 3: -2.0}, own=3)
+    assert _pool_picks(fewer, query, {}) == ([0, 1, 2], [])  # type: ignore[arg-type]
+
+
+def test_only_a_story_reads_the_wide_pool(
+    matcher: Matcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[int] = []
+    real = understanding._pool_picks
+
+    def counted(index: MatchIndex, query: Query, known: dict[int, float]) -> object:
+        calls.append(len(query.sequence))
+        return real(index, query, known)
+
+    monkeypatch.setattr(understanding, "_pool_picks", counted)
+    matcher.match("cấp lại căn cước")  # a short question: the index's candidates suffice
+    assert calls == []
+    matcher.match("tui giặt đồ quên cái thẻ trong túi quần giờ nó mờ hết chữ muốn làm cái mới")
+    assert len(calls) == 1
+    matcher.match(LETTER * 3)  # a letter's question sentences are matched on their own
+    assert len(calls) == 1

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from bot.config import Settings
-from bot.storage.engine import DatabaseUrlError, async_url, create_engine
+from bot.storage.engine import SQLITE_CACHE_KIB, DatabaseUrlError, async_url, create_engine
 
 
 @pytest.mark.parametrize(
@@ -42,7 +42,9 @@ async def test_sqlite_pragmas_and_data_directory(tmp_path: Path) -> None:
             journal = (await conn.execute(text("PRAGMA journal_mode"))).scalar()
             keys = (await conn.execute(text("PRAGMA foreign_keys"))).scalar()
             busy = (await conn.execute(text("PRAGMA busy_timeout"))).scalar()
+            cache = (await conn.execute(text("PRAGMA cache_size"))).scalar()
         assert (journal, keys, busy) == ("wal", 1, settings.sqlite_busy_timeout_ms)
+        assert cache == -SQLITE_CACHE_KIB  # KiB per connection, not SQLite's 2 MiB
     finally:
         await engine.dispose()
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import select, update
 
-from bot.channels.telegram.flood import FloodControl, FloodGuard, Verdict
+from bot.channels.flood import FloodControl, FloodGuard, Verdict
 from bot.config import PROJECT_ROOT, Settings
 from bot.core.assistant import COMMENT, Assistant, Ports
 from bot.core.bookkeeping import WriteBehind

@@ -18,6 +18,8 @@ from telegram.ext import (
     filters,
 )
 
+from bot.channels import flood
+from bot.channels.flood import Verdict
 from bot.channels.indicator import indicated
 from bot.channels.telegram import texts as tg_texts
 from bot.channels.telegram.admin import ADMIN_ACTION, StaffCommands
@@ -29,7 +31,6 @@ from bot.channels.telegram.convert import (
     to_action,
     to_incoming,
 )
-from bot.channels.telegram.flood import FloodControl, FloodGuard, Verdict
 from bot.channels.telegram.render import render, render_plain, without_feedback
 from bot.channels.telegram.sender import Sender
 from bot.core.commands import command_name
@@ -54,12 +55,7 @@ class TelegramHandlers:
         self.context = context
         self.handle = context.handle
         # Shared with every process taking this bot's updates when the database has them.
-        self.flood = FloodControl(
-            FloodGuard(settings.flood_max_messages, settings.flood_window_seconds),
-            context.flood,
-            context.bookkeeping,
-            channel=CHANNEL,
-        )
+        self.flood = flood.for_channel(CHANNEL, context, settings)
         self.sender = Sender(on_blocked=self.mark_unreachable)
         self.staff = StaffCommands(context.staff, self.sender)
         self.typing_delay = settings.telegram_typing_delay

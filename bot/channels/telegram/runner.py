@@ -37,8 +37,11 @@ ALLOWED_UPDATES = [
 LONG_POLL = 10.0  # seconds
 STOP_BUDGET = 7.0  # seconds for in-flight answers; the whole stop stays under 10 s
 # Past this many recorded and unanswered updates intake waits (polling stops fetching, the
-# webhook answers later), so Telegram holds the backlog instead of our memory.
-MAX_QUEUED = 1000
+# webhook answers later), so Telegram holds the backlog instead of our memory. Each waiting
+# update costs about 10 KiB here (its JSON, its python-telegram-bot objects, its task): a
+# thousand made most of what a process gained under a peak (bench/bench_throughput.py memory);
+# 250 is still over a second of work for every concurrent answer slot.
+MAX_QUEUED = 250
 
 
 def webhook_mode(settings: Settings) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.channels.flood import SLOW_DOWN as SLOW_DOWN
 from bot.core.commands import CITIZEN_COMMANDS, STAFF_COMMANDS
 
 # Command list registered with setMyCommands (descriptions: 1-256 characters).
@@ -10,10 +11,6 @@ ADMIN_COMMANDS: tuple[tuple[str, str], ...] = tuple((c.name, c.description) for 
 
 APOLOGY = (
     "Xin lỗi, trợ lý vừa gặp sự cố khi xử lý tin nhắn của bạn. Bạn vui lòng thử lại sau ít phút."
-)
-SLOW_DOWN = (
-    "Bạn đang gửi tin nhắn hơi nhanh. Vui lòng chờ một chút rồi gửi lại câu hỏi, "
-    "tôi sẽ trả lời từng câu một."
 )
 CALLBACK_OK = ""
 CALLBACK_STALE = "Nút này không còn dùng được."

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 
 from bot.channels.base import Handle
+from bot.channels.flood import SLOW_DOWN, FloodControl, Verdict
 from bot.channels.indicator import indicated
 from bot.channels.text_choices import TextChoices, resolve
 from bot.channels.zalo import texts as zalo_texts
@@ -22,6 +23,7 @@ from bot.channels.zalo.client import (
 )
 from bot.channels.zalo.render import for_zalo, split
 from bot.channels.zalo.staff import ZaloStaff
+from bot.core import delivery
 from bot.core.chat_state import MemoryChatState
 from bot.core.commands import START, command_name
 from bot.core.messages import IncomingMessage, MessageKind
@@ -31,6 +33,7 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "zalo"
 MEDIA = {ev.IMAGE: MessageKind.PHOTO, ev.STICKER: MessageKind.STICKER, ev.VOICE: MessageKind.VOICE}
+ANSWERED = frozenset({ev.TEXT, ev.UNSUPPORTED, *MEDIA})
 _NUMBER = re.compile(r"\s*(?:số\s*)?(\d{1,3})\s*[.)]?\s*", re.IGNORECASE)
 SEND_ATTEMPTS = 3  # a live answer waits out this many 429s before giving up
 GREETED = "greeted"
@@ -80,6 +83,7 @@ class ZaloAnswers:
         on_unreachable: Unreachable | None = None,
         staff: ZaloStaff | None = None,
         typing_delay: float = 0.0,
+        flood: FloodControl | None = None,
     ) -> None:
         self.client = client
         self.typing_delay = typing_delay
@@ -90,6 +94,8 @@ class ZaloAnswers:
         self.greeted = greeted or GreetedChats(state)
         self.on_unreachable = on_unreachable
         self.staff = staff
+        # Per user, shared by the processes serving Zalo when the database holds the windows.
+        self.flood = flood
 
     async def process(self, update: ev.ZaloUpdate) -> None:
         chat, user = update.chat_id, update.user_id
@@ -97,6 +103,11 @@ class ZaloAnswers:
             log.info("zalo %s without a human sender ignored", update.event or "update")
             return
         if update.group and not update.addressed_to(self.identity):
+            return
+        if update.event not in ANSWERED:
+            log.info("zalo event %r not handled", update.event[:80])
+            return
+        if not await self._pass_flood(chat, user):
             return
         if update.event == ev.TEXT:
             await self._text(update, chat, user)
@@ -111,8 +122,18 @@ class ZaloAnswers:
             if await self.greeted.first_time(chat):
                 said = f"{zalo_texts.NOTICE}\n\n{said}"
             await self.send(chat, split(said))
-        else:
-            log.info("zalo event %r not handled", update.event[:80])
+
+    async def _pass_flood(self, chat: str, user: str) -> bool:
+        """False for a user over the flood limit (told once, then ignored for a window)."""
+        if self.flood is None:
+            return True
+        verdict = await self.flood.check(user)
+        if verdict is Verdict.ALLOW:
+            return True
+        if verdict is Verdict.NOTIFY:
+            log.info("zalo user %s is flooding; slowed down", user)
+            await self.send(chat, split(SLOW_DOWN))
+        return False
 
     async def _text(self, update: ev.ZaloUpdate, chat: str, user: str) -> None:
         text = update.without_mention(self.identity) if update.group else (update.text or "")
@@ -144,7 +165,12 @@ class ZaloAnswers:
             self.handle(incoming), partial(self._typing, chat), self.typing_delay
         )
         first = await self.greeted.first_time(chat)
-        text = await self.choices.render(chat, for_zalo(reply, notice=notice or first))
+        # The update's durable claim (due before the first message leaves) and this reply's
+        # numbered choices are written side by side: one shared transaction, one wait.
+        text, _ = await asyncio.gather(
+            self.choices.render(chat, for_zalo(reply, notice=notice or first)),
+            delivery.before_send(),
+        )
         await self.send(chat, split(text))
 
     async def _typing(self, chat: str) -> None:

@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from bot.channels.flood import FloodControl, FloodGuard
 from bot.channels.telegram import texts as tg_texts
-from bot.channels.telegram.flood import FloodControl, FloodGuard
 from bot.core import texts
 from bot.core.assistant import Assistant
 from bot.core.knowledge import Category, FaqEntry, KnowledgeBase, with_status

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -11,6 +12,7 @@ from bot.channels.base import ChannelContext
 from bot.channels.zalo import ZaloChannel
 from bot.config import Settings
 from bot.runtime import Runtime, channel_context, staff_service
+from bot.storage import Storage
 from bot.web.server import HttpServer
 from tests.channels.conftest import KNOWLEDGE
 from tests.fakes.ports import MemoryStaffBackend
@@ -75,8 +77,11 @@ async def start_zalo(
     *,
     webhook: bool = False,
     staff: MemoryStaffBackend | None = None,
+    store: Storage | None = None,
     **overrides: Any,
 ) -> RunningZalo:
+    """``store``: this process's database (the journal and the shared flood windows), as in
+    ``--role bot`` or ``web`` on PostgreSQL; in-memory ports without it."""
     settings = make_settings(zalo_api_base_url=fake.base_url, **overrides)
     server: HttpServer | None = None
     if webhook:
@@ -86,7 +91,10 @@ async def start_zalo(
         settings = settings.model_copy(
             update={"zalo_webhook_url": url, "zalo_webhook_secret": SecretStr(SECRET)}
         )
-    channel = ZaloChannel.from_settings(settings, zalo_context(runtime, staff))
+    context = zalo_context(runtime, staff)
+    if store is not None:
+        context = dataclasses.replace(context, journal=store.inbound, flood=store.flood)
+    channel = ZaloChannel.from_settings(settings, context)
     channel.long_poll = 2.0
     if server is not None:
         server.mount(channel)

@@ -82,6 +82,8 @@ def bot_env(tmp: Path, fake: FakeZalo, **extra: str) -> dict[str, str]:
         "KNOWLEDGE_DIR": str(knowledge_with_a_long_answer(tmp)),
         "STAFF_CONSOLE": "false",
         "LOG_LEVEL": "INFO",
+        # A scripted conversation types faster than any citizen: flood control is tested apart.
+        "FLOOD_MAX_MESSAGES": "1000",
         # The one HTTP server (webhooks, web chat, health) on a free port.
         "WEB_HOST": "127.0.0.1",
         "WEB_PORT": port,

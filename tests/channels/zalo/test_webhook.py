@@ -4,16 +4,13 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 
 import pytest
 
-from bot.channels.zalo import ZaloChannel
-from bot.runtime import Runtime, channel_context
+from bot.runtime import Runtime
 from bot.storage import Storage
-from bot.web.server import HttpServer
-from tests.channels.zalo.conftest import CITIZEN, SECRET, RunningZalo, make_settings, serving
+from tests.channels.zalo.conftest import CITIZEN, SECRET, RunningZalo, start_zalo
 from tests.fakes.zalo_server import FakeZalo
 from tests.storage.backends import Backend
 
@@ -97,38 +94,19 @@ async def test_two_processes_sharing_the_database_answer_a_redelivery_once(
     fake: FakeZalo, runtime: Runtime, db: Backend
 ) -> None:
     stores = [await Storage.open(db.settings()) for _ in range(2)]
-    servers: list[HttpServer] = []
-    channels: list[ZaloChannel] = []
+    running: list[RunningZalo] = []
     try:
         for store in stores:
-            server = HttpServer("127.0.0.1", 0)
-            settings = make_settings(
-                zalo_api_base_url=fake.base_url,
-                zalo_webhook_url="http://127.0.0.1:1/zalo",
-                zalo_webhook_secret=SECRET,
-            )
-            context = dataclasses.replace(
-                channel_context(runtime, asyncio.Event()), journal=store.inbound
-            )
-            channel = ZaloChannel.from_settings(settings, context)
-            server.mount(channel)
-            await server.start()
-            await channel.start()
-            await serving(channel)
-            servers.append(server)
-            channels.append(channel)
+            running.append(await start_zalo(fake, runtime, webhook=True, store=store))
         update = fake.event(CITIZEN, text="/lienhe", message_id="m-shared")
-        urls = [f"http://127.0.0.1:{s.port}/zalo" for s in servers]
-        statuses = await asyncio.gather(*(fake.deliver(update, url=u) for u in urls))
+        statuses = await asyncio.gather(*(fake.deliver(update, url=r.url) for r in running))
         assert statuses == [200, 200]
         await fake.replies(CITIZEN)
-        for channel in channels:
-            await channel.dispatcher.idle()
+        for bot in running:
+            await bot.channel.dispatcher.idle()
         assert len(fake.to(CITIZEN)) == 1
     finally:
-        for channel in channels:
-            await channel.stop()
-        for server in servers:
-            await server.stop()
+        for bot in running:
+            await bot.close()
         for store in stores:
             await store.close()

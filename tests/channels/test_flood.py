@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.channels.telegram.flood import FloodGuard, Verdict
+from bot.channels.flood import FloodGuard, Verdict
 
 
 class Clock:

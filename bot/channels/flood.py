@@ -1,6 +1,6 @@
-"""Per-user flood control: a sliding window in this process's memory, bounded by recent
-activity, and the database's windows shared by every process taking the messenger's updates
-(bot.storage.flood), counted behind the answers."""
+"""Per-user flood control for every messenger channel (Telegram, Zalo): a sliding window in
+this process's memory, bounded by recent activity, and the database's windows shared by every
+process taking the messenger's updates (bot.storage.flood), counted behind the answers."""
 
 from __future__ import annotations
 
@@ -9,12 +9,22 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
+from typing import TYPE_CHECKING
 
 from bot.core.bookkeeping import WriteBehind
 from bot.core.ports import FloodVerdict, FloodWindows
 
+if TYPE_CHECKING:
+    from bot.channels.base import ChannelContext
+    from bot.config import Settings
+
 Verdict = FloodVerdict
 FLOOD_WINDOWS = "flood windows"  # what the write-behind queue calls the shared counts
+# Said once to a user who went over the limit (plain text: every channel can show it).
+SLOW_DOWN = (
+    "Bạn đang gửi tin nhắn hơi nhanh. Vui lòng chờ một chút rồi gửi lại câu hỏi, "
+    "tôi sẽ trả lời từng câu một."
+)
 
 
 @dataclass(slots=True)
@@ -141,3 +151,14 @@ class FloodControl:
         self._muted.move_to_end(user_key)
         while len(self._muted) > self.max_muted:
             self._muted.popitem(last=False)
+
+
+def for_channel(channel: str, context: ChannelContext, settings: Settings) -> FloodControl:
+    """A channel's flood control: FLOOD_MAX_MESSAGES in FLOOD_WINDOW_SECONDS per user, held
+    across every process serving ``channel`` when the context has the database's windows."""
+    return FloodControl(
+        FloodGuard(settings.flood_max_messages, settings.flood_window_seconds),
+        context.flood,
+        context.bookkeeping,
+        channel=channel,
+    )
