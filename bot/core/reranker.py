@@ -7,10 +7,9 @@ about nothing in particular score about the same under every entry, so a long st
 backstory costs nothing, while each word the entry's answer also uses ("bệnh viện", "giấy
 chứng sinh") adds a little evidence. It only reorders the candidates the index retrieved.
 
-The bags are not stored: an entry's is counted from the index's own tables when a message
-scores it (a few entries per message), which saves a dictionary per entry in memory and
-their building at start. Bag values and the background are sums of whole numbers and halves,
-exact in any order, so the scores are the same as from stored bags.
+Bag values and the background are whole numbers of BAG_UNIT (a token repeated as many times
+as its weight has units), so every count is made in C and exact: the scores are the same as
+adding the weights one by one.
 """
 
 from __future__ import annotations
