@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
 
 from bot.admin.common import setup_logging
@@ -19,7 +19,7 @@ from bot.broadcast.options import BroadcastConfigError
 from bot.channels.base import Channel, ChannelContext
 from bot.config import Settings
 from bot.core.knowledge import KnowledgeError
-from bot.lifecycle import Stopped, limit_malloc_arenas, stop_on_signals
+from bot.lifecycle import Stopped, arm_stop_deadline, limit_malloc_arenas, stop_on_signals
 from bot.roles import PLANS, Role, parse_role
 from bot.runtime import (
     Runtime,
@@ -230,8 +230,15 @@ async def _settle(task: asyncio.Task[None], stop: asyncio.Event) -> None:
     await asyncio.gather(task, return_exceptions=True)
 
 
-async def serve(settings: Settings, role: Role = Role.ALL) -> int:
-    """Run until SIGINT / SIGTERM (exit 0) or until a channel fails (exit 1)."""
+async def serve(
+    settings: Settings,
+    role: Role = Role.ALL,
+    *,
+    on_stop: Callable[[Callable[[], int]], object] | None = None,
+) -> int:
+    """Run until SIGINT / SIGTERM (exit 0) or until a channel fails (exit 1).
+
+    ``on_stop(exit_code)`` is called when the stop begins (the process arms its deadline)."""
     plan = PLANS[role]
     # SIGTERM / Ctrl+C stop the bot cleanly from the start, also while it waits for the database.
     stop = asyncio.Event()
@@ -262,6 +269,8 @@ async def serve(settings: Settings, role: Role = Role.ALL) -> int:
             _announce(server, list(providers), [*hooked, *polling], role)
             await stop.wait()
             log.info("stopping")
+            if on_stop is not None:
+                on_stop(lambda: 1 if failures else 0)
     return 1 if failures else 0
 
 
@@ -275,7 +284,7 @@ def main(argv: Sequence[str] = ()) -> int:
         # One line per migration step and plugin at every start: noise unless debugging.
         logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
-        return asyncio.run(serve(settings, role))
+        return asyncio.run(serve(settings, role, on_stop=arm_stop_deadline))
     except KnowledgeError as exc:
         print("The knowledge base has errors; refusing to start half-loaded:", file=sys.stderr)
         for issue in exc.issues:

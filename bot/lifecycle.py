@@ -1,5 +1,5 @@
-"""Process lifecycle: a stop event set by SIGINT / SIGTERM, sleeps and retries it interrupts;
-the C allocator's arenas limited at start."""
+"""Process lifecycle: a stop event set by SIGINT / SIGTERM, sleeps and retries it interrupts,
+a deadline for the stop itself; the C allocator's arenas limited at start."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import ctypes
 import logging
 import os
 import signal
+import threading
 from collections.abc import Awaitable, Callable, Iterator
 from typing import TypeVar
 
@@ -50,6 +51,34 @@ def stop_on_signals(stop: asyncio.Event) -> Iterator[None]:
     finally:
         for sig in installed:
             loop.remove_signal_handler(sig)
+
+
+# SIGTERM / Ctrl+C end the process within 10 s (README): what has not finished by then waits
+# for the next start (updates are recorded before they are acknowledged).
+STOP_DEADLINE_SECONDS = 9.0
+
+
+def arm_stop_deadline(
+    exit_code: Callable[[], int], seconds: float = STOP_DEADLINE_SECONDS
+) -> threading.Timer:
+    """End the process ``seconds`` from now whatever is still running (a database call that
+    never returns, a thread the event loop waits for at exit), with ``exit_code()``: a stop
+    was asked for, so a supervisor must not read the cut as a crash. A thread, not a task:
+    it fires even when the event loop itself is stuck. Armed once the stop has begun."""
+
+    def cut() -> None:
+        code = exit_code()
+        log.warning("not stopped %.0f s after the stop began: exiting now (code %d)", seconds, code)
+        for handler in logging.getLogger().handlers:
+            with contextlib.suppress(Exception):
+                handler.flush()
+        os._exit(code)
+
+    timer = threading.Timer(seconds, cut)
+    timer.daemon = True
+    timer.name = "stop-deadline"
+    timer.start()
+    return timer
 
 
 async def wait_or_stop(stop: asyncio.Event, seconds: float) -> bool:

