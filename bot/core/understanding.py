@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from itertools import pairwise
 
 from bot.core.calibration import FEATURES, Calibration, length_feature, logit
 from bot.core.letters import Reading, read_message
@@ -35,6 +36,8 @@ POOL = 40  # entries the reranker reads for a story
 # matched on their own already (and the reranker's cost grows with the words it reads).
 POOL_WORDS = 45
 POOL_PICKS = 3  # ... and the best of them it adds to the candidates
+MEDIUM_QUESTION_WORDS = 15  # a question this long still names its topic in few words
+COMPOUND_WEIGHT = 2.5  # a word this heavy (idf) names a thing, with its neighbour
 _UNCOVERED = FEATURES.index("uncovered")
 _CONCEPT = FEATURES.index("concept")
 
@@ -149,6 +152,9 @@ def analyse(
         )
         # A short question naming a thing the entry never mentions is likely about it.
         key_missing = bool(score.missing_rare) and view.words <= index.scoring.short_query
+        # ... and one naming a thing no text uses, beside a word the entry shares, is about
+        # another matter: as one no entry answers (concepts.yaml), no neighbour is offered.
+        strange = _strange_word(index, view, score.entry)
         confidence = calibration.confidence(features)
         without = (
             calibration.confidence((*features[:_CONCEPT], 0.0, *features[_CONCEPT + 1 :]))
@@ -163,7 +169,9 @@ def analyse(
                 number,
                 features,
                 key_missing,
-                features[_UNCOVERED] > 0 or (key_missing and _unknown_thing(view.query, score)),
+                features[_UNCOVERED] > 0
+                or strange
+                or (key_missing and _unknown_thing(view.query, score)),
                 without,
             )
         )
@@ -249,6 +257,34 @@ def _unknown_thing(query: Query, score: EntryScore) -> bool:
     ("giá xăng"): no entry is plausibly what was meant."""
     unknown = {t.token for t in query.terms if t.rare and t.unknown and not t.spelled_nowhere}
     return any(token in unknown for token in score.missing_rare)
+
+
+def _strange_word(index: MatchIndex, view: _View, entry: int) -> bool:
+    """A question of medium length (a short one: ``missing_rare``) with a compound one of
+    whose words, typed with diacritics, no text of the knowledge base uses ("liệt sĩ"),
+    beside a word that names a thing, and which the entry does not mention: its topic is
+    likely a matter the entry merely shares the other word with. (Alone, an unused word is
+    often everyday speech: "rối quá", "nén ntn".)"""
+    if not index.scoring.short_query < view.words <= MEDIUM_QUESTION_WORDS:
+        return False
+    query = view.query
+    strange = {
+        t.token
+        for t in query.terms
+        if t.spelled_nowhere and not index.mentions(query, entry, t.token)
+    }
+    if not strange:
+        return False
+    weights = query.weights
+    for first, second in pairwise(query.sequence):
+        for odd, other in ((first, second), (second, first)):
+            if (
+                odd in strange
+                and other not in strange
+                and weights.get(other, 0.0) >= COMPOUND_WEIGHT
+            ):
+                return True
+    return False
 
 
 def _question_view(reading: Reading, index: int) -> str:

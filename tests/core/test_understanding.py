@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from bot.core.letters import MAX_SENTENCES, read_message
 from bot.core.match import Matcher, Thresholds, concept_phrases, decide
 from bot.core.match_index import MatchIndex
 from bot.core.messages import IncomingMessage, Outcome
+from bot.core.normalize import Normalizer
 from bot.core.redact import redact
 from bot.core.reranker import Reranker, shares
 from bot.core.scoring import Query, QueryTerm, Scoring
@@ -73,6 +75,38 @@ def test_an_uncovered_matter_is_not_answered_with_a_neighbour(matcher: Matcher) 
     # Divorce shares words with marriage registration; no entry answers it.
     result = matcher.match("thủ tục ly hôn thuận tình làm online được không")
     assert result.status != "answered"
+
+
+@pytest.fixture(scope="module")
+def bare_matcher(kb: KnowledgeBase, runtime: Runtime, matcher: Matcher) -> Matcher:
+    """The knowledge base without concept phrases: what a matter nobody wrote phrases for
+    meets."""
+    normalizer = runtime.normalizer
+    lexicon = replace(normalizer.lexicon, concepts=Concepts.build([]))
+    built = Matcher.build(
+        kb, Normalizer(lexicon, max_chars=normalizer.max_chars), matcher.thresholds
+    )
+    return built.with_calibration(matcher.calibration)
+
+
+def test_a_compound_no_text_uses_is_not_answered_with_a_neighbour(
+    bare_matcher: Matcher,
+) -> None:
+    # "liệt sĩ": "liệt" is in the disability entry (liệt nửa người), "sĩ" in no text at all.
+    question = "vợ con liệt sĩ được nhận trợ cấp hằng tháng bao nhiêu tiền vậy ạ"
+    assert bare_matcher.match(question).status != "answered"
+    # The same question about what the entry answers is still answered.
+    covered = "người khuyết tật nặng được nhận trợ cấp hằng tháng bao nhiêu tiền vậy ạ"
+    result = bare_matcher.match(covered)
+    assert result.status == "answered"
+    assert result.faq_id == "proc.disability_allowance"
+
+
+def test_an_everyday_word_no_text_uses_does_not_block(bare_matcher: Matcher) -> None:
+    # "nén" is in no text, but beside light words it is speech, not another matter.
+    result = bare_matcher.match("file đính kèm nặng quá ko up dc, nén ntn")
+    assert result.status == "answered"
+    assert result.faq_id == "apply.attach_documents"
 
 
 @pytest.mark.parametrize(
