@@ -31,11 +31,14 @@ QUESTION_CANDIDATES = 6  # entries reranked for each question sentence of a lett
 SHORT_QUESTION_WORDS = 8  # a question sentence shorter than this is read with the one before
 # A story rarely names the entry's words, so the index's few candidates can miss the entry
 # its situation points to: the reranker also picks from a wider pool of the index's postings.
-POOL = 40  # entries the reranker reads for a story
+POOL = 20  # entries the reranker reads for a story (40 helped no unseen story more)
 # ... of at most this many words: a longer message is a letter, whose question sentences are
 # matched on their own already (and the reranker's cost grows with the words it reads).
 POOL_WORDS = 45
 POOL_PICKS = 3  # ... and the best of them it adds to the candidates
+# ... read only when the index's own best candidate is this unsure: a story whose words reach
+# its entry needs no wider pool (the reranker's cost is most of a story's).
+POOL_BELOW = 0.5
 MEDIUM_QUESTION_WORDS = 15  # a question this long still names its topic in few words
 COMPOUND_WEIGHT = 2.5  # a word this heavy (idf) names a thing, with its neighbour
 _UNCOVERED = FEATURES.index("uncovered")
@@ -115,12 +118,16 @@ def analyse(
         if number == 0:
             key = normalized.key
         query = index.query(normalized)
-        entries: list[int] | None = None
-        if number == 0 and index.scoring.short_query < len(normalized.tokens) <= POOL_WORDS:
+        # A question sentence is short and its topic is usually among the first few.
+        scores = index.score_query(query, QUESTION_CANDIDATES if number else None)
+        if (
+            number == 0
+            and index.scoring.short_query < len(normalized.tokens) <= POOL_WORDS
+            and (not scores or scores[0].confidence < POOL_BELOW)
+        ):
             entries, picked = _pool_picks(index, query, known)
             picks.update(picked)
-        # A question sentence is short and its topic is usually among the first few.
-        scores = index.score_query(query, QUESTION_CANDIDATES if number else None, entries)
+            scores = index.score_query(query, None, entries)
         views.append(_View(query, scores, len(normalized.tokens)))
     view_tops = tuple(v.scores[0].entry if v.scores else None for v in views)
     best: dict[int, tuple[EntryScore, int]] = {}

@@ -430,9 +430,8 @@ def test_the_reranker_adds_only_pool_entries_it_prefers_to_the_index_candidates(
     assert _pool_picks(fewer, query, {}) == ([0, 1, 2], [])  # type: ignore[arg-type]
 
 
-def test_only_a_story_reads_the_wide_pool(
-    matcher: Matcher, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _count_pool_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Per wide-pool read, the query's length."""
     calls: list[int] = []
     real = understanding._pool_picks
 
@@ -441,9 +440,28 @@ def test_only_a_story_reads_the_wide_pool(
         return real(index, query, known)
 
     monkeypatch.setattr(understanding, "_pool_picks", counted)
+    return calls
+
+
+def test_only_a_story_reads_the_wide_pool(
+    matcher: Matcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = _count_pool_reads(monkeypatch)
     matcher.match("cấp lại căn cước")  # a short question: the index's candidates suffice
     assert calls == []
     matcher.match("tui giặt đồ quên cái thẻ trong túi quần giờ nó mờ hết chữ muốn làm cái mới")
     assert len(calls) == 1
     matcher.match(LETTER * 3)  # a letter's question sentences are matched on their own
+    assert len(calls) == 1
+
+
+def test_a_story_whose_words_reach_its_entry_skips_the_wide_pool(
+    matcher: Matcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = _count_pool_reads(monkeypatch)
+    named = "cho tôi hỏi làm hộ chiếu phổ thông lần đầu trên cổng dịch vụ công thì cần những gì"
+    result = matcher.match(named)  # the index is sure of its entry: no wider pool
+    assert calls == []
+    monkeypatch.setattr(understanding, "POOL_BELOW", 1.1)  # never sure enough
+    assert matcher.match(named).faq_id == result.faq_id == "proc.passport"
     assert len(calls) == 1
