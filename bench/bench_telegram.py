@@ -6,6 +6,7 @@
     python bench/bench_telegram.py memory --memory-total 100000 --memory-users 10000
     BENCH_TRACE=/tmp/grew.txt python bench/bench_telegram.py memory   # + what grew, by line
     BENCH_PARTS=/tmp/parts.txt python bench/bench_telegram.py memory  # + malloc, SQLite, Python
+    BENCH_READS=/tmp/reads.txt python bench/bench_telegram.py memory  # + memory read waits
 
 Three processes: the fake server with a closed-loop load (one question outstanding per user),
 the bot under test (a bare python-telegram-bot echo bot, or ours), and this orchestrator, which
@@ -131,6 +132,8 @@ async def run_ours(
         engine.SQLITE_CACHE_KIB = sqlite_cache_kib
     if max_queued is not None:
         runner.MAX_QUEUED = max_queued
+    if os.environ.get("BENCH_READS"):
+        time_memory_reads(os.environ["BENCH_READS"])
     stop = asyncio.Event()
 
     async def serve(runtime: Any) -> None:
@@ -149,6 +152,42 @@ async def run_ours(
                 await drop_schema(database_url, schema)
     else:
         await serve(make_runtime(settings, load_knowledge_dir(settings.knowledge_dir)))
+
+
+def time_memory_reads(path: str) -> None:
+    """Time every read of the assistant's memory of a citizen (bot.core.memory: a pending
+    comment before each text answer), as the answer waits for it; at exit append the
+    percentiles to ``path`` (BENCH_READS)."""
+    import atexit
+
+    from bot.core.memory import UserMemory
+
+    waits: list[float] = []
+    read = UserMemory._read
+
+    async def timed(self: UserMemory, *args: Any) -> str | None:
+        started = time.perf_counter()
+        try:
+            return await read(self, *args)
+        finally:
+            waits.append(time.perf_counter() - started)
+
+    def report() -> None:
+        if not waits:
+            return
+        ordered = sorted(waits)
+        cut = [
+            ordered[min(len(ordered) - 1, int(len(ordered) * q))] * 1000 for q in (0.5, 0.9, 0.99)
+        ]
+        over = sum(w >= 1.0 for w in ordered)
+        with Path(path).open("a", encoding="utf-8") as out:
+            out.write(
+                f"{len(ordered)} memory reads: p50 {cut[0]:.1f} ms, p90 {cut[1]:.1f} ms, p99 "
+                f"{cut[2]:.1f} ms, max {ordered[-1] * 1000:.0f} ms; {over} took 1 s or more\n"
+            )
+
+    UserMemory._read = timed  # type: ignore[method-assign]
+    atexit.register(report)
 
 
 def memory_parts() -> str:

@@ -92,7 +92,7 @@ async def run_echo(base_url: str) -> None:
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     replies: set[asyncio.Task[None]] = set()
-    connector = aiohttp.TCPConnector(limit=18)  # as ours: ZALO_CONCURRENT_UPDATES + 2
+    connector = aiohttp.TCPConnector(limit=18)  # as ours: HTTP_POOL + 2 connections
     async with aiohttp.ClientSession(connector=connector) as http:
 
         async def reply(update: dict[str, Any]) -> None:

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from bot.core import memory
+
 
 @pytest.fixture(autouse=True)
 def _logging_restored() -> Iterator[None]:
@@ -22,3 +24,11 @@ def _logging_restored() -> Iterator[None]:
         handler.filters[:] = before
     for name, value in named.items():
         logging.getLogger(name).setLevel(value)
+
+
+@pytest.fixture(autouse=True)
+def _memory_waits_for_a_slow_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In production a memory read gives up after 2 s and the answer goes on without it; on a
+    loaded CI machine a read can take that long, and a test would then see an empty memory by
+    chance. Tests wait as long as it takes (a test of the give-up sets its own wait)."""
+    monkeypatch.setattr(memory, "_WAIT_SECONDS", 600.0)

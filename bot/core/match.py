@@ -6,12 +6,14 @@ kept in settings (calibrate with ``python -m bot eval``).
 
 from __future__ import annotations
 
+import gc
 import math
 import re
 import unicodedata
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import pairwise
+from itertools import chain, pairwise
 from typing import Literal, Protocol
 
 from bot.core.calibration import FEATURES, Calibration
@@ -121,7 +123,19 @@ class Matcher:
         thresholds: Thresholds,
         scoring: Scoring | None = None,
     ) -> Matcher:
-        entries = tuple(entries)
+        # The build makes hundreds of thousands of small tuples, sets and dicts, none in a
+        # cycle: the cyclic collector would walk them again and again as they pile up.
+        with _collector_paused():
+            return cls._build(tuple(entries), normalizer, thresholds, scoring)
+
+    @classmethod
+    def _build(
+        cls,
+        entries: tuple[FaqEntry, ...],
+        normalizer: Normalizer,
+        thresholds: Thresholds,
+        scoring: Scoring | None,
+    ) -> Matcher:
         local = normalizer.with_content_words(content_words(entries, normalizer.lexicon))
         # A generator: the index keeps what it needs, so the normalized texts can go.
         phrasings = (
@@ -143,13 +157,17 @@ class Matcher:
             table,
             entry_concepts,
         )
+        tokens, pairs = index.phrasing_tokens, index.pair_sets
         keys: dict[str, str] = {}
-        index.reranker = Reranker.over_index(
-            index.phrasing_tokens,
-            index.pair_sets,
-            index.entry_phrasings,
-            index.answer_tokens,
-            [tuple(answer_pairs(entry.answer, keys)) for entry in entries],
+        index.reranker = Reranker(
+            [
+                tuple(chain.from_iterable(tokens[p] + pairs[p] for p in phrasings))
+                for phrasings in index.entry_phrasings
+            ],
+            [
+                (*index.answer_tokens[e], *answer_pairs(entry.answer, keys))
+                for e, entry in enumerate(entries)
+            ],
             entry_concepts,
             [table.vocabulary(tokens) for tokens in entry_concepts],
         )
@@ -262,6 +280,18 @@ def _also_asked(
         if analysis.other_question(ranked) and ranked.confidence >= thresholds.also:
             return (Candidate(entry_ids[ranked.entry], _floor4(ranked.confidence)),)
     return ()
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off for the block (as it was after it)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _floor4(value: float) -> float:

@@ -69,14 +69,15 @@ class _Side:
     pairs: frozenset[str]
     accents: frozenset[str]  # accented words of its phrasings and its answer
     answer: tuple[str, ...]  # folded answer words its phrasings do not use
-    answer_pairs: tuple[str, ...]  # the answer's adjacent key-word pairs (the reranker's)
+    items: tuple[str, ...]  # the reranker's: its phrasings' words and pairs
+    answer_items: tuple[str, ...]  # ... its answer's other words and pairs
     concepts: tuple[str, ...]  # the concept tokens it answers
     situation_words: tuple[str, ...]  # the words of those concepts' phrases
     bag: dict[str, float]  # the reranker's bag (the change to its background)
 
 
 T = TypeVar("T")
-_EMPTY = _Side((), frozenset(), frozenset(), frozenset(), (), (), (), (), {})
+_EMPTY = _Side((), frozenset(), frozenset(), frozenset(), (), (), (), (), (), {})
 
 
 class Base:
@@ -263,11 +264,10 @@ def _side(base: Base, entry: FaqEntry, table: ConceptTable, local: Normalizer) -
     text = answer_tokens(entry.answer, base.spellings)
     accents.update(text)
     answer = tuple({key_token(word) for word in text}.difference(words))
-    pairs_of_answer = tuple(answer_pairs(entry.answer))
-    bag: dict[str, float] = dict(
-        Counter(t for p in phrasings for t in (*p.tokens, *p.pairs))  # as Reranker counts
-    )
-    for token in (*answer, *pairs_of_answer):
+    items = tuple(t for p in phrasings for t in (*p.tokens, *p.pairs))  # as Matcher.build
+    answer_items = (*answer, *answer_pairs(entry.answer))
+    bag: dict[str, float] = dict(Counter(items))  # as Reranker counts
+    for token in answer_items:
         bag[token] = bag.get(token, 0.0) + ANSWER_WEIGHT
     for token in concepts:
         bag[token] = bag.get(token, 0.0) + CONCEPT_WEIGHT
@@ -280,7 +280,8 @@ def _side(base: Base, entry: FaqEntry, table: ConceptTable, local: Normalizer) -
         frozenset(pairs),
         frozenset(accents),
         answer,
-        pairs_of_answer,
+        items,
+        answer_items,
         concepts,
         said,
         bag,
@@ -339,7 +340,7 @@ def _patched_index(
         index.vocab = sorted(t for t in postings if not t.startswith(CONCEPT_PREFIX))
         index._corrections, index._neighbours = {}, {}  # both depend on the vocabulary only
     if source.reranker is not None:
-        index.reranker = _reranker(source.reranker, index, slot, before, after)
+        index.reranker = _reranker(source.reranker, slot, before, after)
     index._tune()
     return index
 
@@ -439,19 +440,14 @@ class _Background(Mapping[str, int]):
         return sum(1 for _ in self)
 
 
-def _reranker(
-    source: Reranker, index: MatchIndex, slot: int, before: _Side, after: _Side
-) -> Reranker:
-    """The reranker over the patched index's tables, with the entry's bag changed: its
-    answer pairs, concepts and size in its slot, the change of bag in the background."""
+def _reranker(source: Reranker, slot: int, before: _Side, after: _Side) -> Reranker:
+    """The reranker with the entry's bag changed: its words in its slot, the change of bag
+    in the background."""
     reranker = Reranker.__new__(Reranker)
-    reranker.phrasing_tokens = index.phrasing_tokens
-    reranker.pair_sets = index.pair_sets
-    reranker.entry_phrasings = index.entry_phrasings
-    reranker.answer_tokens = index.answer_tokens
-    reranker.answer_pairs = _put(list(source.answer_pairs), slot, after.answer_pairs)
-    reranker.concepts = _put(list(source.concepts), slot, after.concepts)
-    reranker.situation_words = _put(list(source.situation_words), slot, after.situation_words)
+    reranker.items = _put(source.items, slot, after.items)
+    reranker.answers = _put(source.answers, slot, after.answer_items)
+    reranker.concepts = _put(source.concepts, slot, after.concepts)
+    reranker.situation_words = _put(source.situation_words, slot, after.situation_words)
     reranker.sizes = _put(source.sizes, slot, sum(after.bag.values()))
     background = source.background
     held = background if isinstance(background, _Background) else None

@@ -31,11 +31,13 @@ QUESTION_CANDIDATES = 6  # entries reranked for each question sentence of a lett
 SHORT_QUESTION_WORDS = 8  # a question sentence shorter than this is read with the one before
 # A story rarely names the entry's words, so the index's few candidates can miss the entry
 # its situation points to: the reranker also picks from a wider pool of the index's postings.
-POOL = 20  # entries the reranker reads for a story (40 helped no unseen story more)
-# ... of at most this many words: a longer message is a letter, whose question sentences are
-# matched on their own already (and the reranker's cost grows with the words it reads).
+POOL = 24  # entries the reranker reads for a story
+# ... of more than this many words (a shorter question names its topic) and at most this many:
+# a longer message is a letter, whose question sentences are matched on their own already
+# (and the reranker's cost grows with the words it reads).
+POOL_FROM_WORDS = 12
 POOL_WORDS = 45
-POOL_PICKS = 3  # ... and the best of them it adds to the candidates
+POOL_PICKS = 1  # ... and the best of them it adds to the candidates (1-5 do the same)
 # ... read only when the index's own best candidate is this unsure: a story whose words reach
 # its entry needs no wider pool (the reranker's cost is most of a story's).
 POOL_BELOW = 0.5
@@ -122,7 +124,7 @@ def analyse(
         scores = index.score_query(query, QUESTION_CANDIDATES if number else None)
         if (
             number == 0
-            and index.scoring.short_query < len(normalized.tokens) <= POOL_WORDS
+            and POOL_FROM_WORDS < len(normalized.tokens) <= POOL_WORDS
             and (not scores or scores[0].confidence < POOL_BELOW)
         ):
             entries, picked = _pool_picks(index, query, known)

@@ -45,6 +45,9 @@ LONG_POLL = 25.0  # seconds Zalo may hold a getUpdates
 BACKOFF_MAX = 30.0
 STOP_BUDGET = 7.0  # seconds for answers in flight at shutdown
 MAX_QUEUED = 1000
+# Connections to Zalo: answers wait on the database far longer than on Zalo, so fewer than the
+# chats answered at once suffice.
+HTTP_POOL = 16
 
 
 class ZaloChannel(BackgroundChannel):
@@ -101,7 +104,7 @@ class ZaloChannel(BackgroundChannel):
         client = ZaloClient(
             settings.zalo_bot_token.get_secret_value(),
             settings.zalo_api_base_url,
-            pool_size=settings.zalo_concurrent_updates + 2,
+            pool_size=min(settings.zalo_concurrent_updates, HTTP_POOL) + 2,
         )
         subscriptions = context.subscriptions
 
