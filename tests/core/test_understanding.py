@@ -335,14 +335,14 @@ def test_a_situation_alone_offers_choices_instead_of_answering() -> None:
     assert _decided(_ranked(0, 0.9, 0.2, 1.0, 0.3, 0.8), other) == "answered"
 
 
-def test_a_weak_story_naming_an_answered_situation_gets_choices() -> None:
-    # Too far from every phrasing to be sure (no_match by itself), but the story names a
-    # situation the best entry answers: choices rather than the fallback.
+def test_a_weak_story_naming_an_answered_situation_gets_no_choices() -> None:
+    # Too far from every phrasing to be sure: naming a situation the best entry answers does
+    # not make it plausibly meant (on unseen questions that offered choices only out of scope).
     other = _ranked(1, 0.02, 0.1, 0.0, 0.2, 0.02)
-    assert _decided(_ranked(0, 0.18, 0.1, 1.0, 0.8, 0.05), other) == "ambiguous"
+    assert _decided(_ranked(0, 0.18, 0.1, 1.0, 0.8, 0.05), other) == "no_match"
     assert _decided(_ranked(0, 0.18, 0.1, 0.0, 0.8, 0.18), other) == "no_match"
-    # Below the floor the situation is not enough.
-    assert _decided(_ranked(0, 0.08, 0.1, 1.0, 0.8, 0.01), other) == "no_match"
+    # Likely enough, the same candidates are offered.
+    assert _decided(_ranked(0, 0.5, 0.1, 1.0, 0.8, 0.3), other) == "ambiguous"
 
 
 def test_text_redacted_by_the_caller_reads_the_same_without_a_second_pass(
