@@ -15,10 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.broadcast.models import TipDeliveryRow, TipRow
 from bot.broadcast.tipfile import TipEntry, load_tips_file
 from bot.core.ports import Tip
-from bot.storage.engine import reading
+from bot.storage.engine import reading, serialize
 from bot.storage.models import utcnow
 
 log = logging.getLogger(__name__)
+# Imports of the tips table run one at a time across processes (PostgreSQL advisory lock).
+_TIPS_LOCK_KEY = 7_311_017
 
 
 @dataclass(slots=True)
@@ -95,15 +97,22 @@ class TipRepository:
             )
             return int(value or 0)
 
-    async def import_tips(self, tips: Sequence[TipEntry], *, dry_run: bool = False) -> TipPlan:
+    async def import_tips(
+        self, tips: Sequence[TipEntry], *, dry_run: bool = False, only_if_empty: bool = False
+    ) -> TipPlan:
         """Make the active tips exactly ``tips`` (in that order), in one transaction.
 
         A tip missing from the file is deactivated, not deleted: subscribers' history keeps it.
+        Imports run one at a time across processes; ``only_if_empty`` changes nothing when the
+        table already has tips (another process seeded it first).
         """
         plan = TipPlan()
         now = utcnow()
         async with self._sessions.begin() as session:
+            await serialize(session, _TIPS_LOCK_KEY)
             existing = {r.id: r for r in (await session.scalars(select(TipRow))).all()}
+            if only_if_empty and existing:
+                return plan
             wanted = {t.id for t in tips}
             for position, tip in enumerate(tips):
                 row = existing.get(tip.id)
@@ -145,7 +154,10 @@ class TipRepository:
         if not await asyncio.to_thread(path.exists):
             log.info("no tips file at %s; tip broadcasts have nothing to send", path)
             return 0
-        plan = await self.import_tips(await asyncio.to_thread(load_tips_file, path))
+        tips = await asyncio.to_thread(load_tips_file, path)
+        plan = await self.import_tips(tips, only_if_empty=True)
+        if not plan.added:
+            return 0  # another process seeded them meanwhile
         log.info("seeded %s tips from %s", len(plan.added), path)
         return len(plan.added)
 

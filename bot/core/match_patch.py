@@ -69,15 +69,11 @@ class _Side:
     pairs: frozenset[str]
     accents: frozenset[str]  # accented words of its phrasings and its answer
     answer: tuple[str, ...]  # folded answer words its phrasings do not use
-    items: tuple[str, ...]  # the reranker's: its phrasings' words and pairs
-    answer_items: tuple[str, ...]  # ... its answer's other words and pairs
-    concepts: tuple[str, ...]  # the concept tokens it answers
-    situation_words: tuple[str, ...]  # the words of those concepts' phrases
     bag: dict[str, float]  # the reranker's bag (the change to its background)
 
 
 T = TypeVar("T")
-_EMPTY = _Side((), frozenset(), frozenset(), frozenset(), (), (), (), (), (), {})
+_EMPTY = _Side((), frozenset(), frozenset(), frozenset(), (), {})
 
 
 class Base:
@@ -280,10 +276,6 @@ def _side(base: Base, entry: FaqEntry, table: ConceptTable, local: Normalizer) -
         frozenset(pairs),
         frozenset(accents),
         answer,
-        items,
-        answer_items,
-        concepts,
-        said,
         bag,
     )
 
@@ -444,10 +436,8 @@ def _reranker(source: Reranker, slot: int, before: _Side, after: _Side) -> Reran
     """The reranker with the entry's bag changed: its words in its slot, the change of bag
     in the background."""
     reranker = Reranker.__new__(Reranker)
-    reranker.items = _put(source.items, slot, after.items)
-    reranker.answers = _put(source.answers, slot, after.answer_items)
-    reranker.concepts = _put(source.concepts, slot, after.concepts)
-    reranker.situation_words = _put(source.situation_words, slot, after.situation_words)
+    units = {token: round(value / BAG_UNIT) for token, value in after.bag.items()}
+    reranker.bags = _put(source.bags, slot, units)
     reranker.sizes = _put(source.sizes, slot, sum(after.bag.values()))
     background = source.background
     held = background if isinstance(background, _Background) else None

@@ -7,10 +7,9 @@ about nothing in particular score about the same under every entry, so a long st
 backstory costs nothing, while each word the entry's answer also uses ("bệnh viện", "giấy
 chứng sinh") adds a little evidence. It only reorders the candidates the index retrieved.
 
-The bags are not stored: an entry's is counted from the index's own tables when a message
-scores it (a few entries per message), which saves a dictionary per entry in memory and
-their building at start. Bag values and the background are sums of whole numbers and halves,
-exact in any order, so the scores are the same as from stored bags.
+Bag values and the background are whole numbers of BAG_UNIT (a token repeated as many times
+as its weight has units), so every count is made in C and exact: the scores are the same as
+adding the weights one by one.
 """
 
 from __future__ import annotations
@@ -54,9 +53,8 @@ _Memo = tuple[
 
 
 class Reranker:
-    """Trained once per knowledge snapshot: the background is counted in C (``background``:
-    each token's weight over all bags in BAG_UNITs; a token no bag has is absent); each bag
-    is kept as the tuples of its words and counted for the few words a message asks about."""
+    """Trained once per knowledge snapshot, every count made in C: each entry's bag and the
+    background (each token's weight over all bags), both in whole BAG_UNITs."""
 
     def __init__(
         self,
@@ -69,39 +67,37 @@ class Reranker:
         words and pairs (each once), its concept tokens and the words of those concepts'
         phrases (each once)."""
         count = len(phrasings)
-        self.items = [_tuple(tokens) for tokens in phrasings]
-        self.answers = [_tuple(answers[e]) if e < len(answers) else () for e in range(count)]
-        self.concepts = [_tuple(concepts[e]) if e < len(concepts) else () for e in range(count)]
-        self.situation_words = [
+        items = [_tuple(tokens) for tokens in phrasings]
+        said = [_tuple(answers[e]) if e < len(answers) else () for e in range(count)]
+        named = [_tuple(concepts[e]) if e < len(concepts) else () for e in range(count)]
+        words = [
             _tuple(situation_words[e]) if e < len(situation_words) else () for e in range(count)
         ]
-        # Per token, its weight over all bags in BAG_UNITs, counted in C.
-        words: Counter[str] = Counter(chain.from_iterable(self.items))
-        units: Counter[str] = Counter(chain.from_iterable(self.answers))
-        if _ANSWER_UNITS != 1:
-            for token, number in units.items():
-                units[token] = _ANSWER_UNITS * number
-        get = units.get
-        for token, number in words.items():
-            units[token] = get(token, 0) + _WORD_UNITS * number
-        for token in chain.from_iterable(self.concepts):
-            units[token] = get(token, 0) + _CONCEPT_UNITS
-        for token in chain.from_iterable(self.situation_words):
-            units[token] = get(token, 0) + _SITUATION_WORD_UNITS
+        parts: list[tuple[list[tuple[str, ...]], int]] = [
+            (items, _WORD_UNITS),
+            (said, _ANSWER_UNITS),
+            (named, _CONCEPT_UNITS),
+            (words, _SITUATION_WORD_UNITS),
+        ]
+        # An entry's bag: each of its tokens as many times as its weight has units.
+        self.bags: list[dict[str, int]] = [
+            Counter(chain.from_iterable(held[e] for held, units in parts for _ in range(units)))
+            for e in range(count)
+        ]
+        units: Counter[str] = Counter()
+        for held, weight in parts:
+            for _ in range(weight):
+                units.update(chain.from_iterable(held))
         self.background: Mapping[str, int] = units
-        self.sizes = [self.size(entry) for entry in range(count)]
+        self.sizes = [
+            len(items[e])
+            + ANSWER_WEIGHT * len(said[e])
+            + CONCEPT_WEIGHT * len(named[e])
+            + SITUATION_WORD_WEIGHT * len(words[e])
+            for e in range(count)
+        ]
         self.total = sum(self.sizes) or 1.0
         self.derive()
-
-    def size(self, entry: int) -> float:
-        """The weight of an entry's bag: its phrasing items, answer items, concepts and
-        situation words."""
-        return (
-            len(self.items[entry])
-            + ANSWER_WEIGHT * len(self.answers[entry])
-            + CONCEPT_WEIGHT * len(self.concepts[entry])
-            + SITUATION_WORD_WEIGHT * len(self.situation_words[entry])
-        )
 
     def derive(self) -> None:
         """Per entry, the parts of the score that do not depend on the message (again after
@@ -109,22 +105,6 @@ class Reranker:
         self._scaled = [size + SMOOTHING for size in self.sizes]
         self._absent = [math.log(SMOOTHING / scaled) for scaled in self._scaled]
         self._memo: _Memo | None = None
-
-    def bag(self, entry: int, wanted: frozenset[str]) -> dict[str, float]:
-        """The entry's weighted count of each ``wanted`` token it has (the same sums as
-        adding each word's weight one by one: they are exact)."""
-        items = self.items[entry]
-        bag: dict[str, float] = {t: items.count(t) for t in wanted.intersection(items)}
-        get = bag.get
-        for weight, held in (
-            (ANSWER_WEIGHT, self.answers[entry]),
-            (CONCEPT_WEIGHT, self.concepts[entry]),
-            (SITUATION_WORD_WEIGHT, self.situation_words[entry]),
-        ):
-            if held:
-                for token in wanted.intersection(held):
-                    bag[token] = get(token, 0.0) + weight * held.count(token)
-        return bag
 
     def scores(self, tokens: Iterable[str], entries: Sequence[int]) -> list[float]:
         """Log-likelihood ratio of the distinct known ``tokens`` for each of ``entries``.
@@ -148,8 +128,10 @@ class Reranker:
                 # the order of ``known``, one after the other (reduce, not sum(): the same
                 # float as adding them in a loop).
                 terms = [self._absent[entry]] * len(known)
-                for token, count in self.bag(entry, wanted).items():
+                bag = self.bags[entry]
+                for token in bag.keys() & wanted:
                     number, prior, smoothed = at[token]
+                    count = bag[token] * BAG_UNIT  # exact: the weight summed word by word
                     terms[number] = log((count + smoothed) / (scaled * prior))
                 score = done[entry] = reduce(add, terms, 0.0)
             result.append(score)

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, make_url
@@ -170,6 +170,14 @@ async def lock_windows(
     # Locked in key order, so two processes never wait on each other in a circle.
     query = select(model).where(key.in_(wanted)).order_by(key).with_for_update()
     return {row.key: row for row in await session.scalars(query)}
+
+
+async def serialize(session: AsyncSession, key: int) -> None:
+    """Make this transaction the only one holding ``key`` until it ends (processes that check
+    and then write, e.g. "seed when empty"). On SQLite every writing transaction already holds
+    the database's write lock from its start (BEGIN IMMEDIATE), so there is nothing to add."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 @contextlib.asynccontextmanager

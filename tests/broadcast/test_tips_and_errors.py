@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import threading
 import unicodedata
 from collections.abc import Callable
 from pathlib import Path
@@ -11,11 +13,14 @@ import httpx
 import pytest
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TimedOut
 
+from bot.broadcast import tips_store
 from bot.broadcast.senders import Outcome
-from bot.broadcast.tipfile import BODY_MAX, dump_tips, load_tips_file, render_tip
+from bot.broadcast.tipfile import BODY_MAX, TipEntry, dump_tips, load_tips_file, render_tip
+from bot.broadcast.tips_store import TipRepository
 from bot.channels.telegram.broadcast import TelegramSender, classify
 from bot.config import PROJECT_ROOT
 from bot.core.knowledge import KnowledgeError, load_knowledge_dir
+from tests.broadcast.conftest import Db
 
 TIPS = PROJECT_ROOT / "knowledge" / "tips.yaml"
 
@@ -100,3 +105,28 @@ def test_telegram_errors_map_to_outcomes(error: Callable[[], Exception], outcome
     assert result.outcome is outcome
     if outcome is Outcome.RATE_LIMITED:
         assert result.retry_after == 3.0
+
+
+async def test_processes_starting_together_seed_the_tips_once(
+    db: Db, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every process seeds an empty tips table at start; several starting at once (a bot, its
+    standby and two web processes on a new database) must not fail on each other's rows."""
+    # Both processes have seen the table empty before either writes: the file is read (in a
+    # thread) only after that check, and neither read returns until both have started.
+    both_checked = threading.Barrier(2)
+
+    def load_after_both_checked(path: Path) -> list[TipEntry]:
+        both_checked.wait()
+        return load_tips_file(path)
+
+    monkeypatch.setattr(tips_store, "load_tips_file", load_after_both_checked)
+    second_engine, second_sessions = await db.open_second()
+    try:
+        repos = [TipRepository(db.sessions), TipRepository(second_sessions)]
+        added = await asyncio.gather(*(repo.seed_if_empty(TIPS) for repo in repos))
+        expected = len(load_tips_file(TIPS))
+        assert sorted(added) == [0, expected]
+        assert await repos[1].count() == expected
+    finally:
+        await second_engine.dispose()
