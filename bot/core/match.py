@@ -41,7 +41,6 @@ class ThresholdSettings(Protocol):
 Status = Literal["answered", "ambiguous", "no_match"]
 MIN_CHOICE = 0.01  # a "did you mean" choice less likely than this is noise (a story's right
 # entry, when unsure, often sits at 0.01-0.05: the calibrated mass is shared among many)
-SITUATION_FLOOR = 0.15  # candidates this likely, one naming the story's situation: choices
 VAGUE_IN_SCOPE = 0.6  # the index's in-scope mass (all candidates) that also offers choices
 _EVIDENCE = FEATURES.index("evidence")
 _WORD_RE = re.compile(r"[^\W_]+")
@@ -235,10 +234,9 @@ def decide(
     likely = sum(r.confidence for r in ranked[:limit])
     in_scope = sum(r.raw for r in ranked)
     vague = likely < thresholds.suggest and in_scope < max(VAGUE_IN_SCOPE, thresholds.suggest)
-    # A story that describes a situation the best entry answers (concepts.yaml) is plausibly
-    # about it even when the words are too far from every phrasing to be sure: choices.
-    if vague and best.situation and not best.uncovered and likely >= SITUATION_FLOOR:
-        vague = False
+    # A vague message stays vague when it names a situation the best entry answers
+    # (concepts.yaml): on questions the phrases were not written for, that offered choices
+    # only to questions no entry answers (bench/eval_unseen.py).
     # About a matter no entry answers: neighbours sharing a word are not what was meant,
     # unless the message also describes a situation the best entry answers (a divorce told
     # on the way to asking for a marital-status paper): then choices, never an answer.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from itertools import pairwise
 
 from bot.core.calibration import FEATURES, Calibration, length_feature, logit
 from bot.core.letters import Reading, read_message
@@ -37,6 +38,11 @@ POOL = 24  # entries the reranker reads for a story
 POOL_FROM_WORDS = 12
 POOL_WORDS = 45
 POOL_PICKS = 1  # ... and the best of them it adds to the candidates (1-5 do the same)
+# ... read only when the index's own best candidate is this unsure: a story whose words reach
+# its entry needs no wider pool (the reranker's cost is most of a story's).
+POOL_BELOW = 0.5
+MEDIUM_QUESTION_WORDS = 15  # a question this long still names its topic in few words
+COMPOUND_WEIGHT = 2.5  # a word this heavy (idf) names a thing, with its neighbour
 _UNCOVERED = FEATURES.index("uncovered")
 _CONCEPT = FEATURES.index("concept")
 
@@ -114,12 +120,16 @@ def analyse(
         if number == 0:
             key = normalized.key
         query = index.query(normalized)
-        entries: list[int] | None = None
-        if number == 0 and POOL_FROM_WORDS < len(normalized.tokens) <= POOL_WORDS:
+        # A question sentence is short and its topic is usually among the first few.
+        scores = index.score_query(query, QUESTION_CANDIDATES if number else None)
+        if (
+            number == 0
+            and POOL_FROM_WORDS < len(normalized.tokens) <= POOL_WORDS
+            and (not scores or scores[0].confidence < POOL_BELOW)
+        ):
             entries, picked = _pool_picks(index, query, known)
             picks.update(picked)
-        # A question sentence is short and its topic is usually among the first few.
-        scores = index.score_query(query, QUESTION_CANDIDATES if number else None, entries)
+            scores = index.score_query(query, None, entries)
         views.append(_View(query, scores, len(normalized.tokens)))
     view_tops = tuple(v.scores[0].entry if v.scores else None for v in views)
     best: dict[int, tuple[EntryScore, int]] = {}
@@ -151,6 +161,9 @@ def analyse(
         )
         # A short question naming a thing the entry never mentions is likely about it.
         key_missing = bool(score.missing_rare) and view.words <= index.scoring.short_query
+        # ... and one naming a thing no text uses, beside a word the entry shares, is about
+        # another matter: as one no entry answers (concepts.yaml), no neighbour is offered.
+        strange = _strange_word(index, view, score.entry)
         confidence = calibration.confidence(features)
         without = (
             calibration.confidence((*features[:_CONCEPT], 0.0, *features[_CONCEPT + 1 :]))
@@ -165,7 +178,9 @@ def analyse(
                 number,
                 features,
                 key_missing,
-                features[_UNCOVERED] > 0 or (key_missing and _unknown_thing(view.query, score)),
+                features[_UNCOVERED] > 0
+                or strange
+                or (key_missing and _unknown_thing(view.query, score)),
                 without,
             )
         )
@@ -251,6 +266,34 @@ def _unknown_thing(query: Query, score: EntryScore) -> bool:
     ("giá xăng"): no entry is plausibly what was meant."""
     unknown = {t.token for t in query.terms if t.rare and t.unknown and not t.spelled_nowhere}
     return any(token in unknown for token in score.missing_rare)
+
+
+def _strange_word(index: MatchIndex, view: _View, entry: int) -> bool:
+    """A question of medium length (a short one: ``missing_rare``) with a compound one of
+    whose words, typed with diacritics, no text of the knowledge base uses ("liệt sĩ"),
+    beside a word that names a thing, and which the entry does not mention: its topic is
+    likely a matter the entry merely shares the other word with. (Alone, an unused word is
+    often everyday speech: "rối quá", "nén ntn".)"""
+    if not index.scoring.short_query < view.words <= MEDIUM_QUESTION_WORDS:
+        return False
+    query = view.query
+    strange = {
+        t.token
+        for t in query.terms
+        if t.spelled_nowhere and not index.mentions(query, entry, t.token)
+    }
+    if not strange:
+        return False
+    weights = query.weights
+    for first, second in pairwise(query.sequence):
+        for odd, other in ((first, second), (second, first)):
+            if (
+                odd in strange
+                and other not in strange
+                and weights.get(other, 0.0) >= COMPOUND_WEIGHT
+            ):
+                return True
+    return False
 
 
 def _question_view(reading: Reading, index: int) -> str:

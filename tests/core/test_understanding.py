@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from bot.core.letters import MAX_SENTENCES, read_message
 from bot.core.match import Matcher, Thresholds, concept_phrases, decide
 from bot.core.match_index import MatchIndex
 from bot.core.messages import IncomingMessage, Outcome
+from bot.core.normalize import Normalizer
 from bot.core.redact import redact
 from bot.core.reranker import Reranker, shares
 from bot.core.scoring import Query, QueryTerm, Scoring
@@ -73,6 +75,38 @@ def test_an_uncovered_matter_is_not_answered_with_a_neighbour(matcher: Matcher) 
     # Divorce shares words with marriage registration; no entry answers it.
     result = matcher.match("thủ tục ly hôn thuận tình làm online được không")
     assert result.status != "answered"
+
+
+@pytest.fixture(scope="module")
+def bare_matcher(kb: KnowledgeBase, runtime: Runtime, matcher: Matcher) -> Matcher:
+    """The knowledge base without concept phrases: what a matter nobody wrote phrases for
+    meets."""
+    normalizer = runtime.normalizer
+    lexicon = replace(normalizer.lexicon, concepts=Concepts.build([]))
+    built = Matcher.build(
+        kb, Normalizer(lexicon, max_chars=normalizer.max_chars), matcher.thresholds
+    )
+    return built.with_calibration(matcher.calibration)
+
+
+def test_a_compound_no_text_uses_is_not_answered_with_a_neighbour(
+    bare_matcher: Matcher,
+) -> None:
+    # "liệt sĩ": "liệt" is in the disability entry (liệt nửa người), "sĩ" in no text at all.
+    question = "vợ con liệt sĩ được nhận trợ cấp hằng tháng bao nhiêu tiền vậy ạ"
+    assert bare_matcher.match(question).status != "answered"
+    # The same question about what the entry answers is still answered.
+    covered = "người khuyết tật nặng được nhận trợ cấp hằng tháng bao nhiêu tiền vậy ạ"
+    result = bare_matcher.match(covered)
+    assert result.status == "answered"
+    assert result.faq_id == "proc.disability_allowance"
+
+
+def test_an_everyday_word_no_text_uses_does_not_block(bare_matcher: Matcher) -> None:
+    # "nén" is in no text, but beside light words it is speech, not another matter.
+    result = bare_matcher.match("file đính kèm nặng quá ko up dc, nén ntn")
+    assert result.status == "answered"
+    assert result.faq_id == "apply.attach_documents"
 
 
 @pytest.mark.parametrize(
@@ -301,14 +335,14 @@ def test_a_situation_alone_offers_choices_instead_of_answering() -> None:
     assert _decided(_ranked(0, 0.9, 0.2, 1.0, 0.3, 0.8), other) == "answered"
 
 
-def test_a_weak_story_naming_an_answered_situation_gets_choices() -> None:
-    # Too far from every phrasing to be sure (no_match by itself), but the story names a
-    # situation the best entry answers: choices rather than the fallback.
+def test_a_weak_story_naming_an_answered_situation_gets_no_choices() -> None:
+    # Too far from every phrasing to be sure: naming a situation the best entry answers does
+    # not make it plausibly meant (on unseen questions that offered choices only out of scope).
     other = _ranked(1, 0.02, 0.1, 0.0, 0.2, 0.02)
-    assert _decided(_ranked(0, 0.18, 0.1, 1.0, 0.8, 0.05), other) == "ambiguous"
+    assert _decided(_ranked(0, 0.18, 0.1, 1.0, 0.8, 0.05), other) == "no_match"
     assert _decided(_ranked(0, 0.18, 0.1, 0.0, 0.8, 0.18), other) == "no_match"
-    # Below the floor the situation is not enough.
-    assert _decided(_ranked(0, 0.08, 0.1, 1.0, 0.8, 0.01), other) == "no_match"
+    # Likely enough, the same candidates are offered.
+    assert _decided(_ranked(0, 0.5, 0.1, 1.0, 0.8, 0.3), other) == "ambiguous"
 
 
 def test_text_redacted_by_the_caller_reads_the_same_without_a_second_pass(
@@ -396,9 +430,8 @@ def test_the_reranker_adds_only_pool_entries_it_prefers_to_the_index_candidates(
     assert _pool_picks(fewer, query, {}) == ([0, 1, 2], [])  # type: ignore[arg-type]
 
 
-def test_only_a_story_reads_the_wide_pool(
-    matcher: Matcher, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _count_pool_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Per wide-pool read, the query's length."""
     calls: list[int] = []
     real = understanding._pool_picks
 
@@ -407,9 +440,28 @@ def test_only_a_story_reads_the_wide_pool(
         return real(index, query, known)
 
     monkeypatch.setattr(understanding, "_pool_picks", counted)
+    return calls
+
+
+def test_only_a_story_reads_the_wide_pool(
+    matcher: Matcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = _count_pool_reads(monkeypatch)
     matcher.match("cấp lại căn cước")  # a short question: the index's candidates suffice
     assert calls == []
     matcher.match("tui giặt đồ quên cái thẻ trong túi quần giờ nó mờ hết chữ muốn làm cái mới")
     assert len(calls) == 1
     matcher.match(LETTER * 3)  # a letter's question sentences are matched on their own
+    assert len(calls) == 1
+
+
+def test_a_story_whose_words_reach_its_entry_skips_the_wide_pool(
+    matcher: Matcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = _count_pool_reads(monkeypatch)
+    named = "cho tôi hỏi làm hộ chiếu phổ thông lần đầu trên cổng dịch vụ công thì cần những gì"
+    result = matcher.match(named)  # the index is sure of its entry: no wider pool
+    assert calls == []
+    monkeypatch.setattr(understanding, "POOL_BELOW", 1.1)  # never sure enough
+    assert matcher.match(named).faq_id == result.faq_id == "proc.passport"
     assert len(calls) == 1
