@@ -27,6 +27,7 @@ from bot.broadcast.options import BroadcastConfigError
 from bot.broadcast.senders import ChannelError, Sender
 from bot.broadcast.service import BroadcastService, RunId
 from bot.config import Settings
+from bot.storage.engine import dialect_insert
 
 if TYPE_CHECKING:
     from bot.storage import Storage
@@ -213,19 +214,21 @@ class BroadcastScheduler:
         """Keep the schedule table in step with settings (staff read it; runs refer to it)."""
         opts = self.options
         async with self.service.runs.sessions.begin() as session:
+            # Processes starting together (a bot and its standby) may both find it missing:
+            # the database keeps the first insert and the other does nothing.
+            fresh = dialect_insert(session, ScheduleRow).values(
+                id=TIPS_SCHEDULE,
+                kind="tip",
+                cron=opts.tip_cron,
+                timezone=opts.timezone.key,
+                enabled=True,
+                updated_at=self.clock.now(),
+            )
+            await session.execute(fresh.on_conflict_do_nothing(index_elements=["id"]))
             row = await session.get(ScheduleRow, TIPS_SCHEDULE)
             if row is None:
-                session.add(
-                    ScheduleRow(
-                        id=TIPS_SCHEDULE,
-                        kind="tip",
-                        cron=opts.tip_cron,
-                        timezone=opts.timezone.key,
-                        enabled=True,
-                        updated_at=self.clock.now(),
-                    )
-                )
-            elif row.cron != opts.tip_cron or row.timezone != opts.timezone.key:
+                return  # deleted meanwhile by staff: the next start writes it again
+            if row.cron != opts.tip_cron or row.timezone != opts.timezone.key:
                 row.cron, row.timezone, row.updated_at = (
                     opts.tip_cron,
                     opts.timezone.key,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 
@@ -9,9 +10,15 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
-from bot.broadcast.models import BroadcastRunRow
+from bot.broadcast.models import BroadcastRunRow, ScheduleRow
 from bot.broadcast.options import BroadcastConfigError
-from bot.broadcast.scheduler import JOB_PURGE, JOB_TICK, JOB_TIPS, BroadcastScheduler
+from bot.broadcast.scheduler import (
+    JOB_PURGE,
+    JOB_TICK,
+    JOB_TIPS,
+    TIPS_SCHEDULE,
+    BroadcastScheduler,
+)
 from tests.broadcast.conftest import Db
 from tests.broadcast.helpers import TZ, ShiftedClock, memory_service, options
 
@@ -255,3 +262,24 @@ async def test_stopping_waits_for_a_tick_in_progress_and_no_tick_runs_after(db: 
     assert events == ["tick started", "tick finished", "storage closed"]
     await scheduler.tick()  # a tick APScheduler had already fired does nothing now
     assert events.count("tick started") == 1
+
+
+async def test_processes_starting_together_write_the_schedule_row_once(db: Db) -> None:
+    """A bot and its standby start on a new database at once: both find the schedule row
+    missing; neither may fail on the other's insert (it kept a web process from starting)."""
+    engine2, sessions2 = await db.open_second()
+    clock = ShiftedClock()
+    clock.set(TUESDAY_0800)
+    a = scheduler_at(db, TUESDAY_0800)
+    service_b, _ = memory_service(sessions2, options(tip_cron="0 9 * * tue"), clock)
+    b = BroadcastScheduler(service_b)
+    try:
+        await asyncio.gather(*(s._save_schedule() for s in (a, b, a, b)))
+    finally:
+        await a.service.close()
+        await b.service.close()
+        await engine2.dispose()
+    async with db.sessions() as session:
+        rows = list(await session.scalars(select(ScheduleRow)))
+    assert [row.id for row in rows] == [TIPS_SCHEDULE]
+    assert rows[0].cron in ("0 9 * * tue", options().tip_cron)  # the last writer's settings
