@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
@@ -192,10 +192,17 @@ class ConceptTable:
         phrases: Mapping[Parts, str],
         linked: set[str],
         accents: Mapping[Parts, Parts] | None = None,
+        open_matters: Collection[str] = (),
     ) -> None:
         """``phrases``: key parts → concept token; ``linked``: tokens some entry answers;
-        ``accents``: key parts → the phrase's accented parts (spelled like the keys)."""
+        ``accents``: key parts → the phrase's accented parts (spelled like the keys);
+        ``open_matters``: tokens of the matters no entry answers (``entries: []``)."""
         self.linked = frozenset(linked)
+        self.open = frozenset(open_matters)
+        # The words an open matter's phrases start with: most wordings hold none (one C pass).
+        self.open_first = frozenset(
+            parts[0][0] for parts, concept in phrases.items() if concept in self.open and parts[0]
+        )
         # Each concept's vocabulary, words and adjacent pairs ("moi_sinh"): a story that uses
         # "sanh" but none of the phrases whole still leans towards the birth entries (the
         # reranker counts these as it counts a phrasing's words and pairs).
@@ -222,6 +229,15 @@ class ConceptTable:
         """The words and word pairs of the phrases of the concepts ``tokens`` (each once,
         sorted)."""
         return tuple(sorted({w for t in tokens for w in self.words.get(t, ())}))
+
+    def named_matters(self, tokens: Sequence[str], accents: Sequence[str] = ()) -> frozenset[str]:
+        """The open matters (no entry answers them) that ``tokens`` name. An entry whose own
+        wordings name one ("xác nhận độc thân để vay ngân hàng": loans) mentions it as the
+        citizen's context, so the matter does not count against that entry."""
+        if self.open_first.isdisjoint(tokens):
+            return frozenset()
+        found, _ = self.find(tokens, accents)
+        return frozenset(t for t in found if t in self.open)
 
     def find(
         self, tokens: Sequence[str], accents: Sequence[str] = ()

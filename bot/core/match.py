@@ -315,12 +315,15 @@ def concept_phrases(
     phrases: dict[Parts, str] = {}
     spelled: dict[Parts, Parts] = {}
     linked: set[str] = set()
+    open_matters: set[str] = set()
     light = normalizer.lexicon.light
     for concept in concepts.concepts:
         if any(e in present for e in concept.entries):
             linked.add(concept.token)
         elif concept.entries:
             continue  # its entries are not published here: it marks nothing
+        else:
+            open_matters.add(concept.token)
         for phrase in concept.phrases:
             keys: list[tuple[str, ...]] = []
             accents: list[tuple[str, ...]] = []
@@ -338,7 +341,7 @@ def concept_phrases(
             phrases.setdefault(parts, concept.token)
             if any(not a.isascii() for part in accents for a in part):
                 spelled.setdefault(parts, tuple(accents))
-    return ConceptTable(phrases, linked, spelled)
+    return ConceptTable(phrases, linked, spelled, open_matters)
 
 
 def content_words(entries: Iterable[FaqEntry], lexicon: Lexicon) -> set[str]:

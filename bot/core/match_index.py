@@ -88,10 +88,15 @@ class MatchIndex(QueryTerms):
             self.accents.append,
         )
         entry_phrasings = self.entry_phrasings
+        # Matters no entry answers that an entry's own wordings name (concepts.py).
+        context: list[frozenset[str]] = [frozenset()] * n_entries
+        open_first, named = self.concepts.open_first, self.concepts.named_matters
         for entry, normalized in phrasings:
             tokens = normalized.tokens
             if not tokens:
                 continue
+            if not open_first.isdisjoint(tokens):
+                context[entry] |= named(tokens, normalized.accents)
             joined = list(map(join_pair, pairwise(tokens)))
             pairs = tuple(pick(map(intern, joined, joined)))
             entry_phrasings[entry].append(len(self.sorted_keys))
@@ -107,6 +112,7 @@ class MatchIndex(QueryTerms):
                 add_accents(None)
             entry_words[entry].update(tokens)
             entry_pairs[entry].update(pairs)
+        self.context_matters = context
         for entry, concept_tokens in enumerate(entry_concepts[:n_entries]):
             entry_words[entry].update(concept_tokens)
         # Retrieval walks word postings only; pairs just need their entry frequency.

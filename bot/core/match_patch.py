@@ -70,6 +70,7 @@ class _Side:
     accents: frozenset[str]  # accented words of its phrasings and its answer
     answer: tuple[str, ...]  # folded answer words its phrasings do not use
     bag: dict[str, float]  # the reranker's bag (the change to its background)
+    context: frozenset[str] = frozenset()  # open matters its wordings name (MatchIndex)
 
 
 T = TypeVar("T")
@@ -236,11 +237,13 @@ def _side(base: Base, entry: FaqEntry, table: ConceptTable, local: Normalizer) -
     words: set[str] = set()
     pairs: set[str] = set()
     accents: set[str] = set()
+    context: frozenset[str] = frozenset()
     for phrasing in entry.phrasings:
         normalized: Normalized = local.normalize(phrasing)
         tokens = normalized.tokens
         if not tokens:
             continue
+        context |= table.named_matters(tokens, normalized.accents)
         spelled = normalized.accents if has_diacritics(normalized.accents) else None
         held = _Phrasing(
             sort_words(normalized.key),  # as MatchIndex keeps it
@@ -277,6 +280,7 @@ def _side(base: Base, entry: FaqEntry, table: ConceptTable, local: Normalizer) -
         frozenset(accents),
         answer,
         bag,
+        context,
     )
 
 
@@ -298,6 +302,7 @@ def _patched_index(
     index.entry_phrasings = _put(source.entry_phrasings, slot, mine)
     index.entry_tokens = _put(source.entry_tokens, slot, after.words)
     index.answer_tokens = _put(source.answer_tokens, slot, after.answer)
+    index.context_matters = _put(source.context_matters, slot, after.context)
 
     postings = dict(source.postings)
     for word in before.words - after.words:

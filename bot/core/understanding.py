@@ -160,7 +160,11 @@ def analyse(
             index, view, score, other, words, view_tops, evidence[position], fits[position]
         )
         # A short question naming a thing the entry never mentions is likely about it.
-        key_missing = bool(score.missing_rare) and view.words <= index.scoring.short_query
+        # (A matter no entry answers that the entry's own wordings name is not such a thing.)
+        context = index.context_matters[score.entry]
+        key_missing = view.words <= index.scoring.short_query and any(
+            token not in context for token in score.missing_rare
+        )
         # ... and one naming a thing no text uses, beside a word the entry shares, is about
         # another matter: as one no entry answers (concepts.yaml), no neighbour is offered.
         strange = _strange_word(index, view, score.entry)
@@ -180,7 +184,7 @@ def analyse(
                 key_missing,
                 features[_UNCOVERED] > 0
                 or strange
-                or (key_missing and _unknown_thing(view.query, score)),
+                or (key_missing and _unknown_thing(view.query, score, index)),
                 without,
             )
         )
@@ -261,11 +265,13 @@ def evidence_temperature(known: int) -> float:
     return EVIDENCE_TEMPERATURE * max(1.0, math.sqrt(known / EVIDENCE_WORDS))
 
 
-def _unknown_thing(query: Query, score: EntryScore) -> bool:
+def _unknown_thing(query: Query, score: EntryScore, index: MatchIndex) -> bool:
     """A thing-naming word of the question that no text of the knowledge base uses at all
-    ("giá xăng"): no entry is plausibly what was meant."""
+    ("giá xăng"): no entry is plausibly what was meant. A matter no entry answers that the
+    entry's own wordings name is the citizen's context there, not an unknown thing."""
     unknown = {t.token for t in query.terms if t.rare and t.unknown and not t.spelled_nowhere}
-    return any(token in unknown for token in score.missing_rare)
+    context = index.context_matters[score.entry]
+    return any(token in unknown and token not in context for token in score.missing_rare)
 
 
 def _strange_word(index: MatchIndex, view: _View, entry: int) -> bool:
@@ -323,7 +329,8 @@ def _features(
     )
     concepts = [t for t in query.terms if t.token.startswith("~")]
     supported = any(index.mentions(query, score.entry, t.token) for t in concepts if not t.unknown)
-    uncovered = any(t.unknown for t in concepts)
+    context = index.context_matters[score.entry]  # open matters its own wordings name
+    uncovered = any(t.unknown and t.token not in context for t in concepts)
     agreement = sum(top == score.entry for top in view_tops) / len(view_tops)
 
     return (

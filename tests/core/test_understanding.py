@@ -41,6 +41,25 @@ LETTER = (
 )
 
 
+def test_a_matter_an_entry_itself_names_does_not_block_that_entry(matcher: Matcher) -> None:
+    # Loans are a matter no entry answers; the marital-status entry's own wordings name them
+    # as the citizen's purpose ("... để vay ngân hàng"), so there it is context, not a block.
+    marital = matcher.entry_ids.index("proc.marital_status")
+    assert "~loans" in matcher.index.context_matters[marital]
+    for text in ("xin giấy xác nhận độc thân để vay vốn ngân hàng", "độc thân vay ngân hàng"):
+        result = matcher.match(text)
+        assert (result.status, result.faq_id) == ("answered", "proc.marital_status"), text
+    # A question about the loan itself is still one no entry answers.
+    assert matcher.match("vay tiền ngân hàng lãi suất bao nhiêu").status != "answered"
+
+
+def test_the_entries_naming_an_open_matter_are_found_at_build(matcher: Matcher) -> None:
+    table = matcher.index.concepts
+    named = [matcher.entry_ids[e] for e, ctx in enumerate(matcher.index.context_matters) if ctx]
+    assert named and all(ctx <= table.open for ctx in matcher.index.context_matters)
+    assert not table.open & table.linked
+
+
 @pytest.fixture(scope="module")
 def matcher(runtime: Runtime) -> Matcher:
     return runtime.snapshot.matcher
@@ -259,12 +278,16 @@ def test_uncovered_matters_get_the_fallback(matcher: Matcher, text: str) -> None
 
 
 def test_an_uncovered_matter_in_the_backstory_leaves_choices(matcher: Matcher) -> None:
-    # The divorce is the backstory; the question is about a paper an entry answers: no answer
-    # (a matter no entry covers is named), but the right entry is offered.
-    text = "em ly hôn rồi, giờ muốn đi bước nữa, phải xin giấy xác nhận tình trạng hôn nhân sao ạ"
+    # The lottery win is the backstory; the question is about a paper an entry answers: no
+    # answer (a matter no entry covers is named), but the right entry is offered.
+    text = "em mới trúng vé số, giờ muốn cưới vợ, phải xin giấy xác nhận tình trạng hôn nhân sao ạ"
     result = matcher.match(text)
     assert result.status == "ambiguous"
     assert "proc.marital_status" in {c.faq_id for c in result.candidates}
+    # A divorce is no block there: the entry's own wordings name it (a divorced citizen
+    # asking for the paper is what it answers).
+    text = "em ly hôn rồi, giờ muốn đi bước nữa, phải xin giấy xác nhận tình trạng hôn nhân sao ạ"
+    assert matcher.match(text).faq_id == "proc.marital_status"
 
 
 def test_long_messages_weigh_the_reranker_more() -> None:
