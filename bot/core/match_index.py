@@ -13,8 +13,8 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import chain, pairwise
-from operator import itemgetter
+from itertools import chain, pairwise, repeat
+from operator import add, itemgetter
 
 from rapidfuzz import fuzz
 
@@ -332,9 +332,11 @@ class MatchIndex(QueryTerms):
             )
         mine = dict(zip(tokens, accents, strict=True))
         return sum(
-            query.weights[t]
-            for t in common
-            if t in query_accents and query_accents[t] != mine.get(t, query_accents[t])
+            [
+                query.weights[t]
+                for t in common
+                if t in query_accents and query_accents[t] != mine.get(t, query_accents[t])
+            ]
         )
 
     def retrieve(self, query: Query, candidates: int) -> list[int]:
@@ -357,13 +359,15 @@ class MatchIndex(QueryTerms):
         ]
         features.sort(key=_FIRST)
         scores: dict[int, float] = {}
-        get = scores.get
+        get, update = scores.get, scores.update
         walked = 0
         for length, feature, weight in features:
             if length > _LONG_POSTING and len(scores) >= limit:
                 break
-            for entry in postings[feature]:
-                scores[entry] = get(entry, 0.0) + weight
+            # scores[entry] = get(entry, 0.0) + weight for each entry of the posting, in its
+            # order, the loop run in C (a small knowledge base walks every posting).
+            posting = postings[feature]
+            update(zip(posting, map(add, map(get, posting, repeat(0.0)), repeat(weight))))
             walked += 1
         # sorted() is stable like heapq.nlargest: among equal scores the first-found first.
         ranked = sorted(scores, key=scores.__getitem__, reverse=True)
