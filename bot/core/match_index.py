@@ -367,7 +367,9 @@ class MatchIndex(QueryTerms):
             # scores[entry] = get(entry, 0.0) + weight for each entry of the posting, in its
             # order, the loop run in C (a small knowledge base walks every posting).
             posting = postings[feature]
-            update(zip(posting, map(add, map(get, posting, repeat(0.0)), repeat(weight))))
+            update(
+                zip(posting, map(add, map(get, posting, repeat(0.0)), repeat(weight)), strict=True)
+            )
             walked += 1
         # sorted() is stable like heapq.nlargest: among equal scores the first-found first.
         ranked = sorted(scores, key=scores.__getitem__, reverse=True)
