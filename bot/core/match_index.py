@@ -279,13 +279,14 @@ class MatchIndex(QueryTerms):
         # phrasings are tried best bound first and the rest skipped once none can win.
         partials: list[tuple[float, int, frozenset[str]]] = []
         token_sets, pair_sets, masses = self.token_sets, self.pair_sets, self.mass
+        shared_scale, named_weight = cover_scale + agree_scale, w[4]
         for index in self.entry_phrasings[entry]:
             common = token_set.intersection(token_sets[index])
             partial = base
             if common:
                 mass = masses[index]
-                partial += (cover_scale + agree_scale) * sum(map(get_weight, common))
-                partial += w[4] * sum(map(get_idf, common)) / mass if mass else 0.0
+                partial += shared_scale * sum(map(get_weight, common))
+                partial += named_weight * sum(map(get_idf, common)) / mass if mass else 0.0
             # No shared pair adds nothing (most phrasings): looked at without a new set.
             if pairs and not pairs.isdisjoint(pair_sets[index]):
                 partial += pair_scale * sum(map(get_pair, pairs.intersection(pair_sets[index])))
@@ -299,6 +300,8 @@ class MatchIndex(QueryTerms):
             if prune and partial + fuzzy_max <= best_z:
                 break
             z = partial + fuzzy_scale * fuzz.ratio(key, sorted_keys[index])
+            if prune and z <= best_z:
+                continue  # the accent check could only lower it further
             if query_accents is not None and self.accents[index] is not None and common:
                 z -= agree_scale * self.disagreement(query, index, common)
             if z > best_z:
