@@ -171,6 +171,8 @@ class _Reader:
 
 
 Parts = tuple[tuple[str, ...], ...]  # a phrase in key spelling, cut at its gaps
+# A phrase to try: its parts, their accented spelling, its concept token and all its words.
+_Option = tuple[Parts, Parts, str, frozenset[str]]
 
 
 def split_gaps(phrase: Phrase) -> list[tuple[str, ...]]:
@@ -214,13 +216,24 @@ class ConceptTable:
                 said.update(map("_".join, pairwise(part)))
         self.words: Mapping[str, frozenset[str]] = {c: frozenset(w) for c, w in words.items()}
         accents = accents or {}
-        self._first: dict[str, list[tuple[Parts, Parts, str]]] = {}
+        first: dict[str, list[_Option]] = {}
         for parts, concept in phrases.items():
             if parts and parts[0]:
-                option = (parts, accents.get(parts, ()), concept)
-                self._first.setdefault(parts[0][0], []).append(option)
-        for options in self._first.values():
+                every = frozenset(t for part in parts for t in part)
+                option = (parts, accents.get(parts, ()), concept, every)
+                first.setdefault(parts[0][0], []).append(option)
+        # Per first word, the phrases to try, longest first; split by the word after it
+        # (a phrase whose first part has two words or more can only start before its second
+        # word), each list in that same order: a query tries a few phrases, not all of them.
+        self._first: dict[str, tuple[dict[str, tuple[_Option, ...]], tuple[_Option, ...]]] = {}
+        for token, options in first.items():
             options.sort(key=lambda option: -sum(map(len, option[0])))
+            seconds = {o[0][0][1] for o in options if len(o[0][0]) > 1}
+            by_next = {
+                second: tuple(o for o in options if len(o[0][0]) == 1 or o[0][0][1] == second)
+                for second in seconds
+            }
+            self._first[token] = (by_next, tuple(o for o in options if len(o[0][0]) == 1))
 
     def __bool__(self) -> bool:
         return bool(self._first)
@@ -249,8 +262,18 @@ class ConceptTable:
         """
         found: dict[str, None] = {}
         covered: set[int] = set()
+        first = self._first
+        present = frozenset(tokens)  # a phrase is only tried when all its words are here
+        last = len(tokens) - 1
         for start, token in enumerate(tokens):
-            for parts, spelled, concept in self._first.get(token, ()):
+            starting = first.get(token)
+            if starting is None:
+                continue
+            by_next, alone = starting
+            options = by_next.get(tokens[start + 1], alone) if start < last else alone
+            for parts, spelled, concept, words in options:
+                if not words <= present:
+                    continue
                 span = _match(tokens, accents, start, parts, spelled)
                 if span is not None:
                     found[concept] = None

@@ -13,8 +13,8 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import chain, pairwise
-from operator import itemgetter
+from itertools import chain, pairwise, repeat
+from operator import add, itemgetter
 
 from rapidfuzz import fuzz
 
@@ -28,6 +28,8 @@ from bot.core.reranker import Reranker
 from bot.core.scoring import Query, Scoring, sigmoid
 
 _LONG_POSTING = 128  # postings longer than this also get a set, for membership tests
+# The last query scored, and per entry: its missing_rare, best linear score and phrasing.
+_Scored = tuple[Query, dict[int, tuple[tuple[str, ...], float, int]]]
 _FIRST = itemgetter(0)
 
 
@@ -153,6 +155,12 @@ class MatchIndex(QueryTerms):
 
     def _tune(self) -> None:
         self.rare_df = max(1, int(self.n_entries * self.scoring.rare_df_fraction))
+        self.forget()
+
+    def forget(self) -> None:
+        """Drop the last query's entry scores (after the tables or the weights changed:
+        ``with_scoring``, bot.core.match_patch)."""
+        self._scored: _Scored | None = None
 
     def with_scoring(self, scoring: Scoring) -> MatchIndex:
         """The same index with another confidence model (no rebuild)."""
@@ -188,11 +196,21 @@ class MatchIndex(QueryTerms):
         missing: dict[int, tuple[str, ...]] = {}
         if entries is None:
             entries = self._retrieve(query, candidates)
+        # A story is scored twice (its candidates, then those of a wider pool: mostly the
+        # same entries): the last query's entries are kept, each scored once.
+        memo = self._scored
+        if memo is None or memo[0] is not query:
+            memo = self._scored = (query, {})
+        done = memo[1]
         for entry in entries:
-            missing[entry] = absent = self.missing_rare(query, entry)
-            best_z, best_index = self._best_phrasing(
-                query, entry, scoring.weights, sorted_key, absent
-            )
+            held = done.get(entry)
+            if held is None:
+                absent = self.missing_rare(query, entry)
+                best_z, best_index = self._best_phrasing(
+                    query, entry, scoring.weights, sorted_key, absent
+                )
+                held = done[entry] = (absent, best_z, best_index)
+            missing[entry], best_z, best_index = held
             if best_index >= 0:
                 scored.append((best_z, entry, best_index))
         if not scored:
@@ -266,17 +284,18 @@ class MatchIndex(QueryTerms):
         # ratio adds at most ``fuzzy_scale * 100`` and the accent check only subtracts, so
         # phrasings are tried best bound first and the rest skipped once none can win.
         partials: list[tuple[float, int, frozenset[str]]] = []
+        token_sets, pair_sets, masses = self.token_sets, self.pair_sets, self.mass
+        shared_scale, named_weight = cover_scale + agree_scale, w[4]
         for index in self.entry_phrasings[entry]:
-            common = token_set.intersection(self.token_sets[index])
+            common = token_set.intersection(token_sets[index])
             partial = base
             if common:
-                mass = self.mass[index]
-                partial += (cover_scale + agree_scale) * sum(map(get_weight, common))
-                partial += w[4] * sum(map(get_idf, common)) / mass if mass else 0.0
-            if pairs:
-                partial += pair_scale * sum(
-                    map(get_pair, pairs.intersection(self.pair_sets[index]))
-                )
+                mass = masses[index]
+                partial += shared_scale * sum(map(get_weight, common))
+                partial += named_weight * sum(map(get_idf, common)) / mass if mass else 0.0
+            # No shared pair adds nothing (most phrasings): looked at without a new set.
+            if pairs and not pairs.isdisjoint(pair_sets[index]):
+                partial += pair_scale * sum(map(get_pair, pairs.intersection(pair_sets[index])))
             partials.append((partial, index, common))
         partials.sort(reverse=True)
         prune = fuzzy_scale >= 0 and agree_scale >= 0
@@ -287,6 +306,8 @@ class MatchIndex(QueryTerms):
             if prune and partial + fuzzy_max <= best_z:
                 break
             z = partial + fuzzy_scale * fuzz.ratio(key, sorted_keys[index])
+            if prune and z <= best_z:
+                continue  # the accent check could only lower it further
             if query_accents is not None and self.accents[index] is not None and common:
                 z -= agree_scale * self.disagreement(query, index, common)
             if z > best_z:
@@ -310,16 +331,21 @@ class MatchIndex(QueryTerms):
         if len(tokens) == len(self.token_sets[index]) == len(accents):
             # Each word once (the usual case): its accents are found without a dict.
             at = tokens.index
+            weights = query.weights
             return sum(
-                query.weights[t]
-                for t in common
-                if t in query_accents and query_accents[t] != accents[at(t)]
+                [
+                    weights[t]
+                    for t in common
+                    if t in query_accents and query_accents[t] != accents[at(t)]
+                ]
             )
         mine = dict(zip(tokens, accents, strict=True))
         return sum(
-            query.weights[t]
-            for t in common
-            if t in query_accents and query_accents[t] != mine.get(t, query_accents[t])
+            [
+                query.weights[t]
+                for t in common
+                if t in query_accents and query_accents[t] != mine.get(t, query_accents[t])
+            ]
         )
 
     def retrieve(self, query: Query, candidates: int) -> list[int]:
@@ -342,13 +368,17 @@ class MatchIndex(QueryTerms):
         ]
         features.sort(key=_FIRST)
         scores: dict[int, float] = {}
-        get = scores.get
+        get, update = scores.get, scores.update
         walked = 0
         for length, feature, weight in features:
             if length > _LONG_POSTING and len(scores) >= limit:
                 break
-            for entry in postings[feature]:
-                scores[entry] = get(entry, 0.0) + weight
+            # scores[entry] = get(entry, 0.0) + weight for each entry of the posting, in its
+            # order, the loop run in C (a small knowledge base walks every posting).
+            posting = postings[feature]
+            update(
+                zip(posting, map(add, map(get, posting, repeat(0.0)), repeat(weight)), strict=True)
+            )
             walked += 1
         # sorted() is stable like heapq.nlargest: among equal scores the first-found first.
         ranked = sorted(scores, key=scores.__getitem__, reverse=True)

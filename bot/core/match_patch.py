@@ -289,6 +289,7 @@ def _patched_index(
 ) -> MatchIndex:
     index = MatchIndex.__new__(MatchIndex)
     index.__dict__.update(source.__dict__)
+    index.forget()
     n = index.n_entries = max(count, 1)
     if slot is None:
         slot = len(source.entry_phrasings)

@@ -27,6 +27,7 @@ CONCEPT_WEIGHT = 3.0  # a situation the entry answers counts like three phrasing
 # alone ("sanh" without "mới"), yet the words a story uses that no phrasing does.
 SITUATION_WORD_WEIGHT = 1.0
 SMOOTHING = 40.0  # Dirichlet prior mass: how many background words an entry's bag is worth
+KEPT_RATIOS = 100_000  # per-word ratios kept across messages, at most (then forgotten)
 
 
 # Bag values are whole phrasing counts plus the weights above: whole numbers of this unit,
@@ -105,6 +106,10 @@ class Reranker:
         self._scaled = [size + SMOOTHING for size in self.sizes]
         self._absent = [math.log(SMOOTHING / scaled) for scaled in self._scaled]
         self._memo: _Memo | None = None
+        # Per entry, log P(t|e) - log P(t) of the words messages used: the same for every
+        # message (a handful of entries and words come back in most of them).
+        self._ratios: list[dict[str, float]] = [{} for _ in self._scaled]
+        self._kept = 0
 
     def scores(self, tokens: Iterable[str], entries: Sequence[int]) -> list[float]:
         """Log-likelihood ratio of the distinct known ``tokens`` for each of ``entries``.
@@ -129,11 +134,19 @@ class Reranker:
                 # float as adding them in a loop).
                 terms = [self._absent[entry]] * len(known)
                 bag = self.bags[entry]
+                ratios = self._ratios[entry]
                 for token in bag.keys() & wanted:
                     number, prior, smoothed = at[token]
-                    count = bag[token] * BAG_UNIT  # exact: the weight summed word by word
-                    terms[number] = log((count + smoothed) / (scaled * prior))
+                    ratio = ratios.get(token)
+                    if ratio is None:
+                        count = bag[token] * BAG_UNIT  # exact: the weight summed word by word
+                        ratio = ratios[token] = log((count + smoothed) / (scaled * prior))
+                        self._kept += 1
+                    terms[number] = ratio
                 score = done[entry] = reduce(add, terms, 0.0)
+                if self._kept > KEPT_RATIOS:
+                    self._ratios = [{} for _ in self._scaled]
+                    self._kept = 0
             result.append(score)
         return result
 

@@ -147,5 +147,6 @@ def test_the_patch_knows_every_table_of_the_index(runtime: Runtime) -> None:
         "pair_sets", "accents", "phrasing_tokens", "entry_phrasings", "pair_df", "postings",
         "entry_tokens", "idf", "max_idf", "mass", "answer_tokens", "accent_idf", "text_df",
         "vocab", "_corrections", "_neighbours", "reranker", "rare_df", "context_matters",
+        "_scored",
     }  # fmt: skip
     assert isinstance(index, MatchIndex)

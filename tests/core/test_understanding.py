@@ -8,11 +8,13 @@ from pathlib import Path
 import pytest
 
 from bot.config import PROJECT_ROOT
+from bot.core import concepts as concepts_module
 from bot.core import letters, understanding
+from bot.core import reranker as reranker_module
 from bot.core.assistant import Assistant
 from bot.core.calibration import FEATURES, TERMS, Calibration, expand
 from bot.core.chat_state import MemoryChatState
-from bot.core.concepts import Concepts
+from bot.core.concepts import Concepts, ConceptTable, Parts
 from bot.core.knowledge import Category, FaqEntry, KnowledgeBase, KnowledgeError
 from bot.core.letters import MAX_SENTENCES, read_message
 from bot.core.match import Matcher, Thresholds, concept_phrases, decide
@@ -413,6 +415,70 @@ def test_a_situation_word_alone_leans_towards_the_entries_it_describes() -> None
     assert plain.scores(words, [0, 1])[0] == plain.scores(words, [0, 1])[1]
     first, second = told.scores(words, [0, 1])
     assert first > second
+
+
+def test_the_reranker_scores_a_message_alike_however_many_came_before(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ratios kept from earlier messages, and forgotten past their bound, change no score."""
+    monkeypatch.setattr(reranker_module, "KEPT_RATIOS", 3)
+    phrasings = [["dang", "ky", "khai", "sinh"], ["dang", "ky", "ket", "hon"], ["ho", "chieu"]]
+    answers = [("giay", "chung", "sinh"), ("ket", "hon"), ("xuat", "canh")]
+    messages = [["dang", "ky", "sinh"], ["ket", "hon", "giay"], ["ho", "chieu", "ky"]] * 3
+    used = Reranker(phrasings, answers)
+    for words in messages:
+        fresh = Reranker(phrasings, answers)
+        assert used.scores(words, [0, 1, 2]) == fresh.scores(words, [0, 1, 2])
+    assert used._kept <= 3 + len(answers[0]) + 4  # forgotten past the bound
+
+
+def test_concept_phrases_are_found_as_by_trying_every_phrase_everywhere() -> None:
+    """The table tries only the phrases that can start at a word (by the word after it, and
+    all their words present); what it finds is what trying every phrase, longest first,
+    finds."""
+    phrases = {
+        (("con", "moi", "de"),): "~newborn",
+        (("moi", "de"),): "~newborn",
+        (("con",), ("sinh",)): "~child",
+        (("con", "moi"),): "~fresh",
+        (("doi",), ("may",)): "~swap",
+        (("doi", "chu", "xe"),): "~owner",
+        (("doi", "chu"),): "~boss",
+        (("mat",), ("can", "cuoc")): "~lost_id",
+        (("mat", "giay"),): "~lost_paper",
+    }
+    accents: dict[Parts, Parts] = {
+        (("mat", "giay"),): (("mất", "giấy"),),
+        (("doi", "chu"),): (("đổi", "chủ"),),
+    }
+    table = ConceptTable(phrases, set(phrases.values()), accents)
+    ordered = sorted(phrases.items(), key=lambda item: -sum(map(len, item[0])))
+    texts = [
+        (("con", "moi", "de", "lam", "giay", "khai", "sinh"), ()),
+        (("con", "moi", "sinh"), ()),
+        (("con", "ho", "sinh", "doi", "chu", "xe", "may"), ()),
+        (("doi", "chu", "nha", "mat", "giay"), ("đổi", "chú", "nhà", "mất", "giây")),
+        (
+            ("mat", "the", "can", "cuoc", "mat", "giay"),
+            ("mất", "thẻ", "căn", "cước", "mất", "giấy"),
+        ),
+        (("doi", "a", "b", "c", "may"), ()),
+        (("doi", "a", "b", "c", "d", "may"), ()),
+        (("con",), ()),
+    ]
+    for tokens, spelled in texts:
+        found: dict[str, None] = {}
+        covered: set[int] = set()
+        for start, token in enumerate(tokens):
+            for parts, concept in ordered:
+                if parts[0][0] != token:
+                    continue
+                at = concepts_module._match(tokens, spelled, start, parts, accents.get(parts, ()))
+                if at is not None:
+                    found[concept] = None
+                    covered.update(at)
+                    break
+        assert table.find(tokens, spelled) == (list(found), covered), tokens
 
 
 def test_a_concept_table_knows_the_words_of_each_situation(runtime: Runtime) -> None:
