@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
-from sqlalchemy import event, select, text
+from sqlalchemy import event, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, make_url
@@ -19,7 +18,6 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import InstrumentedAttribute
 
 from bot.config import Settings
 from bot.storage.files import protect_sqlite
@@ -141,35 +139,6 @@ def dialect_insert(session: AsyncSession, model: Any) -> Any:
     if session.get_bind().dialect.name == "sqlite":
         return sqlite_insert(model)
     return postgresql_insert(model)
-
-
-class _Keyed(Protocol):
-    @property
-    def key(self) -> str: ...
-
-
-Window = TypeVar("Window", bound=_Keyed)
-
-
-async def lock_windows(
-    session: AsyncSession,
-    model: type[Window],
-    key: InstrumentedAttribute[str],
-    keys: Sequence[str],
-    now: dt.datetime,
-) -> dict[str, Window]:
-    """The fixed-window counter rows (``key``, ``window_start``, ``count``) of ``keys``, locked
-    for this transaction; a missing one is created empty, starting ``now``."""
-    wanted = sorted(set(keys))
-    if not wanted:
-        return {}
-    # Another process may insert the same keys at once: let the database merge them.
-    fresh = [{"key": k, "window_start": now, "count": 0} for k in wanted]
-    insert = dialect_insert(session, model)
-    await session.execute(insert.on_conflict_do_nothing(index_elements=["key"]), fresh)
-    # Locked in key order, so two processes never wait on each other in a circle.
-    query = select(model).where(key.in_(wanted)).order_by(key).with_for_update()
-    return {row.key: row for row in await session.scalars(query)}
 
 
 async def serialize(session: AsyncSession, key: int) -> None:

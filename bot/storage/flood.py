@@ -13,12 +13,12 @@ import datetime as dt
 import time
 from collections.abc import Callable, Sequence
 
-from sqlalchemy import delete, or_
+from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.ports import FloodVerdict
 from bot.storage.batch import GroupCommit
-from bot.storage.engine import lock_windows
+from bot.storage.engine import dialect_insert
 from bot.storage.models import FloodWindowRow, utcnow
 
 PURGE_EVERY_SECONDS = 300.0
@@ -53,7 +53,7 @@ class FloodRepository:
         if time.monotonic() - self._last_purge >= PURGE_EVERY_SECONDS:
             self._last_purge = time.monotonic()
             await self._purge(session, now)
-        rows = await lock_windows(session, FloodWindowRow, FloodWindowRow.key, keys, now)
+        rows = await _lock_windows(session, keys, now)
         return [self._count(rows[key], now) for key in keys]
 
     def _count(self, row: FloodWindowRow, now: dt.datetime) -> FloodVerdict:
@@ -77,3 +77,22 @@ class FloodRepository:
                 or_(FloodWindowRow.muted_until.is_(None), FloodWindowRow.muted_until <= now),
             )
         )
+
+
+async def _lock_windows(
+    session: AsyncSession, keys: Sequence[str], now: dt.datetime
+) -> dict[str, FloodWindowRow]:
+    """The windows of ``keys``, locked for this transaction; a missing one starts empty now."""
+    wanted = sorted(set(keys))
+    # Another process may insert the same keys at once: let the database merge them.
+    fresh = [{"key": k, "window_start": now, "count": 0} for k in wanted]
+    insert = dialect_insert(session, FloodWindowRow)
+    await session.execute(insert.on_conflict_do_nothing(index_elements=["key"]), fresh)
+    # Locked in key order, so two processes never wait on each other in a circle.
+    query = (
+        select(FloodWindowRow)
+        .where(FloodWindowRow.key.in_(wanted))
+        .order_by(FloodWindowRow.key)
+        .with_for_update()
+    )
+    return {row.key: row for row in await session.scalars(query)}
