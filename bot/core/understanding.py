@@ -162,9 +162,8 @@ def analyse(
         # A short question naming a thing the entry never mentions is likely about it.
         # (A matter no entry answers that the entry's own wordings name is not such a thing.)
         context = index.context_matters[score.entry]
-        key_missing = view.words <= index.scoring.short_query and any(
-            token not in context for token in score.missing_rare
-        )
+        missing = [token for token in score.missing_rare if token not in context]
+        key_missing = bool(missing) and view.words <= index.scoring.short_query
         # ... and one naming a thing no text uses, beside a word the entry shares, is about
         # another matter: as one no entry answers (concepts.yaml), no neighbour is offered.
         strange = _strange_word(index, view, score.entry)
@@ -184,7 +183,7 @@ def analyse(
                 key_missing,
                 features[_UNCOVERED] > 0
                 or strange
-                or (key_missing and _unknown_thing(view.query, score, index)),
+                or (key_missing and _unknown_thing(view.query, missing)),
                 without,
             )
         )
@@ -265,13 +264,11 @@ def evidence_temperature(known: int) -> float:
     return EVIDENCE_TEMPERATURE * max(1.0, math.sqrt(known / EVIDENCE_WORDS))
 
 
-def _unknown_thing(query: Query, score: EntryScore, index: MatchIndex) -> bool:
-    """A thing-naming word of the question that no text of the knowledge base uses at all
-    ("giá xăng"): no entry is plausibly what was meant. A matter no entry answers that the
-    entry's own wordings name is the citizen's context there, not an unknown thing."""
+def _unknown_thing(query: Query, missing: list[str]) -> bool:
+    """A thing-naming word of the question, ``missing`` from the entry, that no text of the
+    knowledge base uses at all ("giá xăng"): no entry is plausibly what was meant."""
     unknown = {t.token for t in query.terms if t.rare and t.unknown and not t.spelled_nowhere}
-    context = index.context_matters[score.entry]
-    return any(token in unknown and token not in context for token in score.missing_rare)
+    return any(token in unknown for token in missing)
 
 
 def _strange_word(index: MatchIndex, view: _View, entry: int) -> bool:
