@@ -43,13 +43,12 @@ _WORD_UNITS, _ANSWER_UNITS, _CONCEPT_UNITS, _SITUATION_WORD_UNITS = (
 )
 
 
-# The last message scored: its tokens, known words (see Reranker._known), entry scores.
+# The last message scored: its tokens and known words (see Reranker._known).
 _Memo = tuple[
     tuple[str, ...],
     list[tuple[str, float, float]],
     frozenset[str],
     dict[str, tuple[int, float, float]],
-    dict[int, float],
 ]
 
 
@@ -114,39 +113,37 @@ class Reranker:
     def scores(self, tokens: Iterable[str], entries: Sequence[int]) -> list[float]:
         """Log-likelihood ratio of the distinct known ``tokens`` for each of ``entries``.
 
-        A message is scored twice (its wide pool, then its candidates, mostly the same
-        entries): the last message's known words and entry scores are kept for the next
-        call with the same tokens."""
+        A story is scored twice (its wide pool, then candidates beyond it; the caller keeps
+        the entries' scores): the last message's known words are kept for the next call with
+        the same tokens."""
         key = tuple(tokens)
         memo = self._memo
         if memo is None or memo[0] != key:
-            memo = self._memo = (key, *self._known(key), {})
-        _, known, wanted, at, done = memo
+            memo = self._memo = (key, *self._known(key))
+        _, known, wanted, at = memo
         log = math.log
         result: list[float] = []
         for entry in entries:
-            score = done.get(entry)
-            if score is None:
-                scaled = self._scaled[entry]
-                # log P(t|e) - log P(t): only words the entry has move its score; for the
-                # rest the difference is the same small constant for every entry. Summed in
-                # the order of ``known``, one after the other (reduce, not sum(): the same
-                # float as adding them in a loop).
-                terms = [self._absent[entry]] * len(known)
-                bag = self.bags[entry]
-                ratios = self._ratios[entry]
-                for token in bag.keys() & wanted:
-                    number, prior, smoothed = at[token]
-                    ratio = ratios.get(token)
-                    if ratio is None:
-                        count = bag[token] * BAG_UNIT  # exact: the weight summed word by word
-                        ratio = ratios[token] = log((count + smoothed) / (scaled * prior))
-                        self._kept += 1
-                    terms[number] = ratio
-                score = done[entry] = reduce(add, terms, 0.0)
-                if self._kept > KEPT_RATIOS:
-                    self._ratios = [{} for _ in self._scaled]
-                    self._kept = 0
+            scaled = self._scaled[entry]
+            # log P(t|e) - log P(t): only words the entry has move its score; for the
+            # rest the difference is the same small constant for every entry. Summed in
+            # the order of ``known``, one after the other (reduce, not sum(): the same
+            # float as adding them in a loop).
+            terms = [self._absent[entry]] * len(known)
+            bag = self.bags[entry]
+            ratios = self._ratios[entry]
+            for token in bag.keys() & wanted:
+                number, prior, smoothed = at[token]
+                ratio = ratios.get(token)
+                if ratio is None:
+                    count = bag[token] * BAG_UNIT  # exact: the weight summed word by word
+                    ratio = ratios[token] = log((count + smoothed) / (scaled * prior))
+                    self._kept += 1
+                terms[number] = ratio
+            score = reduce(add, terms, 0.0)
+            if self._kept > KEPT_RATIOS:
+                self._ratios = [{} for _ in self._scaled]
+                self._kept = 0
             result.append(score)
         return result
 
