@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.core.ports import StorageUnavailable
 from bot.storage.availability import describe, unavailable
 from bot.storage.engine import WAIT_MS
-from bot.storage.sqlite_direct import in_thread
+from bot.storage.sqlite_direct import alone, in_thread, sqlite_engine
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +72,7 @@ class GroupCommit:
     ) -> None:
         self._sessions = sessions
         self._max_batch = max_batch
+        self._wait_ms = wait_ms
         self._options = {WAIT_MS: wait_ms} if wait_ms is not None else {}
         self._pending: list[tuple[BatchWork[Any, Any], Any, asyncio.Future[Any]]] = []
         self._flusher: asyncio.Task[None] | None = None
@@ -138,6 +139,22 @@ class GroupCommit:
         for index, (work, _) in enumerate(jobs):
             kinds.setdefault(work, []).append(index)
         results: list[Any] = [None] * len(jobs)
+        engine = sqlite_engine(self._sessions)
+        if (
+            engine is not None
+            and self._wait_ms is not None
+            and all(w in _SQLITE_FORMS for w in kinds)
+        ):
+            # Nothing needs the session: the whole transaction in one call to SQLite's thread.
+            step = list(kinds)
+            run = _run_forms(_SQLITE_FORMS, step, kinds, jobs)
+            done_by_work = await alone(engine, run, write_wait_ms=self._wait_ms)
+            for work, done in zip(step, done_by_work, strict=True):
+                for index, result in zip(kinds[work], done, strict=True):
+                    results[index] = result
+            self.batches += 1
+            self.writes += len(jobs)
+            return results
         async with self._sessions() as session, session.begin():
             connection = await session.connection(execution_options=self._options)
             dialect = connection.dialect
@@ -154,9 +171,7 @@ class GroupCommit:
                 if step[0] in forms:
                     if session.new or session.dirty or session.deleted:
                         await session.flush()  # what the works before changed, in order
-                    done_by_work = await in_thread(
-                        connection, _run_forms(forms, step, dialect, kinds, jobs)
-                    )
+                    done_by_work = await in_thread(connection, _run_forms(forms, step, kinds, jobs))
                 else:
                     done_by_work = [await step[0](session, [jobs[i][1] for i in kinds[step[0]]])]
                 for work, done in zip(step, done_by_work, strict=True):
@@ -170,13 +185,12 @@ class GroupCommit:
 def _run_forms(
     forms: dict[Any, SqliteWork[Any, Any]],
     step: Sequence[BatchWork[Any, Any]],
-    dialect: Dialect,
     kinds: dict[BatchWork[Any, Any], list[int]],
     jobs: Sequence[tuple[BatchWork[Any, Any], Any]],
-) -> Callable[[sqlite3.Connection], list[Sequence[Any]]]:
+) -> Callable[[sqlite3.Connection, Dialect], list[Sequence[Any]]]:
     """The SQLite forms of ``step``'s works over their items, as one call for the thread."""
 
-    def run(conn: sqlite3.Connection) -> list[Sequence[Any]]:
+    def run(conn: sqlite3.Connection, dialect: Dialect) -> list[Sequence[Any]]:
         return [forms[work](conn, dialect, [jobs[i][1] for i in kinds[work]]) for work in step]
 
     return run

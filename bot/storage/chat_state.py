@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, delete, select, tuple_
@@ -21,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.storage.batch import GroupCommit, GroupRead, sqlite_form
 from bot.storage.engine import dialect_insert, reading
 from bot.storage.models import ChatStateRow, utcnow
-from bot.storage.sqlite_direct import Statement, in_thread
+from bot.storage.sqlite_direct import Statement, alone, sqlite_engine
 
 MAX_VALUE_CHARS = 16_000  # a list of numbered choices is far smaller; refuse anything else
 
@@ -42,6 +43,7 @@ class ChatStateRepository:
         self._sessions = sessions
         self._clock = clock
         self._writer = writer
+        self._sqlite = sqlite_engine(sessions)
         self._reads: GroupRead[_Key, str] = GroupRead(self._read_many)
 
     async def put(
@@ -63,17 +65,14 @@ class ChatStateRepository:
     async def _read_many(self, keys: Sequence[_Key]) -> dict[_Key, str]:
         """The live values of ``keys`` (one query for the reads of concurrent answers; on
         SQLite one call to the connection's thread)."""
+        now = self._clock()
+        if self._sqlite is not None:
+            return await alone(self._sqlite, partial(_read_sqlite, keys=keys, now=now))
         async with reading(self._sessions) as session:
-            connection = await session.connection()
-            if connection.dialect.name == "sqlite":
-                now, dialect = self._clock(), connection.dialect
-                return await in_thread(
-                    connection, lambda conn: _read_sqlite(conn, dialect, keys, now)
-                )
             rows = await session.execute(
                 select(STATES.c.channel, STATES.c.chat, STATES.c.name, STATES.c.value).where(
                     tuple_(STATES.c.channel, STATES.c.chat, STATES.c.name).in_(keys),
-                    STATES.c.expires_at > self._clock(),
+                    STATES.c.expires_at > now,
                 )
             )
             return {(r.channel, r.chat, r.name): str(r.value) for r in rows}
@@ -194,7 +193,7 @@ async def _write(session: AsyncSession, items: Sequence[_Write]) -> list[None]:
 
 
 def _read_sqlite(
-    conn: sqlite3.Connection, dialect: Dialect, keys: Sequence[_Key], now: dt.datetime
+    conn: sqlite3.Connection, dialect: Dialect, *, keys: Sequence[_Key], now: dt.datetime
 ) -> dict[_Key, str]:
     found: dict[_Key, str] = {}
     for key in keys:

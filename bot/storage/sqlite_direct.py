@@ -11,6 +11,7 @@ written are the same as through the session. PostgreSQL keeps the session path.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -18,9 +19,11 @@ from typing import Any, TypeVar, cast
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
+
+from bot.storage.engine import WAIT_MS
 
 T = TypeVar("T")
 
@@ -94,14 +97,64 @@ class Statement:
         return found
 
 
-async def in_thread(connection: AsyncConnection, fn: Callable[[sqlite3.Connection], T]) -> T:
+def sqlite_engine(sessions: async_sessionmaker[AsyncSession]) -> AsyncEngine | None:
+    """The engine ``sessions`` are bound to, when it is SQLite's."""
+    bind = sessions.kw.get("bind")
+    if isinstance(bind, AsyncEngine) and bind.dialect.name == "sqlite":
+        return bind
+    return None
+
+
+async def alone(
+    engine: AsyncEngine,
+    fn: Callable[[sqlite3.Connection, Dialect], T],
+    *,
+    write_wait_ms: int | None = None,
+) -> T:
+    """Run ``fn`` in a transaction of its own, begun, run and ended in one call to the
+    connection's thread (not BEGIN, each statement and COMMIT each in a call of their own).
+
+    With ``write_wait_ms`` it is a write transaction (BEGIN IMMEDIATE, as engine's hook begins
+    them) that waits that long for SQLite's write lock; without, a read (plain BEGIN)."""
+    async with engine.connect() as connection:
+        raw = await connection.get_raw_connection()
+        info = raw.info
+        pragma = None
+        if write_wait_ms is not None and info.get(WAIT_MS) != write_wait_ms:
+            # As engine's begin hook does: it resets the timeout for the next transaction.
+            pragma = f"PRAGMA busy_timeout={int(write_wait_ms)}"
+            info.pop(WAIT_MS, None)  # unknown until it ran
+
+        def transaction(conn: sqlite3.Connection, dialect: Dialect) -> T:
+            if pragma is not None:
+                conn.execute(pragma)
+            conn.execute("BEGIN IMMEDIATE" if write_wait_ms is not None else "BEGIN")
+            try:
+                result = fn(conn, dialect)
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        conn.execute("ROLLBACK")
+                raise
+            return result
+
+        result = await in_thread(connection, transaction)
+        if pragma is not None:
+            info[WAIT_MS] = write_wait_ms
+        return result
+
+
+async def in_thread(
+    connection: AsyncConnection, fn: Callable[[sqlite3.Connection, Dialect], T]
+) -> T:
     """Run ``fn`` with the sqlite3 connection under ``connection``, on the thread that owns it
     (aiosqlite's worker: its queue is what SQLAlchemy's own adapter uses for the same), within
     whatever transaction ``connection`` has open."""
     raw = await connection.get_raw_connection()
     driver: Any = raw.driver_connection  # aiosqlite.Connection
     try:
-        result: T = await driver._execute(lambda: fn(driver._conn))
+        result: T = await driver._execute(lambda: fn(driver._conn, connection.dialect))
     except sqlite3.Error as exc:
         # As SQLAlchemy would have raised it: storage.availability tells outages by these.
         raise sa_exc.DBAPIError.instance(None, None, exc, sqlite3.Error) from exc

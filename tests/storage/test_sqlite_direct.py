@@ -44,17 +44,19 @@ async def scripted(storage: Storage) -> list[Any]:
         storage.conversations.record(exchange("chọn", Outcome.ANSWERED, action="pick:f.1")),
         storage.chat_state.put(tg, "c1", "a.question", "hỏi gì", 60),
         storage.chat_state.put(tg, "c2", "a.comment", "may:f.1", 60),
+        storage.chat_state.put(tg, "c3", "a.reminded", "1", 60),
         storage.users.touch(channel=tg, user_id="u1", display_name=None),
         storage.users.touch(channel="zalo", user_id="u1", display_name=None),
     )
     results += await asyncio.gather(
         storage.chat_state.put(tg, "c1", "a.question", "hỏi lại", 90),
         storage.chat_state.delete(tg, "c2", "a.comment"),
-        storage.chat_state.get(tg, "c1", "a.question"),
-        storage.chat_state.get(tg, "c2", "a.comment"),
+        storage.chat_state.get(tg, "c3", "a.reminded"),
+        storage.chat_state.get(tg, "c3", "a.question"),
         storage.users.touch(channel=tg, user_id="u9", display_name=None),
     )
     results.append(await storage.chat_state.get(tg, "c1", "a.question"))
+    results.append(await storage.chat_state.get(tg, "c2", "a.comment"))
     results.append(await storage.inbound.states(tg))
     return results
 
@@ -90,6 +92,8 @@ async def test_sqlite_forms_write_what_the_session_writes(
     assert direct[1] == session[1]
     assert all(direct[1][table] for table in TABLES)  # every table was written
     assert direct[0][2:6] == [True, True, False, False]  # claims: one of a key given twice
+    # put, delete, two reads beside them, a touch; the later reads; the states.
+    assert direct[0][-8:-1] == [None, None, "1", None, True, "hỏi lại", None]
 
 
 async def test_forms_are_used_on_sqlite(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
