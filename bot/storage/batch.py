@@ -139,6 +139,12 @@ class GroupCommit:
         for index, (work, _) in enumerate(jobs):
             kinds.setdefault(work, []).append(index)
         results: list[Any] = [None] * len(jobs)
+
+        def place(step: Sequence[BatchWork[Any, Any]], done_by_work: list[Sequence[Any]]) -> None:
+            for work, done in zip(step, done_by_work, strict=True):
+                for index, result in zip(kinds[work], done, strict=True):
+                    results[index] = result
+
         engine = sqlite_engine(self._sessions)
         if (
             engine is not None
@@ -146,19 +152,23 @@ class GroupCommit:
             and all(w in _SQLITE_FORMS for w in kinds)
         ):
             # Nothing needs the session: the whole transaction in one call to SQLite's thread.
-            step = list(kinds)
-            run = _run_forms(_SQLITE_FORMS, step, kinds, jobs)
-            done_by_work = await alone(engine, run, write_wait_ms=self._wait_ms)
-            for work, done in zip(step, done_by_work, strict=True):
-                for index, result in zip(kinds[work], done, strict=True):
-                    results[index] = result
-            self.batches += 1
-            self.writes += len(jobs)
-            return results
+            run = _run_forms(_SQLITE_FORMS, list(kinds), kinds, jobs)
+            place(list(kinds), await alone(engine, run, write_wait_ms=self._wait_ms))
+        else:
+            await self._in_session(kinds, jobs, place)
+        self.batches += 1
+        self.writes += len(jobs)
+        return results
+
+    async def _in_session(
+        self,
+        kinds: dict[BatchWork[Any, Any], list[int]],
+        jobs: Sequence[tuple[BatchWork[Any, Any], Any]],
+        place: Callable[[Sequence[BatchWork[Any, Any]], list[Sequence[Any]]], None],
+    ) -> None:
         async with self._sessions() as session, session.begin():
             connection = await session.connection(execution_options=self._options)
-            dialect = connection.dialect
-            forms = _SQLITE_FORMS if dialect.name == "sqlite" else {}
+            forms = _SQLITE_FORMS if connection.dialect.name == "sqlite" else {}
             # Consecutive works with a SQLite form share one call to the connection's thread;
             # every work still runs in the order its kind was first submitted.
             steps: list[list[BatchWork[Any, Any]]] = []
@@ -171,15 +181,9 @@ class GroupCommit:
                 if step[0] in forms:
                     if session.new or session.dirty or session.deleted:
                         await session.flush()  # what the works before changed, in order
-                    done_by_work = await in_thread(connection, _run_forms(forms, step, kinds, jobs))
+                    place(step, await in_thread(connection, _run_forms(forms, step, kinds, jobs)))
                 else:
-                    done_by_work = [await step[0](session, [jobs[i][1] for i in kinds[step[0]]])]
-                for work, done in zip(step, done_by_work, strict=True):
-                    for index, result in zip(kinds[work], done, strict=True):
-                        results[index] = result
-        self.batches += 1
-        self.writes += len(jobs)
-        return results
+                    place(step, [await step[0](session, [jobs[i][1] for i in kinds[step[0]]])])
 
 
 def _run_forms(
