@@ -129,9 +129,7 @@ async def _count(
     if not keys:
         return []
     wanted = Counter(keys)
-    upsert = dialect_insert(session, RATES).values(
-        [{"key": key, "window_start": now, "count": n} for key, n in sorted(wanted.items())]
-    )
+    upsert = dialect_insert(session, RATES)
     ended = or_(RATES.c.window_start <= now - window, RATES.c.window_start > now)
     upsert = upsert.on_conflict_do_update(
         index_elements=["key"],
@@ -142,7 +140,12 @@ async def _count(
             ),
         },
     ).returning(RATES.c.key, RATES.c.window_start, RATES.c.count)
-    rows = await session.execute(upsert)
+    # Parameters apart from the statement: its compiled form is cached whatever the batch size
+    # (the driver still sends one multi-row statement).
+    rows = await session.execute(
+        upsert,
+        [{"key": key, "window_start": now, "count": n} for key, n in sorted(wanted.items())],
+    )
     totals = {key: (start, int(total)) for key, start, total in rows}
     waits: list[float] = []
     taken: Counter[str] = Counter()
