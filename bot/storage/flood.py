@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -45,25 +45,38 @@ class FloodRepository:
         self._last_purge = float("-inf")
 
     async def check(self, key: str) -> FloodVerdict:
-        verdict: FloodVerdict = await self._writer.submit(self._check_batch, key[:MAX_KEY_CHARS])
-        return verdict
+        return (await self.count({key: 1}))[key]
 
-    async def _check_batch(self, session: AsyncSession, keys: Sequence[str]) -> list[FloodVerdict]:
+    async def count(self, messages: Mapping[str, int]) -> dict[str, FloodVerdict]:
+        wanted: dict[str, int] = {}
+        for key, n in messages.items():
+            wanted[key[:MAX_KEY_CHARS]] = wanted.get(key[:MAX_KEY_CHARS], 0) + max(n, 0)
+        if not wanted:
+            return {}
+        verdicts: dict[str, FloodVerdict] = await self._writer.submit(self._count_batch, wanted)
+        return {key: verdicts[key[:MAX_KEY_CHARS]] for key in messages}
+
+    async def _count_batch(
+        self, session: AsyncSession, batches: Sequence[Mapping[str, int]]
+    ) -> list[dict[str, FloodVerdict]]:
         now = self.clock()
         if time.monotonic() - self._last_purge >= PURGE_EVERY_SECONDS:
             self._last_purge = time.monotonic()
             await self._purge(session, now)
-        rows = await _lock_windows(session, keys, now)
-        return [self._count(rows[key], now) for key in keys]
+        rows = await _lock_windows(session, [key for batch in batches for key in batch], now)
+        # Batches in the order submitted: two for one key count one after the other.
+        return [
+            {key: self._count(rows[key], now, n) for key, n in batch.items()} for batch in batches
+        ]
 
-    def _count(self, row: FloodWindowRow, now: dt.datetime) -> FloodVerdict:
+    def _count(self, row: FloodWindowRow, now: dt.datetime, messages: int) -> FloodVerdict:
         if row.muted_until is not None:
             if now < row.muted_until:
                 return FloodVerdict.IGNORE
             row.muted_until, row.window_start, row.count = None, now, 0
         if row.window_start + self.window <= now or row.window_start > now:
             row.window_start, row.count = now, 0
-        row.count += 1
+        row.count += messages
         if row.count > self.max_messages:
             row.count, row.muted_until = 0, now + self.window
             return FloodVerdict.NOTIFY
