@@ -348,11 +348,10 @@ def content_words(entries: Iterable[FaqEntry], lexicon: Lexicon) -> set[str]:
     Only accented phrasings count: there "thi" is the exam, not an unaccented "thì".
     """
     single_fillers = {phrase[0] for phrase in lexicon.fillers if len(phrase) == 1}
-    words: set[str] = set()
-    for entry in entries:
-        for phrasing in entry.phrasings:
-            if not phrasing.isascii():
-                words.update(_WORD_RE.findall(unicodedata.normalize("NFC", phrasing).lower()))
+    # All of them in one text, a line each: no word, composition or final sigma crosses a
+    # line break, so its words are theirs, read in one pass instead of one per phrasing.
+    accented = "\n".join(p for entry in entries for p in entry.phrasings if not p.isascii())
+    words = set(_WORD_RE.findall(unicodedata.normalize("NFC", accented).lower()))
     return {fold(word) for word in words - single_fillers}
 
 
