@@ -16,14 +16,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from typing import Any, Generic, TypeVar
 
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.ports import StorageUnavailable
 from bot.storage.availability import describe, unavailable
 from bot.storage.engine import WAIT_MS
+from bot.storage.sqlite_direct import alone, in_thread, sqlite_engine
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +35,25 @@ Result = TypeVar("Result")
 
 # Writes several items of one kind inside an open transaction; one result per item, in order.
 BatchWork = Callable[[AsyncSession, Sequence[Item]], Awaitable[Sequence[Result]]]
+
+# The same writes on SQLite's own connection, run on its thread (see storage.sqlite_direct).
+SqliteWork = Callable[[sqlite3.Connection, Dialect, Sequence[Item]], Sequence[Result]]
+_SQLITE_FORMS: dict[Any, SqliteWork[Any, Any]] = {}
+
+
+def sqlite_form(
+    form: SqliteWork[Item, Result],
+) -> Callable[[BatchWork[Item, Result]], BatchWork[Item, Result]]:
+    """Declare ``form`` the SQLite version of the decorated work: on SQLite a batch runs the
+    forms of all its works in one call to the connection's thread, not statement by statement
+    through the session. Both must write the same rows and return the same results."""
+
+    def register(work: BatchWork[Item, Result]) -> BatchWork[Item, Result]:
+        _SQLITE_FORMS[work] = form
+        return work
+
+    return register
+
 
 # Loop turns the writer waits before taking a batch, so that answers being computed right now
 # can join it. Costs nothing when nobody else is running.
@@ -50,6 +72,7 @@ class GroupCommit:
     ) -> None:
         self._sessions = sessions
         self._max_batch = max_batch
+        self._wait_ms = wait_ms
         self._options = {WAIT_MS: wait_ms} if wait_ms is not None else {}
         self._pending: list[tuple[BatchWork[Any, Any], Any, asyncio.Future[Any]]] = []
         self._flusher: asyncio.Task[None] | None = None
@@ -116,15 +139,65 @@ class GroupCommit:
         for index, (work, _) in enumerate(jobs):
             kinds.setdefault(work, []).append(index)
         results: list[Any] = [None] * len(jobs)
-        async with self._sessions() as session, session.begin():
-            await session.connection(execution_options=self._options)
-            for work, indexes in kinds.items():
-                done = await work(session, [jobs[i][1] for i in indexes])
-                for index, result in zip(indexes, done, strict=True):
+
+        def place(step: Sequence[BatchWork[Any, Any]], done_by_work: list[Sequence[Any]]) -> None:
+            for work, done in zip(step, done_by_work, strict=True):
+                for index, result in zip(kinds[work], done, strict=True):
                     results[index] = result
+
+        engine = sqlite_engine(self._sessions)
+        if (
+            engine is not None
+            and self._wait_ms is not None
+            and all(w in _SQLITE_FORMS for w in kinds)
+        ):
+            # Nothing needs the session: the whole transaction in one call to SQLite's thread.
+            run = _run_forms(_SQLITE_FORMS, list(kinds), kinds, jobs)
+            place(list(kinds), await alone(engine, run, write_wait_ms=self._wait_ms))
+        else:
+            await self._in_session(kinds, jobs, place)
         self.batches += 1
         self.writes += len(jobs)
         return results
+
+    async def _in_session(
+        self,
+        kinds: dict[BatchWork[Any, Any], list[int]],
+        jobs: Sequence[tuple[BatchWork[Any, Any], Any]],
+        place: Callable[[Sequence[BatchWork[Any, Any]], list[Sequence[Any]]], None],
+    ) -> None:
+        async with self._sessions() as session, session.begin():
+            connection = await session.connection(execution_options=self._options)
+            forms = _SQLITE_FORMS if connection.dialect.name == "sqlite" else {}
+            # Consecutive works with a SQLite form share one call to the connection's thread;
+            # every work still runs in the order its kind was first submitted.
+            steps: list[list[BatchWork[Any, Any]]] = []
+            for work in kinds:
+                if work in forms and steps and steps[-1][0] in forms:
+                    steps[-1].append(work)
+                else:
+                    steps.append([work])
+            for step in steps:
+                if step[0] in forms:
+                    if session.new or session.dirty or session.deleted:
+                        await session.flush()  # what the works before changed, in order
+                    place(step, await in_thread(connection, _run_forms(forms, step, kinds, jobs)))
+                else:
+                    place(step, [await step[0](session, [jobs[i][1] for i in kinds[step[0]]])])
+
+
+def _run_forms(
+    forms: dict[Any, SqliteWork[Any, Any]],
+    step: Sequence[BatchWork[Any, Any]],
+    kinds: dict[BatchWork[Any, Any], list[int]],
+    jobs: Sequence[tuple[BatchWork[Any, Any], Any]],
+) -> Callable[[sqlite3.Connection, Dialect], list[Sequence[Any]]]:
+    """The SQLite forms of ``step``'s works over their items, as one call for the thread."""
+
+    def run(conn: sqlite3.Connection, dialect: Dialect) -> list[Sequence[Any]]:
+        return [forms[work](conn, dialect, [jobs[i][1] for i in kinds[work]]) for work in step]
+
+    return run
 
 
 def _fail(batch: Sequence[tuple[Any, Any, asyncio.Future[Any]]], exc: Exception) -> None:

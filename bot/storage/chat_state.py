@@ -9,15 +9,20 @@ looks for a pending comment) share one query (storage.batch.GroupRead).
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from collections.abc import Callable, Sequence
-from typing import cast
+from functools import partial
+from typing import Any, cast
 
-from sqlalchemy import Table, delete, select, tuple_
+from sqlalchemy import Table, bindparam, delete, select, tuple_
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.storage.batch import GroupCommit, GroupRead
+from bot.storage.batch import GroupCommit, GroupRead, sqlite_form
 from bot.storage.engine import dialect_insert, reading
 from bot.storage.models import ChatStateRow, utcnow
+from bot.storage.sqlite_direct import Statement, alone, sqlite_engine
 
 MAX_VALUE_CHARS = 16_000  # a list of numbered choices is far smaller; refuse anything else
 
@@ -38,6 +43,7 @@ class ChatStateRepository:
         self._sessions = sessions
         self._clock = clock
         self._writer = writer
+        self._sqlite = sqlite_engine(sessions)
         self._reads: GroupRead[_Key, str] = GroupRead(self._read_many)
 
     async def put(
@@ -57,12 +63,16 @@ class ChatStateRepository:
         return await self._reads.get((channel, chat_id, name))
 
     async def _read_many(self, keys: Sequence[_Key]) -> dict[_Key, str]:
-        """The live values of ``keys`` (one query for the reads of concurrent answers)."""
+        """The live values of ``keys`` (one query for the reads of concurrent answers; on
+        SQLite one call to the connection's thread)."""
+        now = self._clock()
+        if self._sqlite is not None:
+            return await alone(self._sqlite, partial(_read_sqlite, keys=keys, now=now))
         async with reading(self._sessions) as session:
             rows = await session.execute(
                 select(STATES.c.channel, STATES.c.chat, STATES.c.name, STATES.c.value).where(
                     tuple_(STATES.c.channel, STATES.c.chat, STATES.c.name).in_(keys),
-                    STATES.c.expires_at > self._clock(),
+                    STATES.c.expires_at > now,
                 )
             )
             return {(r.channel, r.chat, r.name): str(r.value) for r in rows}
@@ -120,29 +130,74 @@ _Key = tuple[str, str, str]  # (channel, chat, name)
 _Write = tuple[_Key, tuple[str, dt.datetime] | None]
 
 
-async def _write(session: AsyncSession, items: Sequence[_Write]) -> list[None]:
+_UPSERT_KEYS = ("channel", "chat", "name", "value", "expires_at")
+
+
+def _upsert(statement: Any) -> Any:
+    return statement.on_conflict_do_update(
+        index_elements=["channel", "chat", "name"],
+        set_={"value": statement.excluded.value, "expires_at": statement.excluded.expires_at},
+    )
+
+
+_UPSERT_SQLITE = Statement(_upsert(sqlite_insert(STATES)), _UPSERT_KEYS)
+_DELETE_SQLITE = Statement(
+    delete(STATES).where(
+        STATES.c.channel == bindparam("b_channel"),
+        STATES.c.chat == bindparam("b_chat"),
+        STATES.c.name == bindparam("b_name"),
+    )
+)
+_READ_SQLITE = Statement(
+    select(STATES.c.value).where(
+        STATES.c.channel == bindparam("b_channel"),
+        STATES.c.chat == bindparam("b_chat"),
+        STATES.c.name == bindparam("b_name"),
+        STATES.c.expires_at > bindparam("b_now"),
+    )
+)
+
+
+def _rows(items: Sequence[_Write]) -> tuple[list[dict[str, object]], list[_Key]]:
     """Puts (a value) and deletes (None) of concurrent answers: the last one per key counts."""
     last = dict(items)
-    rows = [
+    rows: list[dict[str, object]] = [
         {"channel": c, "chat": chat, "name": n, "value": kept[0], "expires_at": kept[1]}
         for (c, chat, n), kept in last.items()
         if kept is not None
     ]
-    gone = [key for key, kept in last.items() if kept is None]
+    return rows, [key for key, kept in last.items() if kept is None]
+
+
+def _write_sqlite(
+    conn: sqlite3.Connection, dialect: Dialect, items: Sequence[_Write]
+) -> list[None]:
+    rows, gone = _rows(items)
+    _UPSERT_SQLITE.many(conn, dialect, rows)
+    _DELETE_SQLITE.many(
+        conn, dialect, [{"b_channel": c, "b_chat": chat, "b_name": n} for c, chat, n in gone]
+    )
+    return [None] * len(items)
+
+
+@sqlite_form(_write_sqlite)
+async def _write(session: AsyncSession, items: Sequence[_Write]) -> list[None]:
+    rows, gone = _rows(items)
     if rows:
-        statement = dialect_insert(session, STATES)
-        await session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["channel", "chat", "name"],
-                set_={
-                    "value": statement.excluded.value,
-                    "expires_at": statement.excluded.expires_at,
-                },
-            ),
-            rows,
-        )
+        await session.execute(_upsert(dialect_insert(session, STATES)), rows)
     if gone:
         await session.execute(
             delete(STATES).where(tuple_(STATES.c.channel, STATES.c.chat, STATES.c.name).in_(gone))
         )
     return [None] * len(items)
+
+
+def _read_sqlite(
+    conn: sqlite3.Connection, dialect: Dialect, *, keys: Sequence[_Key], now: dt.datetime
+) -> dict[_Key, str]:
+    found: dict[_Key, str] = {}
+    for key in keys:
+        params = {"b_channel": key[0], "b_chat": key[1], "b_name": key[2], "b_now": now}
+        for (value,) in _READ_SQLITE.each(conn, dialect, [params]):
+            found[key] = str(value)
+    return found

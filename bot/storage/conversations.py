@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import Table, delete, insert, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.messages import Outcome, parse_action
 from bot.core.ports import LoggedExchange
 from bot.core.redact import redact
 from bot.storage.availability import raises_unavailable
-from bot.storage.batch import GroupCommit
+from bot.storage.batch import GroupCommit, sqlite_form
 from bot.storage.engine import dialect_insert
 from bot.storage.models import ConversationRow, FeedbackRow, InboxRow, utcnow
+from bot.storage.sqlite_direct import Statement
 from bot.storage.textkey import fold_key
 
 TEXT_MAX = 2000
@@ -63,7 +67,12 @@ async def feed_inbox_many(
     One upsert on the (kind, key, open_slot) constraint, executed for every distinct key: safe
     when two processes see the same new question at once.
     """
-    now = now or utcnow()
+    rows = _inbox_rows(hits, now or utcnow())
+    if rows:
+        await session.execute(_inbox_upsert(dialect_insert(session, INBOX)), rows)
+
+
+def _inbox_rows(hits: Sequence[InboxHit], now: dt.datetime) -> list[dict[str, Any]]:
     grouped: dict[tuple[str, str], dict[str, Any]] = {}
     for hit in hits:
         row = grouped.get((hit.kind, hit.key))
@@ -82,13 +91,10 @@ async def feed_inbox_many(
         else:
             row["count"] += 1
             row["text"] = hit.text  # the latest wording is shown
-    if not grouped:
-        return
-    await session.execute(_inbox_upsert(session), list(grouped.values()))
+    return list(grouped.values())
 
 
-def _inbox_upsert(session: AsyncSession) -> Any:
-    statement = dialect_insert(session, INBOX)
+def _inbox_upsert(statement: Any) -> Any:
     return statement.on_conflict_do_update(
         index_elements=["kind", "key", "open_slot"],
         set_={
@@ -97,6 +103,32 @@ def _inbox_upsert(session: AsyncSession) -> Any:
             "text": statement.excluded.text,
         },
     )
+
+
+_INBOX_KEYS = (
+    "kind",
+    "key",
+    "text",
+    "faq_id",
+    "count",
+    "first_seen",
+    "last_seen",
+    "status",
+    "open_slot",
+)
+_INBOX_SQLITE = Statement(_inbox_upsert(sqlite_insert(INBOX)), _INBOX_KEYS)
+_CONVERSATION_KEYS = (
+    "channel",
+    "user_id",
+    "text",
+    "normalized",
+    "outcome",
+    "matched_id",
+    "confidence",
+    "picked",
+    "created_at",
+)
+_CONVERSATIONS_SQLITE = Statement(insert(CONVERSATIONS), _CONVERSATION_KEYS)
 
 
 class ConversationRepository:
@@ -126,10 +158,9 @@ class ConversationRepository:
             return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def _write_exchanges(
-    session: AsyncSession, exchanges: Sequence[LoggedExchange]
-) -> list[None]:
-    now = utcnow()
+def _exchange_rows(
+    exchanges: Sequence[LoggedExchange], now: dt.datetime
+) -> tuple[list[dict[str, object]], list[InboxHit]]:
     rows: list[dict[str, object]] = []
     misses: list[InboxHit] = []
     for exchange in exchanges:
@@ -153,6 +184,25 @@ async def _write_exchanges(
         kind = INBOX_OUTCOMES.get(reply.outcome)
         if kind and not picked and key:
             misses.append(InboxHit(kind, key[:TEXT_MAX], text))
+    return rows, misses
+
+
+def _write_exchanges_sqlite(
+    conn: sqlite3.Connection, dialect: Dialect, exchanges: Sequence[LoggedExchange]
+) -> list[None]:
+    now = utcnow()
+    rows, misses = _exchange_rows(exchanges, now)
+    _CONVERSATIONS_SQLITE.many(conn, dialect, rows)
+    _INBOX_SQLITE.many(conn, dialect, _inbox_rows(misses, now))
+    return [None] * len(exchanges)
+
+
+@sqlite_form(_write_exchanges_sqlite)
+async def _write_exchanges(
+    session: AsyncSession, exchanges: Sequence[LoggedExchange]
+) -> list[None]:
+    now = utcnow()
+    rows, misses = _exchange_rows(exchanges, now)
     await session.execute(insert(CONVERSATIONS), rows)
     await feed_inbox_many(session, misses, now=now)
     return [None] * len(exchanges)

@@ -9,19 +9,23 @@ citizen's words stay here beyond the answer.
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from typing import cast
 
 from sqlalchemy import Table, bindparam, delete, func, null, or_, select, text, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.core.ports import Inbound, Resumed
 from bot.storage.availability import outages_as_unavailable
-from bot.storage.batch import GroupCommit
+from bot.storage.batch import GroupCommit, sqlite_form
 from bot.storage.engine import dialect_insert, reading
 from bot.storage.models import InboundUpdateRow, utcnow
+from bot.storage.sqlite_direct import Statement
 
 INBOUND = cast(Table, InboundUpdateRow.__table__)
 # Telegram keeps an undelivered update for a day; its ids restart at random after a week idle.
@@ -114,11 +118,9 @@ class InboundRepository:
             return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def _record(
-    session: AsyncSession, batches: Sequence[tuple[str, tuple[Inbound, ...]]]
-) -> list[set[str]]:
+def _record_rows(batches: Sequence[tuple[str, tuple[Inbound, ...]]]) -> list[dict[str, object]]:
     now = utcnow()
-    rows = [
+    return [
         {
             "channel": channel,
             "key": item.key,
@@ -130,12 +132,11 @@ async def _record(
         for channel, items in batches
         for item in items
     ]
-    statement = (
-        dialect_insert(session, INBOUND)
-        .on_conflict_do_nothing(index_elements=["channel", "key"])
-        .returning(INBOUND.c.channel, INBOUND.c.key)
-    )
-    new = {(row.channel, row.key) for row in await session.execute(statement, rows)}
+
+
+def _record_results(
+    batches: Sequence[tuple[str, tuple[Inbound, ...]]], new: set[tuple[str, str]]
+) -> list[set[str]]:
     results: list[set[str]] = []
     for channel, items in batches:
         mine: set[str] = set()
@@ -148,6 +149,59 @@ async def _record(
     return results
 
 
+_RECORD_KEYS = ("channel", "key", "chat", "state", "payload", "received_at")
+_RECORD_SQLITE = Statement(
+    sqlite_insert(INBOUND)
+    .on_conflict_do_nothing(index_elements=["channel", "key"])
+    .returning(INBOUND.c.channel, INBOUND.c.key),
+    _RECORD_KEYS,
+)
+
+
+def _record_sqlite(
+    conn: sqlite3.Connection, dialect: Dialect, batches: Sequence[tuple[str, tuple[Inbound, ...]]]
+) -> list[set[str]]:
+    new = {(str(c), str(k)) for c, k in _RECORD_SQLITE.each(conn, dialect, _record_rows(batches))}
+    return _record_results(batches, new)
+
+
+@sqlite_form(_record_sqlite)
+async def _record(
+    session: AsyncSession, batches: Sequence[tuple[str, tuple[Inbound, ...]]]
+) -> list[set[str]]:
+    statement = (
+        dialect_insert(session, INBOUND)
+        .on_conflict_do_nothing(index_elements=["channel", "key"])
+        .returning(INBOUND.c.channel, INBOUND.c.key)
+    )
+    rows = await session.execute(statement, _record_rows(batches))
+    return _record_results(batches, {(row.channel, row.key) for row in rows})
+
+
+_CLAIM_SQLITE = Statement(
+    update(INBOUND)
+    .where(
+        INBOUND.c.channel == bindparam("b_channel"),
+        INBOUND.c.key == bindparam("b_key"),
+        INBOUND.c.state == "pending",
+    )
+    .values(state="answering", claimed_at=bindparam("b_now"))
+    .returning(INBOUND.c.key)
+)
+
+
+def _claim_sqlite(
+    conn: sqlite3.Connection, dialect: Dialect, items: Sequence[tuple[str, str]]
+) -> list[bool]:
+    """One statement per key: a key given twice is claimed by its first occurrence only."""
+    now = utcnow()
+    return [
+        bool(_CLAIM_SQLITE.each(conn, dialect, [{"b_channel": c, "b_key": k, "b_now": now}]))
+        for c, k in items
+    ]
+
+
+@sqlite_form(_claim_sqlite)
 async def _claim(session: AsyncSession, items: Sequence[tuple[str, str]]) -> list[bool]:
     keys: defaultdict[str, list[str]] = defaultdict(list)
     for channel, key in items:
@@ -172,19 +226,34 @@ async def _claim(session: AsyncSession, items: Sequence[tuple[str, str]]) -> lis
     return results
 
 
-async def _finish(session: AsyncSession, items: Sequence[tuple[str, str, str]]) -> list[None]:
-    statement = (
-        update(INBOUND)
-        .where(
-            INBOUND.c.channel == bindparam("b_channel"),
-            INBOUND.c.key == bindparam("b_key"),
-            # Not IN (…): an expanding parameter cannot be used with executemany.
-            or_(*(INBOUND.c.state == state for state in _OPEN)),
-        )
-        .values(state=bindparam("b_state"), payload=null(), finished_at=utcnow())
+_FINISH = (
+    update(INBOUND)
+    .where(
+        INBOUND.c.channel == bindparam("b_channel"),
+        INBOUND.c.key == bindparam("b_key"),
+        # Not IN (…): an expanding parameter cannot be used with executemany.
+        or_(*(INBOUND.c.state == state for state in _OPEN)),
     )
-    params = [{"b_channel": c, "b_key": k, "b_state": s} for c, k, s in items]
-    await session.execute(statement, params)
+    .values(state=bindparam("b_state"), payload=null(), finished_at=bindparam("b_now"))
+)
+_FINISH_SQLITE = Statement(_FINISH)
+
+
+def _finish_params(items: Sequence[tuple[str, str, str]]) -> list[dict[str, object]]:
+    now = utcnow()
+    return [{"b_channel": c, "b_key": k, "b_state": s, "b_now": now} for c, k, s in items]
+
+
+def _finish_sqlite(
+    conn: sqlite3.Connection, dialect: Dialect, items: Sequence[tuple[str, str, str]]
+) -> list[None]:
+    _FINISH_SQLITE.many(conn, dialect, _finish_params(items))
+    return [None] * len(items)
+
+
+@sqlite_form(_finish_sqlite)
+async def _finish(session: AsyncSession, items: Sequence[tuple[str, str, str]]) -> list[None]:
+    await session.execute(_FINISH, _finish_params(items))
     return [None] * len(items)
 
 

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Table, func, select, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.recent import RecentKeys
-from bot.storage.batch import GroupCommit
+from bot.storage.batch import GroupCommit, sqlite_form
 from bot.storage.engine import dialect_insert, reading
 from bot.storage.models import SubscriptionRow, UserRow, utcnow
+from bot.storage.sqlite_direct import Statement
 
 # last_seen needs no second precision; skipping repeated writes keeps SQLite's one writer free.
 _TOUCH_EVERY_SECONDS = 60.0
@@ -44,26 +48,59 @@ async def ensure_user(session: AsyncSession, channel: str, user_id: str, now: dt
         return int(found)
 
 
-async def _touch_users(session: AsyncSession, keys: Sequence[tuple[str, str]]) -> list[bool]:
-    """Mark users seen now, creating the missing ones; True for each user seen the first time."""
-    now = utcnow()
-    rows = [
+def _touch_rows(keys: Sequence[tuple[str, str]], now: dt.datetime) -> list[dict[str, object]]:
+    return [
         {"channel": channel, "external_id": user_id, "first_seen": now, "last_seen": now}
         for channel, user_id in dict.fromkeys(keys)
     ]
+
+
+def _touch_upsert(statement: Any) -> Any:
     # One upsert for the batch; a row whose first_seen is ours was created just now (by us, not
     # by another process: theirs would carry their own clock reading).
-    statement = dialect_insert(session, USERS)
-    statement = statement.on_conflict_do_update(
+    return statement.on_conflict_do_update(
         index_elements=["channel", "external_id"], set_={"last_seen": statement.excluded.last_seen}
     ).returning(USERS.c.channel, USERS.c.external_id, USERS.c.first_seen)
-    result = await session.execute(statement, rows)
-    new = {(row.channel, row.external_id) for row in result if row.first_seen == now}
+
+
+def _first_seen(keys: Sequence[tuple[str, str]], new: set[tuple[str, str]]) -> list[bool]:
     results = []
     for key in keys:
         results.append(key in new)
         new.discard(key)  # the same user twice in one batch: only the first is new
     return results
+
+
+_TOUCH_SQLITE = Statement(
+    _touch_upsert(sqlite_insert(USERS)), ("channel", "external_id", "first_seen", "last_seen")
+)
+
+
+def _touch_users_sqlite(
+    conn: sqlite3.Connection, dialect: Dialect, keys: Sequence[tuple[str, str]]
+) -> list[bool]:
+    rows = _touch_rows(keys, utcnow())
+    if not rows:
+        return []
+    # first_seen as stored: compared with what the database returns, unconverted.
+    stored_now = _TOUCH_SQLITE.parameters(dialect, rows[0])[2]
+    new = {
+        (str(channel), str(user_id))
+        for channel, user_id, first_seen in _TOUCH_SQLITE.each(conn, dialect, rows)
+        if first_seen == stored_now
+    }
+    return _first_seen(keys, new)
+
+
+@sqlite_form(_touch_users_sqlite)
+async def _touch_users(session: AsyncSession, keys: Sequence[tuple[str, str]]) -> list[bool]:
+    """Mark users seen now, creating the missing ones; True for each user seen the first time."""
+    now = utcnow()
+    statement = _touch_upsert(dialect_insert(session, USERS))
+    result = await session.execute(statement, _touch_rows(keys, now))
+    return _first_seen(
+        keys, {(row.channel, row.external_id) for row in result if row.first_seen == now}
+    )
 
 
 class UserRepository:

@@ -70,6 +70,9 @@ async def test_the_assistant_remembers_a_citizen_across_processes(
     # The 👎 reaches the other process: it knows which question it was about.
     sorry = await other.handle(tapped(f"fb:0:{answer.faq_id}"))
     assert sorry.outcome is Outcome.FEEDBACK
+    # Written behind within about 50 ms, long before a citizen types a comment (without this
+    # the first process's comment write could overtake it: a race of the test, not of people).
+    await other.bookkeeping.drain()
     # The citizen types what was wrong; the first process takes it as the comment.
     thanks = await one.handle(said("không nhận được email khôi phục xyzw"))
     assert thanks.text.startswith(COMMENT_THANKS_UNPROMPTED.split("{")[0][:20])
