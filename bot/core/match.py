@@ -144,7 +144,12 @@ class Matcher:
         )
         spellings: dict[str, str] = {}
         keys: dict[str, str] = {}
-        answers = [answer_words(entry.answer, spellings, keys) for entry in entries]
+        # Each answer's pairs kept as a tuple (in the set's order) until the reranker takes
+        # them: 10,000 sets held at once would raise the build's peak memory.
+        answers = [
+            (tokens, tuple(pairs))
+            for tokens, pairs in (answer_words(e.answer, spellings, keys) for e in entries)
+        ]
         texts = [tokens for tokens, _ in answers]
         lexicon = normalizer.lexicon
         table, entry_concepts = concept_table(lexicon.concepts, entries, local)
