@@ -21,6 +21,7 @@ repeated questions; ``--answer-cache 0`` matches every question afresh instead, 
     .venv/bin/python bench/bench_web.py
     .venv/bin/python bench/bench_web.py --clients 32 --seconds 10 --rate 100
     .venv/bin/python bench/bench_web.py --answer-cache 0
+    .venv/bin/python bench/bench_web.py --stub-core   # + the web path alone (fixed reply)
 """
 
 from __future__ import annotations
@@ -65,7 +66,16 @@ def questions() -> list[str]:
 # ---------------------------------------------------------------- servers (child processes)
 
 
-async def _serve_web(ready: Any, folder: str, answer_cache: int | None) -> None:
+async def _stub_handle(message: Any) -> Any:
+    """The assistant replaced by a fixed reply (``--stub-core``): the web path's own cost."""
+    from bot.core.messages import Choice, Outcome, Reply
+
+    reply = FIXED["reply"]
+    choices = tuple(Choice(c["label"], c["id"]) for c in reply["choices"])
+    return Reply(reply["text"], Outcome.ANSWERED, choices, faq_id=reply["faq_id"])
+
+
+async def _serve_web(ready: Any, folder: str, answer_cache: int | None, stub: bool) -> None:
     from bot.channels.web import web_chat
     from bot.config import Settings
     from bot.runtime import open_runtime
@@ -82,7 +92,8 @@ async def _serve_web(ready: Any, folder: str, answer_cache: int | None) -> None:
     async with open_runtime(settings) as runtime:
         assert runtime.storage is not None
         server = HttpServer("127.0.0.1", 0)
-        server.mount(web_chat(settings, runtime.assistant.handle, runtime.storage))
+        handle = _stub_handle if stub else runtime.assistant.handle
+        server.mount(web_chat(settings, handle, runtime.storage))
         ready.put(await server.start())
         await asyncio.Event().wait()
 
@@ -104,13 +115,13 @@ async def _serve_bare(ready: Any) -> None:
     await asyncio.Event().wait()
 
 
-def _server_main(kind: str, ready: Any, folder: str, answer_cache: int | None) -> None:
+def _server_main(kind: str, ready: Any, folder: str, answer_cache: int | None, stub: bool) -> None:
     import logging
 
     logging.basicConfig(level=logging.WARNING)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(
-            _serve_web(ready, folder, answer_cache) if kind == "web" else _serve_bare(ready)
+            _serve_web(ready, folder, answer_cache, stub) if kind == "web" else _serve_bare(ready)
         )
 
 
@@ -209,12 +220,12 @@ async def core_alone(
 
 
 def start_server(
-    kind: str, folder: str, answer_cache: int | None = None
+    kind: str, folder: str, answer_cache: int | None = None, stub: bool = False
 ) -> tuple[multiprocessing.Process, int]:
     context = multiprocessing.get_context("spawn")
     ready = context.Queue()
     process = context.Process(
-        target=_server_main, args=(kind, ready, folder, answer_cache), daemon=True
+        target=_server_main, args=(kind, ready, folder, answer_cache, stub), daemon=True
     )
     process.start()
     port = int(ready.get(timeout=300))
@@ -245,6 +256,11 @@ def main() -> None:
     parser.add_argument(
         "--warm", default="all", help="texts asked before measuring: 'all' (default) or a number"
     )
+    parser.add_argument(
+        "--stub-core",
+        action="store_true",
+        help="also run the web chat with a fixed reply in place of the assistant",
+    )
     args = parser.parse_args()
     texts = questions()
     warm_count = len(texts) if args.warm == "all" else int(args.warm)
@@ -254,8 +270,10 @@ def main() -> None:
         core, core_cpu = asyncio.run(
             core_alone(folder, texts, args.seconds, args.answer_cache, warm_count)
         )
-        for kind in ("bare", "web"):
-            process, port = start_server(kind, folder, args.answer_cache)
+        kinds = ("bare", "web", "stub") if args.stub_core else ("bare", "web")
+        for kind in kinds:
+            server = "bare" if kind == "bare" else "web"
+            process, port = start_server(server, folder, args.answer_cache, kind == "stub")
             url = f"http://127.0.0.1:{port}/api/chat"
             try:
                 asyncio.run(warm(url, texts, warm_count))
@@ -288,6 +306,7 @@ def main() -> None:
         "bare": "bare aiohttp handler (fixed JSON)",
         "web": "web chat (assistant + storage)",
         "web_half": "  same, at half its answers/s",
+        "stub": "web chat, fixed reply (no assistant)",
     }
     for kind, row in results.items():
         print(
@@ -298,6 +317,9 @@ def main() -> None:
     print("(cpu ms: the server process's CPU time per answer in the closed loop)")
     ratio = results["web"]["answers_per_s"] / max(results["bare"]["answers_per_s"], 1e-9)
     print(f"web chat / bare handler, answers/s in the closed loop: {ratio:.2f}×")
+    if "stub" in results:
+        stub = results["stub"]["answers_per_s"] / max(results["bare"]["answers_per_s"], 1e-9)
+        print(f"web chat without the assistant / bare handler: {stub:.2f}×")
     sizes = {name: len(assets.files[name]) for name in PAGE}
     print()
     print("page weight (uncompressed): " + ", ".join(f"{k} {v:,} B" for k, v in sizes.items()))

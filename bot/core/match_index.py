@@ -79,10 +79,11 @@ class MatchIndex(QueryTerms):
         entry_words: list[set[str]] = [set() for _ in range(n_entries)]
         entry_pairs: list[set[str]] = [set() for _ in range(n_entries)]
         entry_accents: list[set[str]] = [set() for _ in range(n_entries)]
-        interned: dict[str, str] = {}
         # The per-phrasing loop of the build: methods bound once, a key's words sorted from
         # its tokens (the key is them joined by spaces), diacritics seen in one joined string.
-        intern, join_pair, pick = interned.setdefault, "_".join, dict.fromkeys
+        # Pair strings are not interned: looking each up in a table of hundreds of thousands
+        # cost more time (cache misses) than the memory it saved.
+        join_pair, pick = "_".join, dict.fromkeys
         add_key, add_tokens = self.sorted_keys.append, self.phrasing_tokens.append
         add_set, add_pairs, add_accents = (
             self.token_sets.append,
@@ -99,12 +100,13 @@ class MatchIndex(QueryTerms):
                 continue
             if not open_first.isdisjoint(tokens):
                 context[entry] |= named(tokens, normalized.accents)
-            joined = list(map(join_pair, pairwise(tokens)))
-            pairs = tuple(pick(map(intern, joined, joined)))
+            pairs = tuple(pick(map(join_pair, pairwise(tokens))))
             entry_phrasings[entry].append(len(self.sorted_keys))
             add_key(" ".join(sorted(tokens)))
             add_tokens(tokens)
-            add_set(tuple(pick(tokens)))
+            # Each word once (the usual case): the tokens themselves, not an equal copy.
+            distinct = pick(tokens)
+            add_set(tokens if len(distinct) == len(tokens) else tuple(distinct))
             add_pairs(pairs)
             accents = normalized.accents
             if accents and not "".join(accents).isascii():

@@ -1,15 +1,17 @@
 """Web chat sessions, history and rate limits, shared by every process serving the chat.
 
 Each request is admitted in one small write (rate counters, session lookup or creation) and its
-exchange recorded in another; both go through the storage's group commit, so the requests of
-many visitors share transactions. History is bounded per session and expires with the session.
+exchange recorded in another (the sessions' last-seen times and counts updated, returning which
+still exist, then the messages inserted: nothing read); both go through the storage's group
+commit, so the requests of many visitors share transactions. History is bounded per session and
+expires with the session.
 
 A session this process has seen alive is remembered until it would expire (``LiveSessions``):
-a question in it is admitted without reading the session row (the rate counters are still
-counted in the database, shared by every process). A choice always reads the row, since only
-the choices the session was offered, by whichever process, may be acted on; a token this
-process does not know is looked up, so a session opened by another process is accepted and a
-forged one is not.
+a request in it is admitted without reading the session row (the rate counters are still
+counted in the database, shared by every process). A choice is checked against the choices
+the session's last replies offered, read from its stored messages, so a choice offered by
+whichever process is accepted; a token this process does not know is looked up, so a session
+opened by another process is accepted and a forged one is not.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, case, delete, func, insert, or_, select, update
+from sqlalchemy import Table, case, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.storage.batch import GroupCommit
@@ -115,12 +117,12 @@ def _client_key(client: str) -> str:
 async def _count(
     session: AsyncSession,
     keys: Sequence[str],
-    limit: int,
+    limits: Sequence[int],
     now: dt.datetime,
     window: dt.timedelta,
 ) -> list[float]:
     """Count one request per item of ``keys`` (a key may repeat) in its fixed window; for
-    each, in order, the seconds to wait when it is past ``limit`` (0: allowed).
+    each, in order, the seconds to wait when it is past its item of ``limits`` (0: allowed).
 
     One upsert for the whole batch, shared by every process: the database adds to each
     counter (starting it afresh when its window ended) and returns the totals, and the
@@ -129,9 +131,7 @@ async def _count(
     if not keys:
         return []
     wanted = Counter(keys)
-    upsert = dialect_insert(session, RATES).values(
-        [{"key": key, "window_start": now, "count": n} for key, n in sorted(wanted.items())]
-    )
+    upsert = dialect_insert(session, RATES)
     ended = or_(RATES.c.window_start <= now - window, RATES.c.window_start > now)
     upsert = upsert.on_conflict_do_update(
         index_elements=["key"],
@@ -142,11 +142,16 @@ async def _count(
             ),
         },
     ).returning(RATES.c.key, RATES.c.window_start, RATES.c.count)
-    rows = await session.execute(upsert)
+    # Parameters apart from the statement: its compiled form is cached whatever the batch size
+    # (the driver still sends one multi-row statement).
+    rows = await session.execute(
+        upsert,
+        [{"key": key, "window_start": now, "count": n} for key, n in sorted(wanted.items())],
+    )
     totals = {key: (start, int(total)) for key, start, total in rows}
     waits: list[float] = []
     taken: Counter[str] = Counter()
-    for key in keys:
+    for key, limit in zip(keys, limits, strict=True):
         start, total = totals[key]
         taken[key] += 1
         if total - wanted[key] + taken[key] <= limit:
@@ -207,6 +212,17 @@ def _message(
     }
 
 
+async def _offered(session: AsyncSession, key: str) -> tuple[Pair, ...]:
+    """The choices the session's last replies showed, newest first (at most MAX_OFFERED)."""
+    rows = await session.scalars(
+        select(MESSAGES.c.choices)
+        .where(MESSAGES.c.session_key == key, MESSAGES.c.role == "assistant")
+        .order_by(MESSAGES.c.id.desc())
+        .limit(MAX_OFFERED)
+    )
+    return tuple(dict.fromkeys(pair for value in rows for pair in _pairs(value)))[:MAX_OFFERED]
+
+
 async def _sessions_by_key(
     session: AsyncSession, keys: Sequence[str]
 ) -> dict[str, WebChatSessionRow]:
@@ -249,56 +265,61 @@ class WebChatRepository:
         now, limits = self.clock(), self.limits
         await self._purge_now_and_then(session, now)
         keys = {r.token: session_key(r.token) for r in requests if r.token is not None}
-        # Questions in sessions known alive need no row; choices need the offered ones.
-        choosing = {keys[r.token] for r in requests if r.token is not None and r.choosing}
-        cached = {key for key in keys.values() if key not in choosing and self.live.alive(key, now)}
+        # Sessions known alive need no row; a choice reads the offered ones from the messages.
+        cached = {key for key in keys.values() if self.live.alive(key, now)}
         known = await _sessions_by_key(session, [k for k in keys.values() if k not in cached])
-        ip_waits = await _count(
-            session, [_client_key(r.client) for r in requests], limits.per_ip, now, limits.window
-        )
-        # Requests past the address limit open no session and count nothing more.
-        opened: list[tuple[str, str, bool, tuple[Pair, ...]] | None] = []
-        for request, ip_wait in zip(requests, ip_waits, strict=True):
-            if ip_wait:
-                opened.append(None)
-                continue
+        # The session each request would be answered in: its own, or a new one where it has
+        # none (or an unknown or expired one). Nothing is written for it before it is counted.
+        planned: list[tuple[str, str, WebChatSessionRow | None]] = []
+        for request in requests:
             token = request.token
             key = keys[token] if token is not None else None
             if token is not None and key is not None and key in cached:
-                opened.append((token, key, False, ()))
+                planned.append((token, key, None))
                 continue
             row = known.get(key) if key is not None else None
-            if row is not None and row.last_seen + self.session_ttl <= now:
-                await session.delete(row)  # expired: its history goes with it
-                await session.flush()
-                del known[row.key]
-                self.live.gone(row.key)
-                row = None
-            if row is None or token is None:
+            if row is None or token is None or row.last_seen + self.session_ttl <= now:
                 token = new_token()
-                row = WebChatSessionRow(
-                    key=session_key(token), created_at=now, last_seen=now, offered=[], messages=0
-                )
-                session.add(row)
-                known[row.key] = row
-            self.live.seen(row.key, row.last_seen + self.session_ttl)
-            offered = _pairs(row.offered) if request.choosing else ()
-            opened.append((token, row.key, token != request.token, offered))
-        session_waits = iter(
-            await _count(
-                session,
-                ["s:" + item[1] for item in opened if item is not None],
-                limits.per_session,
-                now,
-                limits.window,
-            )
+                planned.append((token, session_key(token), row))
+            else:
+                planned.append((token, row.key, row))
+        # One upsert counts every request against its address and its session (a request
+        # refused for its address is counted against its session too: its next one is sent
+        # after the wait anyway).
+        waits = await _count(
+            session,
+            [_client_key(r.client) for r in requests] + ["s:" + key for _, key, _ in planned],
+            [limits.per_ip] * len(requests) + [limits.per_session] * len(planned),
+            now,
+            limits.window,
         )
-        return [
-            Admitted(*item, retry_after=next(session_waits))
-            if item is not None
-            else Admitted("", "", False, retry_after=ip_wait)
-            for item, ip_wait in zip(opened, ip_waits, strict=True)
-        ]
+        ip_waits, session_waits = waits[: len(requests)], waits[len(requests) :]
+        admitted: list[Admitted] = []
+        for request, (token, key, row), ip_wait, session_wait in zip(
+            requests, planned, ip_waits, session_waits, strict=True
+        ):
+            if ip_wait:
+                # Past the address limit: no session is opened or touched.
+                admitted.append(Admitted("", "", False, retry_after=ip_wait))
+                continue
+            fresh = token != request.token
+            if fresh:
+                if row is not None and row.key in known:
+                    await session.delete(row)  # expired: its history goes with it
+                    await session.flush()
+                    del known[row.key]
+                    self.live.gone(row.key)
+                session.add(
+                    WebChatSessionRow(
+                        key=key, created_at=now, last_seen=now, offered=[], messages=0
+                    )
+                )
+                self.live.seen(key, now + self.session_ttl)
+            elif row is not None:
+                self.live.seen(key, row.last_seen + self.session_ttl)
+            offered = await _offered(session, key) if request.choosing and not fresh else ()
+            admitted.append(Admitted(token, key, fresh, offered, retry_after=session_wait))
+        return admitted
 
     async def _purge_now_and_then(self, session: AsyncSession, now: dt.datetime) -> None:
         if time.monotonic() - self._last_purge < PURGE_EVERY_SECONDS:
@@ -333,61 +354,46 @@ class WebChatRepository:
     async def _record_batch(
         self, session: AsyncSession, exchanges: Sequence[Exchange]
     ) -> list[None]:
-        """One read of the sessions, one insert of the messages and one update of the sessions
-        for the whole batch (Core statements: no ORM objects on the answer path)."""
+        """Nothing read: one update of the sessions (last seen, message count; usually one
+        statement, one per distinct count added) returns which still exist and their counts,
+        then one insert of the messages for the whole batch (Core statements, no ORM objects).
+        The choices a session may pick are read from its messages when one is picked."""
         now = self.clock()
-        found = await session.execute(
-            select(SESSIONS.c.key, SESSIONS.c.offered, SESSIONS.c.messages).where(
-                SESSIONS.c.key.in_(sorted({e.key for e in exchanges}))
+        added: Counter[str] = Counter()
+        for exchange in exchanges:
+            added[exchange.key] += 1 if exchange.visitor is None else 2
+        by_count: dict[int, list[str]] = {}
+        for key, count in sorted(added.items()):
+            by_count.setdefault(count, []).append(key)
+        totals: dict[str, int] = {}
+        for count, keys in by_count.items():
+            found = await session.execute(
+                update(SESSIONS)
+                .where(SESSIONS.c.key.in_(keys))
+                .values(last_seen=now, messages=SESSIONS.c.messages + count)
+                .returning(SESSIONS.c.key, SESSIONS.c.messages)
             )
-        )
-        state = {row.key: (_pairs(row.offered), int(row.messages or 0)) for row in found}
+            totals.update((key, int(total or 0)) for key, total in found)
         messages: list[dict[str, Any]] = []
         for exchange in exchanges:
-            if exchange.key not in state:
+            if exchange.key not in totals:
                 self.live.gone(exchange.key)  # expired or purged meanwhile
                 continue
-            offered, count = state[exchange.key]
             if exchange.visitor is not None:
                 messages.append(_message(exchange.key, now, "visitor", exchange.visitor))
             reply = exchange.reply
             messages.append(_message(exchange.key, now, "assistant", reply.text, reply))
-            added = 1 if exchange.visitor is None else 2
-            merged = tuple(dict.fromkeys((*reply.choices, *offered)))[:MAX_OFFERED]
-            state[exchange.key] = (merged, count + added)
         if messages:
             await session.execute(insert(MESSAGES), messages)
-        changed = [key for key in dict.fromkeys(e.key for e in exchanges) if key in state]
-        for key in changed:
-            offered, count = state[key]
-            if count > 2 * KEEP_MESSAGES:
-                state[key] = (offered, await self._trim(session, key))
-        if changed:
-            await session.execute(
-                update(SESSIONS)
-                .where(SESSIONS.c.key == bindparam("b_key"))
-                .values(
-                    offered=bindparam("b_offered"),
-                    last_seen=bindparam("b_seen"),
-                    messages=bindparam("b_messages"),
-                ),
-                [
-                    {
-                        "b_key": key,
-                        "b_offered": [list(pair) for pair in state[key][0]],
-                        "b_seen": now,
-                        "b_messages": state[key][1],
-                    }
-                    for key in changed
-                ],
-            )
-            for key in changed:
-                self.live.seen(key, now + self.session_ttl)
+        for key, total in totals.items():
+            if total > 2 * KEEP_MESSAGES:
+                await self._trim(session, key)
+            self.live.seen(key, now + self.session_ttl)
         return [None] * len(exchanges)
 
     @staticmethod
-    async def _trim(session: AsyncSession, key: str) -> int:
-        """Keep the session's last KEEP_MESSAGES messages; return how many are left."""
+    async def _trim(session: AsyncSession, key: str) -> None:
+        """Keep the session's last KEEP_MESSAGES messages (and count them)."""
         oldest_kept = await session.scalar(
             select(MESSAGES.c.id)
             .where(MESSAGES.c.session_key == key)
@@ -399,7 +405,9 @@ class WebChatRepository:
             await session.execute(
                 delete(MESSAGES).where(MESSAGES.c.session_key == key, MESSAGES.c.id < oldest_kept)
             )
-        return KEEP_MESSAGES
+        await session.execute(
+            update(SESSIONS).where(SESSIONS.c.key == key).values(messages=KEEP_MESSAGES)
+        )
 
     async def history(self, token: str) -> list[HistoryEntry] | None:
         """The session's last messages, oldest first; None when no such live session."""
