@@ -4,6 +4,12 @@
     python bench/bench_zalo.py answers --total 3000 --latency-seconds 30
     python bench/bench_zalo.py answers --latency-seconds 0   # closed loop only
     python bench/bench_zalo.py broadcast --subscribers 10000
+    python bench/bench_zalo.py answers --latency-seconds 0 --polling-only --profile stacks.txt
+
+Diagnostics (environment of the bot under test): BENCH_COUNT_SQL=1 prints its statements by
+kind at the end, BENCH_GC=1 its garbage collections (BENCH_GC=freeze: gc.freeze() once ready),
+BENCH_WITHOUT=journal,flood,state runs it without those database parts. "bot CPU" is the bot
+process's CPU time per answer during the run (Linux /proc).
 
 Answers: a bare echo bot (plain aiohttp: poll, send each text back) as the reference, then our
 bot (SQLite storage, settings defaults) in its own process, the fake Zalo Bot API with a
@@ -24,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import signal
@@ -65,8 +72,10 @@ async def run_bot(base_url: str, mode: str, workdir: str, port: int) -> None:
         flood_max_messages=50,  # as bench_telegram: a closed-loop user asks faster than a person
     )
     stop = asyncio.Event()
+    statements = count_statements() if os.environ.get("BENCH_COUNT_SQL") else None
     async with open_runtime(settings) as runtime:
-        channel = ZaloChannel.from_settings(settings, channel_context(runtime, stop))
+        context = without(channel_context(runtime, stop), os.environ.get("BENCH_WITHOUT", ""))
+        channel = ZaloChannel.from_settings(settings, context)
         server = HttpServer("127.0.0.1", port)
         server.mount(channel)
         if webhook:
@@ -74,10 +83,74 @@ async def run_bot(base_url: str, mode: str, workdir: str, port: int) -> None:
         with stop_on_signals(stop):
             await channel.start()
             await channel.ready.wait()
+            collections = gc_timer() if os.environ.get("BENCH_GC") else None
+            if os.environ.get("BENCH_GC") == "freeze":
+                gc.freeze()  # what startup built is never traversed again
             print("READY", flush=True)
             await stop.wait()
+            if collections is not None:
+                print(f"GC {collections}", file=sys.stderr)
             await channel.stop()
         await server.stop()
+    if statements is not None:
+        for kind, count in statements.most_common():
+            print(f"SQL {count:7d}  {kind}", file=sys.stderr)
+
+
+def without(context: Any, parts: str) -> Any:
+    """The channel context with some of the database's parts taken out (BENCH_WITHOUT=journal,
+    flood,state), to see what each costs per answer; never for a figure of ours."""
+    import dataclasses
+
+    from bot.core.chat_state import MemoryChatState
+
+    names = set(filter(None, parts.split(",")))
+    unknown = names - {"journal", "flood", "state"}
+    if unknown:
+        raise SystemExit(f"BENCH_WITHOUT: unknown {sorted(unknown)}")
+    if "journal" in names:
+        context = dataclasses.replace(context, journal=None)
+    if "flood" in names:
+        context = dataclasses.replace(context, flood=None)
+    if "state" in names:
+        context = dataclasses.replace(context, chat_state=MemoryChatState())
+    return context
+
+
+def gc_timer() -> dict[int, list[float]]:
+    """Collections per generation: how many, and the seconds they took (BENCH_GC=1)."""
+    spent: dict[int, list[float]] = {0: [0, 0.0], 1: [0, 0.0], 2: [0, 0.0]}
+    started = [0.0]
+
+    def timed(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started[0] = time.perf_counter()
+        else:
+            spent[info["generation"]][0] += 1
+            spent[info["generation"]][1] += time.perf_counter() - started[0]
+
+    gc.callbacks.append(timed)
+    return spent
+
+
+def count_statements() -> Any:
+    """Statements the bot sends to the database, by their first words (BENCH_COUNT_SQL=1)."""
+    from collections import Counter
+
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    counts: Counter[str] = Counter()
+
+    @event.listens_for(Engine, "before_cursor_execute")
+    def counted(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        counts[" ".join(statement.split()[:4])[:60]] += 1
+
+    @event.listens_for(Engine, "commit")
+    def committed(conn: Any) -> None:
+        counts["COMMIT"] += 1
+
+    return counts
 
 
 async def run_echo(base_url: str) -> None:
@@ -173,6 +246,39 @@ async def control(port: int, path: str, body: Any = None) -> Any:
     return await asyncio.to_thread(http_json, url, body, method)
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def sampled(pid: int, profile: str) -> asyncio.subprocess.Process | None:
+    """py-spy sampling the bot from outside (no overhead in the bot) when ``profile`` is set:
+    the stacks of the thread holding the GIL, collapsed, go there (``pip install py-spy``)."""
+    if not profile:
+        return None
+    spy = Path(sys.executable).with_name("py-spy")
+    args = (
+        "record",
+        "-p",
+        str(pid),
+        "-r",
+        "250",
+        "-f",
+        "raw",
+        "-o",
+        profile,
+        "--gil",
+        "--nonblocking",
+    )
+    return await asyncio.create_subprocess_exec(
+        str(spy), *args, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
+    )
+
+
 def free_port() -> int:
     import socket
 
@@ -211,7 +317,7 @@ async def single_message_questions() -> list[str]:
 
 
 async def zalo_run(
-    mode: str, users: int, total: int, texts: list[str], rate: float = 0.0
+    mode: str, users: int, total: int, texts: list[str], rate: float = 0.0, profile: str = ""
 ) -> dict[str, Any]:
     fake = await Proc.spawn(str(SCRIPT), "fake")
     try:
@@ -239,8 +345,15 @@ async def zalo_run(
                 )
                 await control(port, "result")
                 body = {"users": ids, "total": total, "questions": texts, "rate": rate}
+                cpu = cpu_seconds(bot.process.pid)
+                spy = await sampled(bot.process.pid, profile) if mode != "echo" else None
                 await control(port, "start", body)
-                return dict(await control(port, "result"))
+                result = dict(await control(port, "result"))
+                if spy is not None:
+                    spy.send_signal(signal.SIGINT)
+                    await spy.wait()
+                result["cpu_ms"] = (cpu_seconds(bot.process.pid) - cpu) * 1000 / total
+                return result
             finally:
                 await bot.stop()
     finally:
@@ -266,7 +379,8 @@ async def telegram_run(
 def show_answers(name: str, r: dict[str, Any]) -> None:
     print(
         f"{name:<22} {r['per_second']:7.1f} answers/s   latency p50 {r['latency_p50'] * 1000:7.1f}"
-        f" ms  p99 {r.get('latency_p99', 0.0) * 1000:7.1f} ms  ({r['answered']} answered)",
+        f" ms  p99 {r.get('latency_p99', 0.0) * 1000:7.1f} ms  ({r['answered']} answered)"
+        + (f"  bot CPU {r['cpu_ms']:.2f} ms/answer" if "cpu_ms" in r else ""),
         flush=True,
     )
 
@@ -281,9 +395,13 @@ async def answers(args: argparse.Namespace) -> None:
     print(f"-- closed loop (one question outstanding per user), {args.total} questions")
     echo = await zalo_run("echo", args.users, args.total, texts)
     show_answers("bare echo, polling", echo)
-    ours = await zalo_run("polling", args.users, args.total, texts)
+    ours = await zalo_run("polling", args.users, args.total, texts, profile=args.profile)
     show_answers("Zalo polling", ours)
     print(f"{'':22} {ours['per_second'] / echo['per_second']:7.2f}× the bare echo", flush=True)
+    if args.profile:
+        print(f"{'':22} (py-spy's stacks of the bot: {args.profile})", flush=True)
+    if args.polling_only:
+        return
     show_answers("Zalo webhook", await zalo_run("webhook", args.users, args.total, texts))
     show_answers("Telegram polling", await telegram_run(args.users, args.total, texts))
     if args.latency_seconds <= 0:
@@ -427,6 +545,12 @@ def main() -> None:
         p.add_argument("--telegram-limit", type=float, default=30.0)
         p.add_argument("--zalo-rate", type=float, default=25.0)
         p.add_argument("--default-subscribers", type=int, default=600)
+        p.add_argument("--polling-only", action="store_true", help="skip webhook and Telegram")
+        p.add_argument(
+            "--profile",
+            default="",
+            help="py-spy's collapsed stacks of the Zalo polling bot, to this file",
+        )
     sub.add_parser("fake")
     bot = sub.add_parser("bot")
     bot.add_argument("--mode", choices=("polling", "webhook", "echo"), required=True)

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from functools import partial
 from typing import TYPE_CHECKING
 
 from bot.core.bookkeeping import WriteBehind
@@ -20,6 +19,7 @@ if TYPE_CHECKING:
 
 Verdict = FloodVerdict
 FLOOD_WINDOWS = "flood windows"  # what the write-behind queue calls the shared counts
+COUNT_EVERY = 500  # messages after which another shared count is queued even if one waits
 # Said once to a user who went over the limit (plain text: every channel can show it).
 SLOW_DOWN = (
     "Bạn đang gửi tin nhắn hơi nhanh. Vui lòng chờ một chút rồi gửi lại câu hỏi, "
@@ -100,8 +100,9 @@ class FloodGuard:
 
 class FloodControl:
     """This process's window decides at once; the shared windows (``shared``, in the database)
-    count every process's messages behind the answers, in the bookkeeping's batches, and a user
-    they find over the limit is muted here too (the first of their next messages gets the
+    count every process's messages behind the answers: the messages of every user since the
+    last count go in one bookkeeping write (one statement batch, however many users), and a
+    user they find over the limit is muted here too (the first of their next messages gets the
     notice unless this process gave it already). So the database never delays an answer, and
     messages spread over processes are held to the limit within a flush (about 50 ms)."""
 
@@ -117,13 +118,18 @@ class FloodControl:
     ) -> None:
         self.local = local
         self.shared = shared
-        self.bookkeeping = bookkeeping or WriteBehind()
+        # Not `or`: an empty queue is falsy, and the shared one must be used even then.
+        self.bookkeeping = bookkeeping if bookkeeping is not None else WriteBehind()
         self.channel = channel
         self._clock = clock
         self.max_muted = max_muted
         # Users the shared windows found over the limit: until when, and whether the notice
         # is still due.
         self._muted: OrderedDict[str, tuple[float, bool]] = OrderedDict()
+        # Messages allowed here and not yet counted in the shared windows, per user; a count
+        # is queued in the bookkeeping while this is not empty.
+        self._uncounted: dict[str, int] = {}
+        self._since_queued = 0
 
     async def check(self, user_key: str) -> Verdict:
         verdict = self.local.check(user_key)
@@ -138,17 +144,39 @@ class FloodControl:
                 return Verdict.NOTIFY if notice_due else Verdict.IGNORE
             del self._muted[user_key]
         if verdict is Verdict.ALLOW:
-            count = partial(self._count, user_key, self._clock())
-            self.bookkeeping.put(FLOOD_WINDOWS, count, order=(FLOOD_WINDOWS, user_key))
+            # A count is queued for the first message since the last one was taken, and
+            # again every COUNT_EVERY messages (should a full queue have dropped it).
+            if not self._uncounted or self._since_queued >= COUNT_EVERY:
+                self.bookkeeping.put(FLOOD_WINDOWS, self._count_job(), order=FLOOD_WINDOWS)
+                self._since_queued = 0
+            self._since_queued += 1
+            self._uncounted[user_key] = self._uncounted.get(user_key, 0) + 1
         return verdict
 
-    async def _count(self, user_key: str, at: float) -> None:
+    def _count_job(self) -> Callable[[], Awaitable[None]]:
+        """The next shared count: it takes the messages gathered until it runs (a retry after
+        an outage counts the same ones again, once)."""
+        taken: tuple[dict[str, int], float] | None = None
+
+        async def count() -> None:
+            nonlocal taken
+            if taken is None:
+                taken, self._uncounted = (self._uncounted, self._clock()), {}
+            if taken[0]:
+                await self._count(*taken)
+
+        return count
+
+    async def _count(self, users: dict[str, int], at: float) -> None:
         assert self.shared is not None
-        shared = await self.shared.check(f"{self.channel}:{user_key}")
-        if shared is Verdict.ALLOW:
-            return
-        self._muted[user_key] = (at + self.local.window, shared is Verdict.NOTIFY)
-        self._muted.move_to_end(user_key)
+        keys = {f"{self.channel}:{user}": user for user in users}
+        verdicts = await self.shared.count({key: users[user] for key, user in keys.items()})
+        for key, shared in verdicts.items():
+            if shared is Verdict.ALLOW:
+                continue
+            user = keys[key]
+            self._muted[user] = (at + self.local.window, shared is Verdict.NOTIFY)
+            self._muted.move_to_end(user)
         while len(self._muted) > self.max_muted:
             self._muted.popitem(last=False)
 

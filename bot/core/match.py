@@ -152,7 +152,14 @@ class Matcher:
             for phrasing in entry.phrasings
         )
         spellings: dict[str, str] = {}
-        texts = [answer_tokens(entry.answer, spellings) for entry in entries]
+        keys: dict[str, str] = {}
+        # Each answer's pairs kept as a tuple (in the set's order) until the reranker takes
+        # them: 10,000 sets held at once would raise the build's peak memory.
+        answers = [
+            (tokens, tuple(pairs))
+            for tokens, pairs in (answer_words(e.answer, spellings, keys) for e in entries)
+        ]
+        texts = [tokens for tokens, _ in answers]
         lexicon = normalizer.lexicon
         table, entry_concepts = concept_table(lexicon.concepts, entries, local)
         index = MatchIndex(
@@ -166,16 +173,12 @@ class Matcher:
             entry_concepts,
         )
         tokens, pairs = index.phrasing_tokens, index.pair_sets
-        keys: dict[str, str] = {}
         index.reranker = Reranker(
             [
                 tuple(chain.from_iterable(tokens[p] + pairs[p] for p in phrasings))
                 for phrasings in index.entry_phrasings
             ],
-            [
-                (*index.answer_tokens[e], *answer_pairs(entry.answer, keys))
-                for e, entry in enumerate(entries)
-            ],
+            [(*index.answer_tokens[e], *said_pairs) for e, (_, said_pairs) in enumerate(answers)],
             entry_concepts,
             [table.vocabulary(tokens) for tokens in entry_concepts],
         )
@@ -372,11 +375,10 @@ def content_words(entries: Iterable[FaqEntry], lexicon: Lexicon) -> set[str]:
     Only accented phrasings count: there "thi" is the exam, not an unaccented "thì".
     """
     single_fillers = {phrase[0] for phrase in lexicon.fillers if len(phrase) == 1}
-    words: set[str] = set()
-    for entry in entries:
-        for phrasing in entry.phrasings:
-            if not phrasing.isascii():
-                words.update(_WORD_RE.findall(unicodedata.normalize("NFC", phrasing).lower()))
+    # All of them in one text, a line each: no word, composition or final sigma crosses a
+    # line break, so its words are theirs, read in one pass instead of one per phrasing.
+    accented = "\n".join(p for entry in entries for p in entry.phrasings if not p.isascii())
+    words = set(_WORD_RE.findall(unicodedata.normalize("NFC", accented).lower()))
     return {fold(word) for word in words - single_fillers}
 
 
@@ -384,10 +386,16 @@ def answer_pairs(answer: str, cache: dict[str, str] | None = None) -> set[str]:
     """Adjacent key-word pairs of an answer ("giay_chung", "chung_sinh"), sentence by sentence.
 
     ``cache`` maps words to their key form across answers (they share most words)."""
-    cache = {} if cache is None else cache
+    return _pairs(_sentence_words(answer), {} if cache is None else cache)
+
+
+def _sentence_words(answer: str) -> list[list[str]]:
+    return [_WORD_RE.findall(sentence) for sentence in _SENTENCE_RE.split(answer.lower())]
+
+
+def _pairs(sentences: list[list[str]], cache: dict[str, str]) -> set[str]:
     found: set[str] = set()
-    for sentence in _SENTENCE_RE.split(answer.lower()):
-        words = _WORD_RE.findall(sentence)
+    for words in sentences:
         keys = [cache.get(w) or cache.setdefault(w, key_token(w)) for w in words]
         found.update(map("_".join, pairwise(keys)))
     return found
@@ -395,9 +403,25 @@ def answer_pairs(answer: str, cache: dict[str, str] | None = None) -> set[str]:
 
 def answer_tokens(answer: str, cache: dict[str, str] | None = None) -> frozenset[str]:
     """Accented tokens of an answer, spelled as the normalizer spells them."""
-    cache = {} if cache is None else cache
+    words = set(_WORD_RE.findall(unicodedata.normalize("NFC", answer).lower()))
+    return _spelled(words, {} if cache is None else cache)
+
+
+def answer_words(
+    answer: str, spellings: dict[str, str], keys: dict[str, str]
+) -> tuple[frozenset[str], set[str]]:
+    """``answer_tokens`` and ``answer_pairs`` of one answer (``spellings`` and ``keys``
+    their caches), its words found once when it is in NFC as the knowledge base keeps it:
+    splitting at sentence marks cuts no word, so the sentences' words are the answer's."""
+    if not unicodedata.is_normalized("NFC", answer):
+        return answer_tokens(answer, spellings), answer_pairs(answer, keys)
+    sentences = _sentence_words(answer)
+    return _spelled(set(chain.from_iterable(sentences)), spellings), _pairs(sentences, keys)
+
+
+def _spelled(found: set[str], cache: dict[str, str]) -> frozenset[str]:
     words: set[str] = set()
-    for word in set(_WORD_RE.findall(unicodedata.normalize("NFC", answer).lower())):
+    for word in found:
         spelled = cache.get(word)
         if spelled is None:
             spelled = cache[word] = accent_token(canonical_token(word))

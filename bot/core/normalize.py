@@ -14,6 +14,7 @@ import re
 import unicodedata
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from operator import itemgetter
 
 from bot.core.lexicon import Lexicon
 from bot.core.phrases import PhraseTable, Tok
@@ -41,6 +42,7 @@ _TOKEN_RE = re.compile(r"[^\W_]+")
 _ASCII_WORD_RE = re.compile(r"[a-z0-9]+")
 _RUNS_RE = re.compile(r"[a-z]+|[0-9]+")
 _I_Y_RE = re.compile(r"^([bcdghklmnprstvx]+)y$")
+_KEY = itemgetter(1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +139,8 @@ class Normalizer:
         self._fillers = PhraseTable(
             dict.fromkeys(lexicon.fillers, ()), canonical, make_tok, plain_words_by_rule=True
         )
+        # Applied in this order, fillers last (dropped by their own rule).
+        self._replacing = (self._dialect, self._abbreviations, self._synonyms)
 
     def with_content_words(
         self, words: Iterable[str], pairs: Collection[str] | None = None
@@ -196,11 +200,16 @@ class Normalizer:
     # ------------------------------------------------------------------ pipeline
 
     def _tables(self, toks: list[Tok]) -> tuple[list[Tok], bool]:
-        toks, regional = self._dialect.apply(toks)
-        toks, abbreviated = self._abbreviations.apply(toks)
-        toks, replaced = self._synonyms.apply(toks)
-        toks, dropped = self._fillers.apply(toks, self._loose_filler)
-        return toks, regional or abbreviated or replaced or dropped
+        # The key forms are read once and again only after a table replaced something.
+        keys = list(map(_KEY, toks))
+        changed = False
+        for table in self._replacing:
+            toks, replaced = table.apply(toks, None, keys)
+            if replaced:
+                keys = list(map(_KEY, toks))
+                changed = True
+        toks, dropped = self._fillers.apply(toks, self._loose_filler, keys)
+        return toks, changed or dropped
 
     def _loose_filler(self, tok: Tok) -> bool:
         return self.content_words is not None and tok[1] not in self.content_words

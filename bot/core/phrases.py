@@ -72,18 +72,24 @@ class PhraseTable:
                     by_second.setdefault(entry.keys[1], []).append(entry)
 
     def apply(
-        self, toks: list[Tok], single_rule: SingleRule | None = None
+        self,
+        toks: list[Tok],
+        single_rule: SingleRule | None = None,
+        keys: list[str] | None = None,
     ) -> tuple[list[Tok], bool]:
         """Replace every match, left to right, longest first; say whether anything matched.
 
         ``single_rule`` lets a single-word entry match a token with other accents (used for
-        fillers typed without diacritics).
+        fillers typed without diacritics). ``keys``: the tokens' key forms, when the caller
+        has them (tables applied one after the other share them until one replaces).
         """
         first = self._first
+        if keys is None:
+            keys = list(map(_KEY, toks))
         # Most texts hold no phrase of a given table: one pass in C tells.
-        if first.keys().isdisjoint(map(_KEY, toks)):
+        if first.keys().isdisjoint(keys):
             return toks, False
-        starts = [index for index, tok in enumerate(toks) if tok[1] in first]
+        starts = [index for index, key in enumerate(keys) if key in first]
         multi = self._multi
         single = self._single
         out: list[Tok] = []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
@@ -174,3 +174,7 @@ class FloodWindows(Protocol):
 
     async def check(self, key: str) -> FloodVerdict:
         """Count one message from ``key`` (channel and user); whether to answer it."""
+
+    async def count(self, messages: Mapping[str, int]) -> dict[str, FloodVerdict]:
+        """Count several users' messages at once (key → how many since the last count):
+        each key's verdict after all of its messages (NOTIFY when they crossed the limit)."""

@@ -19,18 +19,22 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+import sqlite3
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, case, delete, func, insert, or_, select, update
+from sqlalchemy import Table, bindparam, case, delete, func, insert, or_, select, update
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.sql.elements import BindParameter
 
-from bot.storage.batch import GroupCommit
+from bot.storage.batch import GroupCommit, sqlite_form
 from bot.storage.engine import dialect_insert, reading
 from bot.storage.models import utcnow
+from bot.storage.sqlite_direct import Statement
 from bot.storage.web_chat_models import WebChatMessageRow, WebChatRateRow, WebChatSessionRow
 
 Pair = tuple[str, str]  # (choice id, label)
@@ -232,6 +236,69 @@ async def _sessions_by_key(
     return {row.key: row for row in await session.scalars(query)}
 
 
+def _added(exchanges: Sequence[Exchange]) -> dict[int, list[str]]:
+    """Sessions by the number of messages the exchanges add to each, keys in sorted order."""
+    added: Counter[str] = Counter()
+    for exchange in exchanges:
+        added[exchange.key] += 1 if exchange.visitor is None else 2
+    by_count: dict[int, list[str]] = {}
+    for key, count in sorted(added.items()):
+        by_count.setdefault(count, []).append(key)
+    return by_count
+
+
+_KEY: BindParameter[str] = bindparam("b_key")
+_TOUCH = Statement(
+    update(SESSIONS)
+    .where(SESSIONS.c.key == _KEY)
+    .values(last_seen=bindparam("b_seen"), messages=SESSIONS.c.messages + bindparam("b_count"))
+    .returning(SESSIONS.c.key, SESSIONS.c.messages)
+)
+_INSERT_MESSAGES = Statement(
+    insert(MESSAGES),
+    ["session_key", "created_at", "role", "text", "outcome", "faq_id", "choices"],
+)
+_OLDEST_KEPT_SQL = (
+    select(MESSAGES.c.id)
+    .where(MESSAGES.c.session_key == _KEY)
+    .order_by(MESSAGES.c.id.desc())
+    .offset(KEEP_MESSAGES - 1)
+    .limit(1)
+)
+_DROP_OLDER_SQL = delete(MESSAGES).where(
+    MESSAGES.c.session_key == _KEY, MESSAGES.c.id < bindparam("b_id")
+)
+_COUNT_KEPT_SQL = update(SESSIONS).where(SESSIONS.c.key == _KEY).values(messages=KEEP_MESSAGES)
+_OLDEST_KEPT = Statement(_OLDEST_KEPT_SQL)
+_DROP_OLDER = Statement(_DROP_OLDER_SQL)
+_COUNT_KEPT = Statement(_COUNT_KEPT_SQL)
+
+Recording = tuple["WebChatRepository", Exchange]
+
+
+def _record_sqlite(
+    conn: sqlite3.Connection, dialect: Dialect, items: Sequence[Recording]
+) -> list[None]:
+    for store, exchanges in _by_store(items).items():
+        store._record_sqlite(conn, dialect, exchanges)
+    return [None] * len(items)
+
+
+@sqlite_form(_record_sqlite)
+async def _record(session: AsyncSession, items: Sequence[Recording]) -> list[None]:
+    """A batch's exchanges, written by the repository each came from (one per process)."""
+    for store, exchanges in _by_store(items).items():
+        await store._record_batch(session, exchanges)
+    return [None] * len(items)
+
+
+def _by_store(items: Sequence[Recording]) -> dict[WebChatRepository, list[Exchange]]:
+    grouped: dict[WebChatRepository, list[Exchange]] = {}
+    for store, exchange in items:
+        grouped.setdefault(store, []).append(exchange)
+    return grouped
+
+
 class WebChatRepository:
     """Sessions, history and rate limits of the web chat."""
 
@@ -349,31 +416,13 @@ class WebChatRepository:
     # ------------------------------------------------------------------ history
 
     async def record(self, exchange: Exchange) -> None:
-        await self._writer.submit(self._record_batch, exchange)
+        await self._writer.submit(_record, (self, exchange))
 
-    async def _record_batch(
-        self, session: AsyncSession, exchanges: Sequence[Exchange]
-    ) -> list[None]:
-        """Nothing read: one update of the sessions (last seen, message count; usually one
-        statement, one per distinct count added) returns which still exist and their counts,
-        then one insert of the messages for the whole batch (Core statements, no ORM objects).
-        The choices a session may pick are read from its messages when one is picked."""
-        now = self.clock()
-        added: Counter[str] = Counter()
-        for exchange in exchanges:
-            added[exchange.key] += 1 if exchange.visitor is None else 2
-        by_count: dict[int, list[str]] = {}
-        for key, count in sorted(added.items()):
-            by_count.setdefault(count, []).append(key)
-        totals: dict[str, int] = {}
-        for count, keys in by_count.items():
-            found = await session.execute(
-                update(SESSIONS)
-                .where(SESSIONS.c.key.in_(keys))
-                .values(last_seen=now, messages=SESSIONS.c.messages + count)
-                .returning(SESSIONS.c.key, SESSIONS.c.messages)
-            )
-            totals.update((key, int(total or 0)) for key, total in found)
+    def _recorded(
+        self, exchanges: Sequence[Exchange], totals: dict[str, int], now: dt.datetime
+    ) -> list[dict[str, Any]]:
+        """The message rows of the exchanges whose session still exists (``totals``: the
+        sessions updated, with their message counts); the others are forgotten here."""
         messages: list[dict[str, Any]] = []
         for exchange in exchanges:
             if exchange.key not in totals:
@@ -383,31 +432,61 @@ class WebChatRepository:
                 messages.append(_message(exchange.key, now, "visitor", exchange.visitor))
             reply = exchange.reply
             messages.append(_message(exchange.key, now, "assistant", reply.text, reply))
+        for key in totals:
+            self.live.seen(key, now + self.session_ttl)
+        return messages
+
+    async def _record_batch(
+        self, session: AsyncSession, exchanges: Sequence[Exchange]
+    ) -> list[None]:
+        """Nothing read: one update of the sessions (last seen, message count; usually one
+        statement, one per distinct count added) returns which still exist and their counts,
+        then one insert of the messages for the whole batch (Core statements, no ORM objects).
+        The choices a session may pick are read from its messages when one is picked."""
+        now = self.clock()
+        totals: dict[str, int] = {}
+        for count, keys in _added(exchanges).items():
+            found = await session.execute(
+                update(SESSIONS)
+                .where(SESSIONS.c.key.in_(keys))
+                .values(last_seen=now, messages=SESSIONS.c.messages + count)
+                .returning(SESSIONS.c.key, SESSIONS.c.messages)
+            )
+            totals.update((key, int(total or 0)) for key, total in found)
+        messages = self._recorded(exchanges, totals, now)
         if messages:
             await session.execute(insert(MESSAGES), messages)
         for key, total in totals.items():
             if total > 2 * KEEP_MESSAGES:
                 await self._trim(session, key)
-            self.live.seen(key, now + self.session_ttl)
+        return [None] * len(exchanges)
+
+    def _record_sqlite(
+        self, conn: sqlite3.Connection, dialect: Dialect, exchanges: Sequence[Exchange]
+    ) -> list[None]:
+        """_record_batch on SQLite's own connection, in one call to its thread: the same rows."""
+        now = self.clock()
+        totals: dict[str, int] = {}
+        for count, keys in _added(exchanges).items():
+            rows = [{"b_key": key, "b_seen": now, "b_count": count} for key in keys]
+            totals.update((key, int(total or 0)) for key, total in _TOUCH.each(conn, dialect, rows))
+        _INSERT_MESSAGES.many(conn, dialect, self._recorded(exchanges, totals, now))
+        for key, total in totals.items():
+            if total > 2 * KEEP_MESSAGES:
+                [(oldest_kept,)] = _OLDEST_KEPT.each(conn, dialect, [{"b_key": key}]) or [(None,)]
+                if oldest_kept is not None:
+                    _DROP_OLDER.many(conn, dialect, [{"b_key": key, "b_id": oldest_kept}])
+                _COUNT_KEPT.many(conn, dialect, [{"b_key": key}])
         return [None] * len(exchanges)
 
     @staticmethod
     async def _trim(session: AsyncSession, key: str) -> None:
         """Keep the session's last KEEP_MESSAGES messages (and count them)."""
-        oldest_kept = await session.scalar(
-            select(MESSAGES.c.id)
-            .where(MESSAGES.c.session_key == key)
-            .order_by(MESSAGES.c.id.desc())
-            .offset(KEEP_MESSAGES - 1)
-            .limit(1)
-        )
+        params = {"b_key": key}
+        oldest_kept = await session.scalar(_OLDEST_KEPT_SQL, params)
         if oldest_kept is not None:
-            await session.execute(
-                delete(MESSAGES).where(MESSAGES.c.session_key == key, MESSAGES.c.id < oldest_kept)
-            )
-        await session.execute(
-            update(SESSIONS).where(SESSIONS.c.key == key).values(messages=KEEP_MESSAGES)
-        )
+            await session.execute(_DROP_OLDER_SQL, params | {"b_id": oldest_kept})
+        await session.execute(_COUNT_KEPT_SQL, params)
 
     async def history(self, token: str) -> list[HistoryEntry] | None:
         """The session's last messages, oldest first; None when no such live session."""

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from bot.channels.flood import FloodGuard, Verdict
+import asyncio
+from collections.abc import Mapping
+
+from bot.channels.flood import COUNT_EVERY, FloodControl, FloodGuard, Verdict
+from bot.core.bookkeeping import WriteBehind
+from bot.core.ports import FloodVerdict
 
 
 class Clock:
@@ -57,3 +62,65 @@ def test_memory_is_capped_under_a_burst_of_distinct_users() -> None:
     for user in range(5_000):
         guard.check(str(user))
     assert len(guard) == 1_000
+
+
+class SharedWindows:
+    """The database's windows as a fake: records every count it is asked for."""
+
+    def __init__(self, over: frozenset[str] = frozenset()) -> None:
+        self.calls: list[dict[str, int]] = []
+        self.over = over
+
+    async def check(self, key: str) -> FloodVerdict:
+        return (await self.count({key: 1}))[key]
+
+    async def count(self, messages: Mapping[str, int]) -> dict[str, FloodVerdict]:
+        self.calls.append(dict(messages))
+        return {
+            key: FloodVerdict.NOTIFY if key in self.over else FloodVerdict.ALLOW for key in messages
+        }
+
+
+async def test_messages_between_two_flushes_are_counted_together() -> None:
+    clock = Clock()
+    shared = SharedWindows()
+    control = FloodControl(
+        FloodGuard(8, 10.0, clock=clock), shared, WriteBehind(), channel="zalo", clock=clock
+    )
+    for user in ("a", "b", "a", "c", "a"):
+        assert await control.check(user) is Verdict.ALLOW
+    await control.bookkeeping.drain()
+    assert shared.calls == [{"zalo:a": 3, "zalo:b": 1, "zalo:c": 1}]
+    assert await control.check("b") is Verdict.ALLOW
+    await control.bookkeeping.drain()
+    assert shared.calls[1:] == [{"zalo:b": 1}]
+
+
+async def test_a_user_the_shared_windows_find_over_the_limit_gets_one_notice() -> None:
+    clock = Clock()
+    shared = SharedWindows(over=frozenset({"zalo:a"}))
+    control = FloodControl(
+        FloodGuard(8, 10.0, clock=clock), shared, WriteBehind(), channel="zalo", clock=clock
+    )
+    for _ in range(3):  # several messages in one count: the notice is still due once
+        assert await control.check("a") is Verdict.ALLOW
+    await control.bookkeeping.drain()
+    assert [await control.check("a") for _ in range(3)] == [Verdict.NOTIFY] + [Verdict.IGNORE] * 2
+    clock.now += 10.5
+    assert await control.check("a") is Verdict.ALLOW
+
+
+async def test_a_count_dropped_from_a_full_queue_is_queued_again() -> None:
+    clock = Clock()
+    shared = SharedWindows()
+    bookkeeping = WriteBehind(max_items=1)
+    control = FloodControl(
+        FloodGuard(10**6, 10.0, clock=clock), shared, bookkeeping, channel="zalo", clock=clock
+    )
+    assert await control.check("a") is Verdict.ALLOW
+    bookkeeping.put("conversation", lambda: asyncio.sleep(0))  # pushes the count out
+    assert bookkeeping.dropped["flood windows"] == 1
+    for _ in range(COUNT_EVERY):
+        await control.check("a")
+    await bookkeeping.drain()
+    assert shared.calls == [{"zalo:a": COUNT_EVERY + 1}]

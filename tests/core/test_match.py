@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import unicodedata
 from dataclasses import replace
 
 import pytest
@@ -15,7 +16,15 @@ from bot.config import PROJECT_ROOT, Settings
 from bot.core import match_index
 from bot.core.knowledge import Category, FaqEntry, KnowledgeBase
 from bot.core.lexicon import Lexicon
-from bot.core.match import Matcher, MatchResult, Thresholds
+from bot.core.match import (
+    Matcher,
+    MatchResult,
+    Thresholds,
+    answer_pairs,
+    answer_tokens,
+    answer_words,
+    content_words,
+)
 from bot.core.match_index import MatchIndex, sort_words
 from bot.core.normalize import Normalizer
 from bot.core.scoring import Query, Scoring
@@ -318,3 +327,30 @@ def test_sorted_keys_give_the_token_sort_ratio(matcher: Matcher) -> None:
     query = index.query(matcher.normalizer.normalize("mật khẩu quên vneid đổi ở đâu"))
     for key in index.sorted_keys:
         assert fuzz.ratio(sort_words(query.key), key) == fuzz.token_sort_ratio(query.key, key)
+
+
+_TRICKY = [
+    "Làm căn cước (CCCD) ở đâu? Mất bao lâu; phí bao nhiêu!",
+    "Đăng ký khai sinh cho con\nCần giấy tờ: tờ khai, giấy chứng sinh.",
+    "ĐĂNG KÝ THƯỜNG TRÚ Ở PHƯỜNG",
+    "nop ho so online (dich vu cong)",
+    "ΟΔΟΣ Σ đường số 5",
+]
+
+
+@pytest.mark.parametrize("answer", [*_TRICKY, *(unicodedata.normalize("NFD", a) for a in _TRICKY)])
+def test_answer_words_are_the_tokens_and_pairs_in_the_same_order(answer: str) -> None:
+    tokens, pairs = answer_words(answer, {}, {})
+    assert (list(tokens), list(pairs)) == (
+        list(answer_tokens(answer)),
+        list(answer_pairs(answer)),
+    )
+
+
+def test_content_words_of_all_phrasings_are_those_of_each() -> None:
+    lexicon = Lexicon.load(PROJECT_ROOT / "knowledge" / "lexicon.yaml")
+    texts = [*_TRICKY, *(unicodedata.normalize("NFD", a) for a in _TRICKY), "\u0301ấy Σ"]
+    entries = [entry(f"t.e{n}", text) for n, text in enumerate(texts)]
+    each = set().union(*(content_words([e], lexicon) for e in entries))
+    assert content_words(entries, lexicon) == each
+    assert {"duong", "thuong", "cccd"} <= each

@@ -165,6 +165,28 @@ async def test_a_flood_spread_over_two_bot_processes_is_held_to_the_limit(
     assert await second.check("7") is Verdict.ALLOW
 
 
+async def test_many_users_messages_are_counted_in_one_transaction(
+    two: tuple[Storage, Storage],
+) -> None:
+    clock = Clock(utcnow())
+    first = FloodRepository(two[0].writer, 3, 10.0, clock=clock)
+    second = FloodRepository(two[1].writer, 3, 10.0, clock=clock)
+    before = two[0].writer.batches
+    verdicts = await first.count({"zalo:a": 2, "zalo:b": 1, "zalo:c": 5})
+    assert two[0].writer.batches == before + 1
+    # c's five messages crossed the limit of three: one notice, then silence.
+    assert verdicts == {
+        "zalo:a": FloodVerdict.ALLOW,
+        "zalo:b": FloodVerdict.ALLOW,
+        "zalo:c": FloodVerdict.NOTIFY,
+    }
+    assert await second.count({"zalo:a": 1, "zalo:c": 1}) == {
+        "zalo:a": FloodVerdict.ALLOW,
+        "zalo:c": FloodVerdict.IGNORE,
+    }
+    assert await second.check("zalo:a") is FloodVerdict.NOTIFY  # its 5th message in all
+
+
 def update_of(key: str, chat: str) -> Inbound:
     return Inbound(key, chat, {"update_id": int(key)})
 

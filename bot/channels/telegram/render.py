@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import logging
 from collections.abc import Iterable, Sequence
@@ -82,6 +83,14 @@ def keyboard(
     return InlineKeyboardMarkup(rows) if rows else None
 
 
+@functools.lru_cache(maxsize=1024)
+def _same_keyboard(
+    choices: tuple[Choice, ...], feedback: tuple[Choice, ...]
+) -> InlineKeyboardMarkup | None:
+    """One frozen keyboard for the same buttons (answers repeat: see sender.as_json)."""
+    return keyboard(choices, feedback)
+
+
 def without_feedback(markup: InlineKeyboardMarkup | None) -> InlineKeyboardMarkup | None:
     """The same keyboard minus 👍/👎 (after a vote), or None when nothing is left."""
     if markup is None:
@@ -100,7 +109,7 @@ def without_feedback(markup: InlineKeyboardMarkup | None) -> InlineKeyboardMarku
 def render(reply: Reply, limit: int = MAX_TEXT) -> list[Outgoing]:
     """Render a Reply as one or more HTML messages; the keyboard goes on the last one."""
     chunks = split_paragraphs(_paragraphs(reply), limit)
-    markup = keyboard(reply.topic_choices, reply.feedback_choices)
+    markup = _same_keyboard(tuple(reply.topic_choices), tuple(reply.feedback_choices))
     messages = [Outgoing(_html(chunk)) for chunk in chunks]
     messages[-1] = Outgoing(messages[-1].html, markup)
     return messages

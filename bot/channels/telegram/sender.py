@@ -14,6 +14,7 @@ from telegram import (
     LinkPreviewOptions,
     Message,
     ReplyParameters,
+    TelegramObject,
 )
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
@@ -40,10 +41,33 @@ async def send_message(bot: Bot, **params: Any) -> None:
     raised as TelegramError), without building a Message from Telegram's answer: nobody reads
     it, and building it cost about a seventh of the CPU of answering a citizen. The parameters
     are converted as Bot._do_post converts them (RequestParameter is not exported: pinned with
-    python-telegram-bot ~=22.8). Our bot has no ext.Defaults, rate limiter or arbitrary
-    callback data, which this would bypass."""
-    data = RequestData([RequestParameter.from_input(k, v) for k, v in params.items()])
+    python-telegram-bot ~=22.8), objects through ``as_json``. Our bot has no ext.Defaults,
+    rate limiter or arbitrary callback data, which this would bypass."""
+    data = RequestData(
+        [
+            RequestParameter.from_input(k, as_json(v) if isinstance(v, TelegramObject) else v)
+            for k, v in params.items()
+        ]
+    )
     await bot.request.post(f"{bot.base_url}/sendMessage", request_data=data)
+
+
+_JSON_OF: dict[int, tuple[TelegramObject, dict[str, Any]]] = {}
+_JSON_KEPT = 1024
+
+
+def as_json(value: TelegramObject) -> dict[str, Any]:
+    """``value.to_dict()``, kept for the object: a rendered answer's keyboard is one frozen
+    object while the answer is cached (render.render), and PTB's to_dict of a keyboard cost
+    more than a tenth of an answer's CPU. Keyed by identity, the object kept alive with it."""
+    kept = _JSON_OF.get(id(value))
+    if kept is not None and kept[0] is value:
+        return kept[1]
+    if len(_JSON_OF) >= _JSON_KEPT:
+        _JSON_OF.clear()
+    result = value.to_dict()
+    _JSON_OF[id(value)] = (value, result)
+    return result
 
 
 class Sender:

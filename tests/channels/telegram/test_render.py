@@ -128,3 +128,19 @@ def test_without_feedback_keeps_other_buttons() -> None:
 def test_empty_reply_still_renders_something(text: str) -> None:
     (out,) = render(Reply(text, Outcome.EMPTY))
     assert visible(out.html).strip()
+
+
+def test_the_same_buttons_are_one_keyboard_sent_as_one_json() -> None:
+    from bot.channels.telegram.sender import as_json
+
+    def answer() -> Reply:
+        choices = (Choice("Đăng ký tài khoản", "faq:account.register"),)
+        reply = Reply("Hỏi?\n\nĐáp.", Outcome.ANSWERED, choices, "a.b", ask_feedback=True)
+        return with_feedback(reply)
+
+    first, again = render(answer())[-1].keyboard, render(answer())[-1].keyboard
+    assert first is not None and first is again
+    assert as_json(first) == first.to_dict() and as_json(first) is as_json(again)
+    other = keyboard([Choice("Đăng ký tài khoản", "faq:account.register")])
+    assert other is not None and as_json(other) == other.to_dict()
+    assert as_json(other) != as_json(first)  # no feedback buttons: another keyboard

@@ -9,9 +9,10 @@ import json
 import re
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from bot.channels.web import texts as web_texts
+from bot.storage.web_chat_models import WebChatRateRow
 from tests.channels.web.conftest import PORTAL, ChatEnv, MakeEnv
 
 MARKUP = '<script>alert(1)</script> "><img src=x onerror=alert(1)> dang ky tai khoan dvc'
@@ -107,6 +108,25 @@ async def test_one_visitor_is_limited_without_blocking_others(make_env: MakeEnv)
     status, payload = await env.post({"text": "cảm ơn", "session": session})
     assert status == 429 and payload["error"] == "rate_limited"
     await still_answers(env)  # another visitor behind the same address
+
+
+async def test_a_request_refused_for_its_address_still_counts_against_its_session(
+    make_env: MakeEnv,
+) -> None:
+    # Address and session counters are one upsert: the refused request is counted on both.
+    env = await make_env(web_rate_per_ip=2, web_rate_per_session=2)
+    session = (await env.ask("cảm ơn"))["session"]
+    await env.ask("cảm ơn", session)
+    status, _ = await env.post({"text": "cảm ơn", "session": session})
+    assert status == 429  # the address's third request
+    assert await env.chat.store.count_sessions() == 1  # and it opened nothing
+    async with env.storage.session_factory() as db:
+        counted = await db.scalar(
+            select(WebChatRateRow.count).where(WebChatRateRow.key.startswith("s:"))
+        )
+    assert counted == 3
+    env.clock.advance(seconds=61)  # both windows end: the session is let in again
+    assert (await env.ask("cảm ơn", session))["session"] == session
 
 
 async def test_limits_are_shared_by_every_process(make_env: MakeEnv) -> None:
