@@ -43,15 +43,6 @@ MIN_CHOICE = 0.01  # a "did you mean" choice less likely than this is noise (a s
 # entry, when unsure, often sits at 0.01-0.05: the calibrated mass is shared among many)
 VAGUE_IN_SCOPE = 0.6  # the index's in-scope mass (all candidates) that also offers choices
 _EVIDENCE = FEATURES.index("evidence")
-_LENGTH = FEATURES.index("length")
-# A story-length message (about 13 to 50 content words) whose best entry is at least this likely
-# and leads every other by this much is answered below the answer threshold: on tune's halves
-# without their own concept phrases (bench/eval_unseen.py) the leaders this newly answers were
-# right 13 times in 13 (tune as it is: 13 in 13); the near misses that a floor and lead alone
-# would answer were short questions or a long letter.
-CLEAR_FLOOR = 0.5
-CLEAR_LEAD = 0.45
-STORY_LENGTH = (0.6, 0.9)  # the length signal (calibration.length_feature) of such a message
 _WORD_RE = re.compile(r"[^\W_]+")
 _SENTENCE_RE = re.compile(r"[.!?;:\n()]+")
 
@@ -256,10 +247,8 @@ def decide(
         return MatchResult("no_match", top, key, margin, personal_data=personal)
     if (
         not best.uncovered
-        and (
-            (best.confidence >= thresholds.answer and margin >= thresholds.margin)
-            or _clear_story_leader(best, margin)
-        )
+        and best.confidence >= thresholds.answer
+        and margin >= thresholds.margin
         and not best.key_missing
         and not _concept_only(best, ranked, thresholds)
     ):
@@ -267,17 +256,6 @@ def decide(
         return MatchResult("answered", top, key, margin, also, personal)
     offered = tuple(c for c in top if c.confidence >= MIN_CHOICE)
     return MatchResult("ambiguous", offered or top[:1], key, margin, personal_data=personal)
-
-
-def _clear_story_leader(best: Ranked, margin: float) -> bool:
-    """A story's confidence is spread by its many off-topic words, so a clear leader in one
-    is answered though less likely than a short question's answer must be."""
-    low, high = STORY_LENGTH
-    return (
-        best.confidence >= CLEAR_FLOOR
-        and margin >= CLEAR_LEAD
-        and low <= best.features[_LENGTH] < high
-    )
 
 
 def _concept_only(best: Ranked, ranked: Sequence[Ranked], thresholds: Thresholds) -> bool:

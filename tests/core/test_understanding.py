@@ -554,22 +554,3 @@ def test_a_story_whose_words_reach_its_entry_skips_the_wide_pool(
     monkeypatch.setattr(understanding, "POOL_BELOW", 1.1)  # never sure enough
     assert matcher.match(named).faq_id == result.faq_id == "proc.passport"
     assert len(calls) == 1
-
-
-def _story_leader(confidence: float, rival: float, length: float) -> str:
-    features = [0.0] * len(FEATURES)
-    features[FEATURES.index("length")] = length
-    best = Ranked(0, confidence, 0.5, 0, tuple(features), False, False, confidence)
-    other = Ranked(1, rival, 0.1, 0, tuple([0.0] * len(FEATURES)), False, False, rival)
-    return _decided(best, other)
-
-
-def test_a_clear_leader_in_a_story_is_answered_below_the_answer_threshold() -> None:
-    # A story (about 20 content words): its many other words spread the confidence.
-    assert _story_leader(0.6, 0.05, 0.75) == "answered"
-    # Not clearly ahead, or not likely enough: choices.
-    assert _story_leader(0.6, 0.2, 0.75) == "ambiguous"
-    assert _story_leader(0.45, 0.0, 0.75) == "ambiguous"
-    # A short question or a long letter keeps the answer threshold.
-    assert _story_leader(0.6, 0.05, 0.4) == "ambiguous"
-    assert _story_leader(0.6, 0.05, 0.95) == "ambiguous"
