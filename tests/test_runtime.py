@@ -92,3 +92,12 @@ async def test_stopping_writes_the_logs_still_queued_behind_the_answers(tmp_path
         assert runtime.storage is not None
         report = await runtime.storage.stats.report(dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
     assert report.totals.questions == 300, (queued, report.totals)
+
+
+async def test_the_configured_bound_on_writes_waiting_in_memory_is_the_one_used(
+    tmp_path: Path,
+) -> None:
+    # The queue starts empty (falsy): it must still be the one the settings sized.
+    settings = make_settings(tmp_path).model_copy(update={"bookkeeping_max_items": 7})
+    async with open_runtime(settings) as runtime:
+        assert runtime.bookkeeping.max_items == 7

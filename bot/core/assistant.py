@@ -85,7 +85,8 @@ class Assistant:
         self.responder = responder
         self.metrics = metrics
         self.ports = ports or Ports()
-        self.bookkeeping = bookkeeping or WriteBehind()
+        # Not ``or``: an empty queue is falsy, and the one given carries the configured bound.
+        self.bookkeeping = bookkeeping if bookkeeping is not None else WriteBehind()
         self.max_input_chars = max_input_chars
         # Shared with every process serving the same citizens when it is the database.
         self.memory = UserMemory(self.ports.state or MemoryChatState(), self.bookkeeping)
