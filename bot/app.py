@@ -19,7 +19,13 @@ from bot.broadcast.options import BroadcastConfigError
 from bot.channels.base import Channel, ChannelContext
 from bot.config import Settings
 from bot.core.knowledge import KnowledgeError
-from bot.lifecycle import Stopped, arm_stop_deadline, limit_malloc_arenas, stop_on_signals
+from bot.lifecycle import (
+    Stopped,
+    arm_stop_deadline,
+    limit_malloc_arenas,
+    settle_heap,
+    stop_on_signals,
+)
 from bot.roles import PLANS, Role, parse_role
 from bot.runtime import (
     Runtime,
@@ -267,6 +273,8 @@ async def serve(
                 stack.push_async_callback(_stop_channel, channel, failures)
             _start_polling(stack, runtime, polling, stop, failures)
             _announce(server, list(providers), [*hooked, *polling], role)
+            settle_heap()  # the index and everything started: no longer walked by the collector
+            runtime.after_swap = settle_heap
             await stop.wait()
             log.info("stopping")
             if on_stop is not None:

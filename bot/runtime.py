@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -111,6 +111,7 @@ class Runtime:
     addresses: AddressFinder | None = None
     broadcast: BroadcastService | None = None  # set when the scheduler runs (staff tools)
     _swap_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    after_swap: Callable[[], None] | None = None  # e.g. lifecycle.settle_heap, when serving
 
     @property
     def snapshot(self) -> Snapshot:
@@ -139,6 +140,8 @@ class Runtime:
                 build_snapshot, kb, self.normalizer, self.thresholds, version
             )
             self.live.swap(snapshot)
+            if self.after_swap is not None:
+                self.after_swap()
             log.info("knowledge version %s live: %s entries", version, len(kb.published))
 
     async def reload(self) -> int:
