@@ -37,7 +37,7 @@ FIRST_USER = 1_000_000
 WARM_UP = 1000  # questions each bot answers before it is measured
 # The echo reference, ours as shipped (settings defaults, SQLite storage), then what
 # concurrency, "typing…" before every answer, matching every question afresh (no answer
-# cache) and storage cost.
+# cache), without the heap settled out of the collector's walks, and storage cost.
 DEFAULT_VARIANTS = [
     "echo",
     "ours,storage=sqlite",
@@ -45,6 +45,7 @@ DEFAULT_VARIANTS = [
     "ours,c=32,storage=sqlite",
     "ours,typing=0,storage=sqlite",
     "ours,cache=0,storage=sqlite",
+    "ours,settle=0,storage=sqlite",
     "ours,storage=none",
 ]
 
@@ -91,13 +92,14 @@ async def run_ours(
     answer_cache: int | None = None,
     sqlite_cache_kib: int | None = None,
     max_queued: int | None = None,
+    settle: bool = True,
 ) -> None:
     from bench.probe_common import drop_schema, pg_schema
     from bot.channels.telegram import runner
     from bot.channels.telegram.runner import TelegramService, quiet_http_logs
     from bot.config import Settings
     from bot.core.knowledge import load_knowledge_dir
-    from bot.lifecycle import limit_malloc_arenas, stop_on_signals
+    from bot.lifecycle import limit_malloc_arenas, settle_heap, stop_on_signals
     from bot.storage import engine
 
     limit_malloc_arenas()  # as run_bot.py does
@@ -139,7 +141,13 @@ async def run_ours(
     async def serve(runtime: Any) -> None:
         service = TelegramService(settings, channel_context(runtime, stop))
         waiter = asyncio.create_task(service.ready.wait())
-        waiter.add_done_callback(lambda _: print("READY", flush=True))
+
+        def ready(_: object) -> None:
+            if settle:
+                settle_heap()  # as the app does once serving starts
+            print("READY", flush=True)
+
+        waiter.add_done_callback(ready)
         with stop_on_signals(stop):
             await service.run(stop)
 
@@ -394,6 +402,7 @@ def variant_args(variant: str) -> list[str]:
         "cache": "--answer-cache",
         "sqlitecache": "--sqlite-cache-kib",
         "queue": "--max-queued",
+        "settle": "--settle-heap",
     }
     for option in options:
         key, value = option.split("=")
@@ -601,6 +610,7 @@ def main() -> None:
     bot.add_argument("--answer-cache", type=int, default=None, help="ANSWER_CACHE_SIZE")
     bot.add_argument("--sqlite-cache-kib", type=int, default=None, help="SQLite page cache")
     bot.add_argument("--max-queued", type=int, default=None, help="updates waiting, at most")
+    bot.add_argument("--settle-heap", type=int, default=1, help="0: no gc.freeze once ready")
     args = parser.parse_args()
     if args.command == "fake":
         from bench.telegram_load import serve
@@ -624,6 +634,7 @@ def main() -> None:
                     args.answer_cache,
                     args.sqlite_cache_kib,
                     args.max_queued,
+                    bool(args.settle_heap),
                 )
             )
     else:

@@ -78,6 +78,7 @@ async def _stub_handle(message: Any) -> Any:
 async def _serve_web(ready: Any, folder: str, answer_cache: int | None, stub: bool) -> None:
     from bot.channels.web import web_chat
     from bot.config import Settings
+    from bot.lifecycle import settle_heap
     from bot.runtime import open_runtime
     from bot.web.server import HttpServer
 
@@ -94,7 +95,9 @@ async def _serve_web(ready: Any, folder: str, answer_cache: int | None, stub: bo
         server = HttpServer("127.0.0.1", 0)
         handle = _stub_handle if stub else runtime.assistant.handle
         server.mount(web_chat(settings, handle, runtime.storage))
-        ready.put(await server.start())
+        port = await server.start()
+        settle_heap()  # as the app does once serving starts
+        ready.put(port)
         await asyncio.Event().wait()
 
 

@@ -7,7 +7,8 @@
     python bench/bench_zalo.py answers --latency-seconds 0 --polling-only --profile stacks.txt
 
 Diagnostics (environment of the bot under test): BENCH_COUNT_SQL=1 prints its statements by
-kind at the end, BENCH_GC=1 its garbage collections (BENCH_GC=freeze: gc.freeze() once ready),
+kind at the end, BENCH_GC=1 its garbage collections, BENCH_SETTLE=0 leaves its heap unsettled
+(the app settles it once serving starts: lifecycle.settle_heap),
 BENCH_WITHOUT=journal,flood,state runs it without those database parts. "bot CPU" is the bot
 process's CPU time per answer during the run (Linux /proc).
 
@@ -56,7 +57,7 @@ QUESTION_POOL = 400
 async def run_bot(base_url: str, mode: str, workdir: str, port: int) -> None:
     from bot.channels.zalo import ZaloChannel
     from bot.config import Settings
-    from bot.lifecycle import stop_on_signals
+    from bot.lifecycle import settle_heap, stop_on_signals
     from bot.runtime import channel_context, open_runtime
     from bot.web.server import HttpServer
     from tests.fakes.zalo_server import TOKEN
@@ -84,8 +85,8 @@ async def run_bot(base_url: str, mode: str, workdir: str, port: int) -> None:
             await channel.start()
             await channel.ready.wait()
             collections = gc_timer() if os.environ.get("BENCH_GC") else None
-            if os.environ.get("BENCH_GC") == "freeze":
-                gc.freeze()  # what startup built is never traversed again
+            if os.environ.get("BENCH_SETTLE", "1") != "0":
+                settle_heap()  # as the app does once serving starts
             print("READY", flush=True)
             await stop.wait()
             if collections is not None:
