@@ -27,7 +27,7 @@ Job = Callable[[], Awaitable[object]]
 _Item = tuple[str, Job, Hashable | None]
 # Dropped last when the queue is full: losing one makes a restart answer an update again.
 UPDATE_STATES = "update states"
-_BATCH = 256
+_BATCH = 256  # a queue shorter than this waits FLUSH_EVERY to gather more
 _BACKOFF = (0.5, 1.0, 2.0, 5.0)
 # Writes gather this long before a flush: one transaction then carries the bookkeeping of many
 # answers (a question, its user touch and its update state cost one commit, not three).
@@ -104,8 +104,12 @@ class WriteBehind:
     async def _flush(self) -> None:
         failures = 0
         while self._queue:
-            await asyncio.sleep(self._flush_every)
-            batch = [self._queue.popleft() for _ in range(min(_BATCH, len(self._queue)))]
+            if len(self._queue) < _BATCH:
+                await asyncio.sleep(self._flush_every)  # let a batch gather
+            # Everything queued: a backlog is written in one go, not at _BATCH per pause, so
+            # at the busiest the writes keep up with the answers instead of filling the queue.
+            batch = list(self._queue)
+            self._queue.clear()
             self._in_flight = batch
             try:
                 results = await _run(batch)

@@ -124,3 +124,25 @@ async def test_an_outage_in_an_ordered_chain_retries_the_rest_in_order() -> None
     db.down = False
     await behind.drain()
     assert db.written == ["👎", "comment"]
+
+
+async def test_a_backlog_is_written_in_one_go_not_a_fixed_share_per_pause() -> None:
+    # At the busiest the answers outrun a writer that takes a fixed share of the queue per
+    # pause; the queue then fills and drops. Everything queued goes in the next flush.
+    behind = WriteBehind(flush_every=0.0)
+    started = 0
+    release = asyncio.Event()
+
+    async def write() -> None:
+        nonlocal started
+        started += 1
+        await release.wait()
+
+    for _ in range(1000):
+        behind.put("conversation logs", write)
+    for _ in range(100):  # loop turns for the flush to start what it took, not a time
+        await asyncio.sleep(0)
+    assert started == 1000
+    release.set()
+    await behind.drain()
+    assert behind.written == 1000 and len(behind) == 0
