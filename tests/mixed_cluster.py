@@ -328,6 +328,9 @@ async def start_topology(tmp_path: Path, env: dict[str, str]) -> Topology:
         standby, standby_base = group.process("bot2", "bot")
         await standby.start()
         await ready(standby_base, standby)
+        # Ready is not yet standing by: a standby that first asked for the lease after the
+        # active one was killed would take it without ever having stood by.
+        await standby.wait_for_output("standing by", within=120)
     except BaseException:
         await group.close()
         raise

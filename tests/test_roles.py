@@ -89,6 +89,7 @@ async def test_two_web_processes_and_a_standby_pair_share_one_database(
     active = await poller_pid(group.env)
     assert active in (bot1.pid, bot2.pid)
     dead, standby = (bot1, bot2) if active == bot1.pid else (bot2, bot1)
+    await standby.wait_for_output("standing by", within=120)  # the kill comes after that
     dead.kill()
     await dead.wait()
     fake.text(CITIZEN, "nộp lệ phí ở đâu")
