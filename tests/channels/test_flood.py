@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import tracemalloc
 from collections.abc import Mapping
 
 from bot.channels.flood import COUNT_EVERY, FloodControl, FloodGuard, Verdict
@@ -62,6 +63,35 @@ def test_memory_is_capped_under_a_burst_of_distinct_users() -> None:
     for user in range(5_000):
         guard.check(str(user))
     assert len(guard) == 1_000
+
+
+def test_a_window_costs_a_few_hundred_bytes_per_user() -> None:
+    # Everyone who wrote within the last window is kept: thousands of users at a peak. One
+    # tuple per user (about 150 bytes beside its key); a deque per user cost about 900.
+    clock = Clock()
+    guard = FloodGuard(8, 10.0, clock=clock)
+    keys = [str(1_000_000 + user) for user in range(10_000)]
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for key in keys:
+            clock.now += 0.0001
+            guard.check(key)
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert len(guard) == 10_000
+    assert grown / 10_000 < 300
+
+
+def test_a_muted_user_keeps_no_stamps_and_starts_afresh() -> None:
+    clock = Clock()
+    guard = FloodGuard(2, 10.0, clock=clock)
+    assert [guard.check("u") for _ in range(3)] == [Verdict.ALLOW] * 2 + [Verdict.NOTIFY]
+    clock.now += 9.0
+    assert guard.check("u") is Verdict.IGNORE  # still muted, and still seen: not forgotten
+    clock.now += 1.5
+    assert [guard.check("u") for _ in range(3)] == [Verdict.ALLOW] * 2 + [Verdict.NOTIFY]
 
 
 class SharedWindows:

@@ -4,11 +4,12 @@ sending, never twice, resumed after a restart, degraded (not stalled) when the d
 from __future__ import annotations
 
 import asyncio
+import tracemalloc
 from collections.abc import Awaitable, Callable
 
 import pytest
 
-from bot.core import delivery, texts
+from bot.core import delivery, dispatch, texts
 from bot.core.assistant import Assistant
 from bot.core.bookkeeping import WriteBehind
 from bot.core.dispatch import InboundDispatcher
@@ -274,3 +275,24 @@ async def test_with_shared_intake_only_abandoned_updates_are_taken_over_and_once
     await d.stop(1.0)
     assert bot.events.count("sent 1") == 1 and bot.events.count("start 2") == 1
     assert journal.state("1") == "answered" and journal.state("2") == "answered"
+
+
+async def test_recent_keys_are_bounded_and_cost_little_beside_their_strings() -> None:
+    # Every update's key is remembered (re-deliveries are dropped even without the database):
+    # at the bound that is 10,000 keys; a set and a deque hold them for about 60 bytes each
+    # beside the strings (an OrderedDict took about 100).
+    d = dispatcher(Bot(), None)  # no database: memory alone drops re-deliveries
+    keys = [str(500_000_000 + n) for n in range(dispatch._REMEMBERED + 2_000)]
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for key in keys:
+            d._remember(key)
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    await d.accept([item(keys[0]), item(keys[-1])])  # the newest is known, the oldest forgotten
+    await settle(d)
+    assert d.duplicates == 1
+    assert d.answered == 1
+    assert held / dispatch._REMEMBERED < 80

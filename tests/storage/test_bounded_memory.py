@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import tracemalloc
 
 from bot.core.recent import RecentKeys
 from bot.storage import Storage
-from bot.storage.people import RECENT_TOUCHES
+from bot.storage.people import RECENT_TOUCHES, touch_key
 
 
 async def test_recent_user_touches_stay_within_their_cap(storage: Storage) -> None:
@@ -25,3 +26,18 @@ async def test_recent_user_touches_stay_within_their_cap(storage: Storage) -> No
     # One forgotten early (past the cap) is written again, and is not new.
     assert not await users.touch(channel="telegram", user_id="u0", display_name=None)
     assert storage.writer.batches == batches + 1
+
+
+def test_recent_touches_at_their_cap_cost_under_a_mebibyte() -> None:
+    # A peak fills the cap; what it holds is a key and a stamp per user (about 190 bytes).
+    # The cap was 10,000 tuple keys (a tuple, the id's string, a stamp): 2.4 MiB in all.
+    tracemalloc.start()
+    try:
+        recent: RecentKeys[str] = RecentKeys(60.0, RECENT_TOUCHES)
+        for user in range(RECENT_TOUCHES + 1_000):
+            recent.mark(touch_key("telegram", str(1_000_000_000 + user)))
+        held = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert len(recent) == RECENT_TOUCHES
+    assert held < 2**20
