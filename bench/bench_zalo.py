@@ -147,6 +147,7 @@ def count_statements() -> Any:
 
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
+    from sqlalchemy.pool import Pool
 
     counts: Counter[str] = Counter()
 
@@ -158,6 +159,25 @@ def count_statements() -> Any:
     def committed(conn: Any) -> None:
         counts["COMMIT"] += 1
 
+    @event.listens_for(Pool, "checkout")
+    def checked_out(*args: Any) -> None:
+        counts["(pool checkout)"] += 1
+
+    @event.listens_for(Pool, "reset")
+    def reset(*args: Any) -> None:
+        counts["(pool reset on return)"] += 1
+
+    # Every trip to a SQLite connection's thread (aiosqlite runs each call there), also the
+    # answer path's own (storage.sqlite_direct), which SQLAlchemy's events do not see.
+    import aiosqlite
+
+    execute = aiosqlite.Connection._execute
+
+    async def trip(self: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        counts["(trips to the SQLite thread)"] += 1
+        return await execute(self, fn, *args, **kwargs)
+
+    aiosqlite.Connection._execute = trip  # type: ignore[method-assign]
     return counts
 
 
