@@ -7,9 +7,10 @@
     python bench/bench_zalo.py answers --latency-seconds 0 --polling-only --profile stacks.txt
 
 Diagnostics (environment of the bot under test): BENCH_COUNT_SQL=1 prints its statements by
-kind at the end, BENCH_GC=1 its garbage collections, BENCH_SETTLE=0 leaves its heap unsettled
-(the app settles it once serving starts: lifecycle.settle_heap),
-BENCH_WITHOUT=journal,flood,state runs it without those database parts. "bot CPU" is the bot
+kind at the end, with its pool checkouts and its trips to SQLite's thread, BENCH_GC=1 its
+garbage collections, BENCH_SETTLE=0 leaves its heap unsettled (the app settles it once
+serving starts: lifecycle.settle_heap), BENCH_WITHOUT=journal,flood,state runs it without
+those database parts. "bot CPU" is the bot
 process's CPU time per answer during the run (Linux /proc).
 
 Answers: two references, each a bare echo bot in its own process: "bare aiohttp echo" (plain
