@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -96,9 +95,6 @@ def create_engine(settings: Settings) -> AsyncEngine:
         connect_args["server_settings"] = server_settings
         if settings.database_pgbouncer:
             connect_args["statement_cache_size"] = 0
-    if url.drivername == SQLITE_DRIVER:
-        # The reset hook below rolls back what is open, as "rollback" would, and only that.
-        kwargs["pool_reset_on_return"] = None
     kwargs["connect_args"] = connect_args
     engine = create_async_engine(url, **kwargs)
     if url.drivername == SQLITE_DRIVER:
@@ -121,17 +117,6 @@ def _install_sqlite_hooks(engine: AsyncEngine, busy_timeout_ms: int) -> None:
         cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         cursor.close()
 
-    @event.listens_for(sync_engine, "reset")
-    def _on_reset(dbapi_connection: Any, _record: Any, state: Any) -> None:
-        # A connection back in the pool is rolled back only when SQLite has a transaction open
-        # on it: the answer path's transactions end with their own COMMIT on the connection's
-        # thread (storage.sqlite_direct), and a ROLLBACK of nothing after each cost one more
-        # trip to that thread and back.
-        if state.terminate_only or state.transaction_was_reset or not state.asyncio_safe:
-            return
-        if _sqlite_in_transaction(dbapi_connection):
-            dbapi_connection.rollback()
-
     @event.listens_for(sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
         # A deferred transaction that reads and then writes cannot wait for the lock: SQLite
@@ -147,17 +132,6 @@ def _install_sqlite_hooks(engine: AsyncEngine, busy_timeout_ms: int) -> None:
             conn.exec_driver_sql(f"PRAGMA busy_timeout={wait_ms}")
             info[WAIT_MS] = wait_ms
         conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-def _sqlite_in_transaction(dbapi_connection: Any) -> bool:
-    """Whether SQLite has a transaction open on this pooled aiosqlite connection (True when
-    that cannot be told). Read from the event loop's thread: the connection is idle, on its
-    way back to the pool, and the flag is SQLite's own (sqlite3_get_autocommit)."""
-    try:
-        raw: sqlite3.Connection = dbapi_connection._connection._conn
-        return bool(raw.in_transaction)
-    except Exception:
-        return True
 
 
 def dialect_insert(session: AsyncSession, model: Any) -> Any:

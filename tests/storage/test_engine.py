@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -83,54 +82,3 @@ async def test_reads_do_not_wait_for_the_sqlite_writer(tmp_path: Path) -> None:
     finally:
         other.close()
         await storage.close()
-
-
-async def test_a_pooled_sqlite_connection_is_rolled_back_only_when_a_transaction_is_open(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Back in the pool, a connection whose transaction is still open is rolled back (as
-    SQLAlchemy's "rollback on return" does); one whose work ended with its own COMMIT costs no
-    ROLLBACK, a trip to the connection's thread per answer-path transaction."""
-    import sqlite3
-
-    from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_connection
-
-    from bot.storage.sqlite_direct import alone, in_thread
-
-    rollbacks: list[bool] = []
-    rollback = AsyncAdapt_aiosqlite_connection.rollback
-
-    def counted(self: Any) -> None:
-        rollbacks.append(bool(self._connection._conn.in_transaction))
-        rollback(self)
-
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'r.db'}", _env_file=None)  # type: ignore[call-arg]
-    engine = create_engine(settings)
-
-    def table(c: sqlite3.Connection, _: Any) -> None:
-        c.execute("CREATE TABLE t (x)")
-
-    def write(c: sqlite3.Connection, _: Any) -> None:
-        c.execute("INSERT INTO t VALUES (1)")
-
-    def left_open(c: sqlite3.Connection, _: Any) -> bool:
-        c.execute("BEGIN IMMEDIATE")
-        c.execute("INSERT INTO t VALUES (2)")
-        return c.in_transaction
-
-    try:
-        async with engine.connect() as conn:  # SQLAlchemy's first connect rolls back, once
-            await in_thread(conn, table)
-        monkeypatch.setattr(AsyncAdapt_aiosqlite_connection, "rollback", counted)
-        async with engine.connect() as conn:
-            await in_thread(conn, write)
-        await alone(engine, write, write_wait_ms=100)
-        assert rollbacks == []  # nothing open: no ROLLBACK sent
-        async with engine.connect() as conn:
-            assert await in_thread(conn, left_open)
-        assert rollbacks == [True]  # rolled back on its way into the pool
-        async with engine.connect() as conn:
-            rows = (await conn.execute(text("SELECT x FROM t"))).scalars().all()
-        assert rows == [1, 1]
-    finally:
-        await engine.dispose()
