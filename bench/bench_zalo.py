@@ -15,7 +15,8 @@ process's CPU time per answer during the run (Linux /proc).
 
 Answers: two references, each a bare echo bot in its own process: "bare aiohttp echo" (plain
 aiohttp, hand-written: poll, send each text back beside the next poll, kept-alive connections)
-and "SDK echo (python-zalo-bot)", the platform's own Python SDK used as its README shows
+and "SDK echo (python-zalo-bot)", the Zalo Bot SDK on PyPI (a third-party fork of
+python-telegram-bot; nothing shows Zalo publishes it) used as its README shows
 (ApplicationBuilder, MessageHandler, run_polling: one update at a time, a new connection per
 call; see run_sdk_echo), the Zalo analogue of bench_telegram's python-telegram-bot echo bot.
 Then our bot (SQLite storage, settings defaults) in its own process, the fake Zalo Bot API with
@@ -223,7 +224,7 @@ async def run_echo(base_url: str) -> None:
 
 
 def run_sdk_echo(base_url: str) -> None:
-    """The platform's own reference: a bare echo bot written as python-zalo-bot's README shows
+    """The SDK reference: a bare echo bot written as python-zalo-bot's README shows
     (ApplicationBuilder, a MessageHandler for text that is not a command, run_polling), pointed
     at the fake. The SDK's loop is its own: one getUpdates (timeout 30), the handler awaited
     (one sendMessage), then the next getUpdates; a second's sleep only after an empty poll. Its
