@@ -7,17 +7,24 @@
     python bench/bench_zalo.py answers --latency-seconds 0 --polling-only --profile stacks.txt
 
 Diagnostics (environment of the bot under test): BENCH_COUNT_SQL=1 prints its statements by
-kind at the end, BENCH_GC=1 its garbage collections, BENCH_SETTLE=0 leaves its heap unsettled
-(the app settles it once serving starts: lifecycle.settle_heap),
-BENCH_WITHOUT=journal,flood,state runs it without those database parts. "bot CPU" is the bot
+kind at the end, with its pool checkouts and its trips to SQLite's thread, BENCH_GC=1 its
+garbage collections, BENCH_SETTLE=0 leaves its heap unsettled (the app settles it once
+serving starts: lifecycle.settle_heap), BENCH_WITHOUT=journal,flood,state runs it without
+those database parts. "bot CPU" is the bot
 process's CPU time per answer during the run (Linux /proc).
 
-Answers: a bare echo bot (plain aiohttp: poll, send each text back) as the reference, then our
-bot (SQLite storage, settings defaults) in its own process, the fake Zalo Bot API with a
-closed-loop load in another (bench/zalo_load.py), through Zalo polling (getUpdates hands out one
-update per call), through the Zalo webhook (the fake POSTs every question), and through
-Telegram (bench/bench_telegram.py's fake and bot): answers per second, then p50/p99 latency at a
-steady 50 questions per second. Only questions whose Zalo answer is one message are asked, so
+Answers: two references, each a bare echo bot in its own process: "bare aiohttp echo" (plain
+aiohttp, hand-written: poll, send each text back beside the next poll, kept-alive connections)
+and "SDK echo (python-zalo-bot)", the Zalo Bot SDK on PyPI (a third-party fork of
+python-telegram-bot; nothing shows Zalo publishes it) used as its README shows
+(ApplicationBuilder, MessageHandler, run_polling: one update at a time, a new connection per
+call; see run_sdk_echo), the Zalo analogue of bench_telegram's python-telegram-bot echo bot.
+Then our bot (SQLite storage, settings defaults) in its own process, the fake Zalo Bot API with
+a closed-loop load in another (bench/zalo_load.py), through Zalo polling (getUpdates hands out
+one update per call), with its ratio to both references (--polling-only stops there), through
+the Zalo webhook (the fake POSTs every question), and through Telegram
+(bench/bench_telegram.py's fake and bot): answers per second, then p50/p99 latency at a steady
+50 questions per second. Only questions whose Zalo answer is one message are asked, so
 "answered" means the whole answer arrived.
 
 Broadcast: 10,000 subscribers, half on Telegram and half on Zalo, one announcement run, each
@@ -49,6 +56,8 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 FIRST_USER = 3_000_000
 QUESTION_POOL = 400
+MODES_OURS = ("polling", "webhook")
+MODES_REFERENCE = ("echo", "sdk-echo")
 
 
 # ---------------------------------------------------------------- the bot under test
@@ -140,6 +149,7 @@ def count_statements() -> Any:
 
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
+    from sqlalchemy.pool import Pool
 
     counts: Counter[str] = Counter()
 
@@ -151,6 +161,25 @@ def count_statements() -> Any:
     def committed(conn: Any) -> None:
         counts["COMMIT"] += 1
 
+    @event.listens_for(Pool, "checkout")
+    def checked_out(*args: Any) -> None:
+        counts["(pool checkout)"] += 1
+
+    @event.listens_for(Pool, "reset")
+    def reset(*args: Any) -> None:
+        counts["(pool reset on return)"] += 1
+
+    # Every trip to a SQLite connection's thread (aiosqlite runs each call there), also the
+    # answer path's own (storage.sqlite_direct), which SQLAlchemy's events do not see.
+    import aiosqlite
+
+    execute = aiosqlite.Connection._execute
+
+    async def trip(self: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        counts["(trips to the SQLite thread)"] += 1
+        return await execute(self, fn, *args, **kwargs)
+
+    aiosqlite.Connection._execute = trip  # type: ignore[method-assign]
     return counts
 
 
@@ -192,6 +221,29 @@ async def run_echo(base_url: str) -> None:
         await stop.wait()
         polling.cancel()
         await asyncio.gather(polling, *replies, return_exceptions=True)
+
+
+def run_sdk_echo(base_url: str) -> None:
+    """The SDK reference: a bare echo bot written as python-zalo-bot's README shows
+    (ApplicationBuilder, a MessageHandler for text that is not a command, run_polling), pointed
+    at the fake. The SDK's loop is its own: one getUpdates (timeout 30), the handler awaited
+    (one sendMessage), then the next getUpdates; a second's sleep only after an empty poll. Its
+    HTTP client (httpx) posts urlencoded forms with ``Connection: close``, a new connection per
+    call. None of that is configurable through its documented API, so none is changed here."""
+    from zalo_bot import Update
+    from zalo_bot.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
+
+    from tests.fakes.zalo_server import TOKEN
+
+    async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.message is not None and update.message.text is not None
+        await update.message.reply_text(update.message.text)
+
+    # The SDK builds ``{base_url}/bot{token}/{method}``; ours takes the base up to "/bot".
+    app = ApplicationBuilder().token(TOKEN).base_url(base_url.removesuffix("/bot")).build()
+    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, echo))
+    print("READY", flush=True)
+    app.run_polling()  # until SIGTERM ends the process
 
 
 # ---------------------------------------------------------------- processes
@@ -347,7 +399,7 @@ async def zalo_run(
                 await control(port, "result")
                 body = {"users": ids, "total": total, "questions": texts, "rate": rate}
                 cpu = cpu_seconds(bot.process.pid)
-                spy = await sampled(bot.process.pid, profile) if mode != "echo" else None
+                spy = await sampled(bot.process.pid, profile) if mode in MODES_OURS else None
                 await control(port, "start", body)
                 result = dict(await control(port, "result"))
                 if spy is not None:
@@ -377,9 +429,19 @@ async def telegram_run(
         await fake.stop()
 
 
+async def sdk_run(users: int, total: int, texts: list[str]) -> dict[str, Any] | None:
+    """The SDK echo bot's run, or None (with a note) where python-zalo-bot is not installed."""
+    import importlib.util
+
+    if importlib.util.find_spec("zalo_bot") is None:
+        print("SDK echo: python-zalo-bot is not installed (pip install -e '.[dev]')", flush=True)
+        return None
+    return await zalo_run("sdk-echo", users, total, texts)
+
+
 def show_answers(name: str, r: dict[str, Any]) -> None:
     print(
-        f"{name:<22} {r['per_second']:7.1f} answers/s   latency p50 {r['latency_p50'] * 1000:7.1f}"
+        f"{name:<28} {r['per_second']:7.1f} answers/s   latency p50 {r['latency_p50'] * 1000:7.1f}"
         f" ms  p99 {r.get('latency_p99', 0.0) * 1000:7.1f} ms  ({r['answered']} answered)"
         + (f"  bot CPU {r['cpu_ms']:.2f} ms/answer" if "cpu_ms" in r else ""),
         flush=True,
@@ -395,12 +457,17 @@ async def answers(args: argparse.Namespace) -> None:
     )
     print(f"-- closed loop (one question outstanding per user), {args.total} questions")
     echo = await zalo_run("echo", args.users, args.total, texts)
-    show_answers("bare echo, polling", echo)
+    show_answers("bare aiohttp echo", echo)
+    sdk = await sdk_run(args.users, args.total, texts)
+    if sdk is not None:
+        show_answers("SDK echo (python-zalo-bot)", sdk)
     ours = await zalo_run("polling", args.users, args.total, texts, profile=args.profile)
     show_answers("Zalo polling", ours)
-    print(f"{'':22} {ours['per_second'] / echo['per_second']:7.2f}× the bare echo", flush=True)
+    print(f"{'':28} {ours['per_second'] / echo['per_second']:7.2f}× the bare aiohttp echo")
+    if sdk is not None:
+        print(f"{'':28} {ours['per_second'] / sdk['per_second']:7.2f}× the SDK echo", flush=True)
     if args.profile:
-        print(f"{'':22} (py-spy's stacks of the bot: {args.profile})", flush=True)
+        print(f"{'':28} (py-spy's stacks of the bot: {args.profile})", flush=True)
     if args.polling_only:
         return
     show_answers("Zalo webhook", await zalo_run("webhook", args.users, args.total, texts))
@@ -554,7 +621,7 @@ def main() -> None:
         )
     sub.add_parser("fake")
     bot = sub.add_parser("bot")
-    bot.add_argument("--mode", choices=("polling", "webhook", "echo"), required=True)
+    bot.add_argument("--mode", choices=MODES_OURS + MODES_REFERENCE, required=True)
     bot.add_argument("--base-url", required=True)
     bot.add_argument("--workdir", default=".")
     bot.add_argument("--port", type=int, default=0)
@@ -566,6 +633,8 @@ def main() -> None:
     elif args.command == "bot":
         if args.mode == "echo":
             asyncio.run(run_echo(args.base_url))
+        elif args.mode == "sdk-echo":
+            run_sdk_echo(args.base_url)
         else:
             asyncio.run(run_bot(args.base_url, args.mode, args.workdir, args.port))
     else:

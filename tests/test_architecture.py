@@ -69,6 +69,17 @@ def test_only_a_channel_package_imports_its_sdk() -> None:
     assert problems == []
 
 
+def test_the_zalo_sdk_is_the_benchs_reference_only() -> None:
+    """python-zalo-bot (a dev extra) runs bench_zalo's "SDK echo"; the bot has its own client."""
+    problems = [
+        f"{rel(path)}: {name}"
+        for path in modules(BOT)
+        for name in imported_modules(path)
+        if name.split(".")[0] == "zalo_bot"
+    ]
+    assert problems == []
+
+
 def test_channels_never_see_the_runtime_or_the_composition_root() -> None:
     problems = [
         f"{rel(path)}: {name}"

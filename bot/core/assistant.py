@@ -151,8 +151,12 @@ class Assistant:
         return reply
 
     async def _remind_personal_data(self, key: tuple[str, str], text: str, reply: Reply) -> Reply:
-        """Once per conversation, ask a citizen who sent ID or phone numbers not to."""
-        if not contains_personal_data(text) or await self.memory.get(key, REMINDED) is not None:
+        """Once per conversation, ask a citizen who sent ID or phone numbers not to.
+        ``text`` is the message as readable() redacted it."""
+        if (
+            not contains_personal_data(text, redacted=True)
+            or await self.memory.get(key, REMINDED) is not None
+        ):
             return reply
         self.memory.remember(key, REMINDED, "1", REMINDED_TTL)
         return replace(reply, text=f"{reply.text}\n\n{texts.PERSONAL_DATA_REMINDER}")

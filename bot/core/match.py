@@ -243,7 +243,9 @@ def decide(
     # About a matter no entry answers: neighbours sharing a word are not what was meant,
     # unless the message also describes a situation the best entry answers (a divorce told
     # on the way to asking for a marital-status paper): then choices, never an answer.
-    if vague or (best.uncovered and not best.situation):
+    # (In a letter, only a situation told in a question sentence counts so: one told in the
+    # backstory of a question about such a matter is the citizen's context.)
+    if vague or (best.uncovered and (not best.situation or best.asked_uncovered)):
         return MatchResult("no_match", top, key, margin, personal_data=personal)
     if (
         not best.uncovered

@@ -254,7 +254,13 @@ def redact(text: str, meter: Meter | None = None) -> str:
     return text
 
 
-def contains_personal_data(text: str) -> bool:
+def contains_personal_data(text: str, *, redacted: bool = False) -> bool:
     """Whether ``text`` has anything :func:`redact` replaces (or its placeholders already:
-    the assistant redacts a message before anything else reads it)."""
-    return bool(text) and (PLACEHOLDER_RE.search(text) is not None or redact(text) != text)
+    the assistant redacts a message before anything else reads it). ``redacted``: ``text``
+    is :func:`redact`'s output, so its placeholders alone tell (redacting is idempotent);
+    it is not read again."""
+    if not text:
+        return False
+    if PLACEHOLDER_RE.search(text) is not None:
+        return True
+    return not redacted and redact(text) != text

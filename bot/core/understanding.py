@@ -61,6 +61,10 @@ class Ranked:
     # The confidence the other signals give without the situation (concept) one: a story's
     # concept phrases are the weakest-generalising evidence, so they alone never answer.
     without_concept: float = 0.0
+    # A letter whose every question sentence asks about a matter no entry answers (not one
+    # this entry's wordings name), with no situation this entry answers in any of them: a
+    # situation it answers told only in the backstory ("we married in 2015…") is context.
+    asked_uncovered: bool = False
 
     @property
     def situation(self) -> bool:
@@ -173,6 +177,11 @@ def analyse(
             if features[_CONCEPT]
             else confidence
         )
+        asked = (
+            features[_UNCOVERED] > 0
+            and len(views) > 1
+            and all(_asks_uncovered(index, v.query, score.entry) for v in views[1:])
+        )
         ranked.append(
             Ranked(
                 score.entry,
@@ -185,6 +194,7 @@ def analyse(
                 or strange
                 or (key_missing and _unknown_thing(view.query, missing)),
                 without,
+                asked,
             )
         )
     ranked.sort(key=lambda r: -r.confidence)
@@ -202,6 +212,16 @@ def analyse(
         for r in ranked
     )
     return replace(analysis, ranked=tuple(sorted(shared, key=lambda r: -r.confidence)))
+
+
+def _asks_uncovered(index: MatchIndex, query: Query, entry: int) -> bool:
+    """A question sentence names a matter no entry answers (and ``entry``'s wordings do not
+    name as context) and no situation ``entry`` answers."""
+    concepts = [t for t in query.terms if t.token.startswith("~")]
+    context = index.context_matters[entry]
+    if not any(t.unknown and t.token not in context for t in concepts):
+        return False
+    return not any(index.mentions(query, entry, t.token) for t in concepts if not t.unknown)
 
 
 def _evidence(

@@ -25,6 +25,7 @@ from bot.storage.inbound import InboundRepository
 from bot.storage.inbox import InboxError, InboxItem, InboxRepository, Suggestion
 from bot.storage.knowledge_repo import ImportPlan, KnowledgeRepository
 from bot.storage.people import Subscriber, SubscriptionRepository, UserRepository
+from bot.storage.sqlite_direct import release
 from bot.storage.stats import StatsReport, StatsRepository
 
 
@@ -86,6 +87,7 @@ class Storage:
 
     async def close(self) -> None:
         await self.writer.drain()
+        await release(self.engine)
         await self.engine.dispose()
 
     async def purge_old_logs(self, now: dt.datetime | None = None) -> int:

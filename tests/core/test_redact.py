@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.redact import redact
+from bot.core import redact as redaction
+from bot.core.redact import contains_personal_data, redact
 
 CASES = [
     # phones
@@ -99,3 +100,19 @@ def test_redaction_is_idempotent() -> None:
     for text, _ in CASES:
         once = redact(text)
         assert redact(once) == once
+
+
+def test_a_redacted_text_tells_personal_data_by_its_placeholders(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    texts = [text for text, _ in CASES] + list(KEPT) + ["Cho tôi hỏi cách đổi mật khẩu ạ", ""]
+    expected = [contains_personal_data(text) for text in texts]
+    redacted = [redact(text) for text in texts]
+
+    def not_again(text: str, meter: object = None) -> str:
+        raise AssertionError(f"redacted again: {text!r}")
+
+    # What the assistant already redacted is not redacted a second time to find out.
+    monkeypatch.setattr(redaction, "redact", not_again)
+    assert [contains_personal_data(text, redacted=True) for text in redacted] == expected
+    assert any(expected) and not all(expected)

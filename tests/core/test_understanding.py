@@ -292,6 +292,27 @@ def test_an_uncovered_matter_in_the_backstory_leaves_choices(matcher: Matcher) -
     assert matcher.match(text).faq_id == "proc.marital_status"
 
 
+def test_a_letter_asking_about_an_uncovered_matter_gets_the_fallback(matcher: Matcher) -> None:
+    # The marriage and the death are the backstory; every question sentence asks about an
+    # adoption, which no entry answers: no neighbour is offered (it was, as choices).
+    text = (
+        "Xin chào anh chị, tôi là Lê Thị Hoa. Vợ chồng tôi kết hôn từ năm 2015 nhưng chưa có "
+        "con. Năm ngoái anh trai tôi qua đời, để lại một cháu trai nhỏ. Xin hỏi thủ tục nhận "
+        "con nuôi trong nước làm ở đâu? Xin cảm ơn."
+    )
+    result = matcher.match(text)
+    assert result.status == "no_match"
+    # The same backstory with a question an entry answers still reaches that entry: the
+    # rule reads the question sentences, not the whole letter.
+    text = (
+        "Chào anh chị. Em mới trúng vé số. Giờ em muốn cưới vợ, xin hỏi phải xin giấy xác "
+        "nhận tình trạng hôn nhân ở đâu ạ? Em cảm ơn."
+    )
+    result = matcher.match(text)
+    assert result.status != "no_match"
+    assert "proc.marital_status" in {c.faq_id for c in result.candidates}
+
+
 def test_long_messages_weigh_the_reranker_more() -> None:
     short = tuple(0.0 for _ in FEATURES)
     long = tuple(1.0 if name == "length" else 0.0 for name in FEATURES)

@@ -1,6 +1,7 @@
 """A fake Zalo Bot Platform API on 127.0.0.1 that answers like the documented one.
 
-``POST /bot{token}/{method}`` with JSON; every answer is the envelope ``{ok, result,
+``POST /bot{token}/{method}`` with JSON, a form (urlencoded or multipart) or the query string
+(GET too), as the platform's docs allow; every answer is the envelope ``{ok, result,
 error_code, description}``. getUpdates long-polls and hands out ONE update (no offset; an
 empty poll is ``ok: false, error_code: 408``); with a webhook set it refuses to poll and POSTs
 each update to the webhook with ``X-Bot-Api-Secret-Token``. sendMessage refuses texts over
@@ -92,7 +93,8 @@ class FakeZalo:
         return self.base_url
 
     def add_routes(self, app: web.Application) -> None:
-        app.router.add_post("/bot{token}/{method}", self._dispatch)
+        app.router.add_route("POST", "/bot{token}/{method}", self._dispatch)
+        app.router.add_route("GET", "/bot{token}/{method}", self._dispatch)
         app.router.add_get("/_stats", self._stats)
         app.router.add_post("/_push", self._push)
         app.router.add_get("/_sent", self._sent)
@@ -212,9 +214,8 @@ class FakeZalo:
         method = request.match_info["method"]
         if request.match_info["token"] != self.token:
             return _error(401, 401, "Unauthorized")
-        try:
-            payload = await request.json()
-        except ValueError:
+        payload = await _parameters(request)
+        if payload is NOT_JSON:
             return _error(400, 400, "Bad request: body is not JSON")
         if not isinstance(payload, dict):
             return _error(400, 400, "Bad request: body is not an object")
@@ -363,6 +364,30 @@ async def _main(port: int, rate: float | None) -> None:
         await asyncio.Event().wait()
     finally:
         await fake.stop()
+
+
+FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+NOT_JSON = object()
+
+
+async def _parameters(request: web.Request) -> Any:
+    """A call's parameters, taken as Zalo takes them: from the query string and from a JSON,
+    urlencoded-form or multipart body (the platform's SDK, python-zalo-bot, posts forms with
+    every value a string: ``timeout=30``). NOT_JSON for a body that is none of these."""
+    parameters: dict[str, Any] = dict(request.query)
+    if request.content_type in FORMS:
+        form = await request.post()
+        parameters.update((k, v) for k, v in form.items() if isinstance(v, str))
+        return parameters
+    if not request.body_exists:
+        return parameters
+    try:
+        body = await request.json()
+    except ValueError:
+        return NOT_JSON
+    if isinstance(body, dict):
+        return {**parameters, **body}
+    return body
 
 
 def _ok(result: Any) -> web.Response:

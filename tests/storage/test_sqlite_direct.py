@@ -11,11 +11,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
 
 from bot.config import Settings
 from bot.core.messages import Outcome
 from bot.core.ports import Inbound
-from bot.storage import Storage, batch, chat_state, conversations, inbound, people
+from bot.storage import (
+    Storage,
+    batch,
+    chat_state,
+    conversations,
+    inbound,
+    people,
+    sqlite_direct,
+)
 from tests.storage.backends import KB_DIR
 from tests.storage.test_storage_contract import exchange
 
@@ -109,3 +119,47 @@ async def test_forms_are_used_on_sqlite(tmp_path: Path, monkeypatch: pytest.Monk
     assert {"_record", "_claim", "_finish", "_write_exchanges", "_write", "_touch_users"} <= set(
         used
     )
+
+
+async def test_reads_alone_share_one_connection_that_close_releases(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=f"sqlite:///{tmp_path / 'lane.db'}",
+        knowledge_dir=KB_DIR,
+    )
+    storage = await Storage.open(settings)
+    engine = storage.engine.sync_engine
+    dispose = engine.dispose
+    out_at_dispose: list[int] = []
+
+    def disposing(close: bool = True) -> None:
+        out_at_dispose.append(engine.pool.checkedout())
+        dispose(close)
+
+    monkeypatch.setattr(engine, "dispose", disposing)
+    checkouts: list[object] = []
+    event.listen(storage.engine.sync_engine.pool, "checkout", lambda *a: checkouts.append(a))
+    try:
+        await storage.chat_state.put("telegram", "c1", "a.question", "hỏi gì", 60)
+        await storage.writer.drain()
+        found = [await storage.chat_state.get("telegram", "c1", "a.question") for _ in range(5)]
+        assert found == ["hỏi gì"] * 5
+        # The write took a connection from the pool; the five reads took one between them.
+        reads = len(checkouts) - 1
+        assert reads == 1
+        # A read that fails leaves its connection; the next read opens a fresh one and works.
+        with pytest.raises(sa_exc.DBAPIError):
+            await sqlite_direct.alone(storage.engine, failing)
+        assert await storage.chat_state.get("telegram", "c1", "a.question") == "hỏi gì"
+        assert len(checkouts) - 1 == reads + 1
+    finally:
+        await storage.close()
+    # Closed with the storage, before the engine: no connection was still out when it went.
+    assert out_at_dispose == [0]
+    assert storage.engine not in sqlite_direct._LANES
+
+
+def failing(conn: sqlite3.Connection, dialect: Any) -> None:
+    conn.execute("SELECT * FROM no_such_table")

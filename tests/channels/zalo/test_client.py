@@ -7,6 +7,7 @@ import logging
 import socket
 from collections.abc import AsyncIterator
 
+import aiohttp
 import pytest
 
 from bot.channels.zalo.client import (
@@ -148,3 +149,28 @@ async def test_the_token_never_appears_in_errors_or_logs(
     texts.append(caplog.text)
     for text in texts:
         assert secret_part not in text
+
+
+async def test_the_fake_takes_parameters_as_forms_and_query_strings_as_zalo_does(
+    fake: FakeZalo,
+) -> None:
+    """Zalo takes a call's parameters as JSON, a form or the query string; the platform's SDK
+    (python-zalo-bot, the bench's reference) posts urlencoded forms with every value a string."""
+    fake.text("u7", "một câu hỏi")
+    prefix = f"{fake.base_url}{TOKEN}/"
+    async with aiohttp.ClientSession() as http:
+        async with http.post(prefix + "getUpdates", data={"timeout": "30"}) as response:
+            polled = await response.json()
+        form = {"chat_id": "u7", "text": "trả lời"}
+        async with http.post(prefix + "sendMessage", data=form) as response:
+            sent = await response.json()
+        async with http.get(prefix + "getMe") as response:
+            me = await response.json()
+        async with http.post(prefix + "sendMessage", data=b"{not json") as response:
+            refused = response.status
+    assert polled["ok"] and polled["result"]["message"]["text"] == "một câu hỏi"
+    assert sent["ok"] and [(m.chat_id, m.text) for m in fake.sent] == [("u7", "trả lời")]
+    assert me["result"]["id"] == BOT_ID
+    assert refused == 400
+    assert [call for call, _ in fake.calls] == ["getUpdates", "sendMessage", "getMe"]
+    assert fake.calls[0][1] == {"timeout": "30"}
