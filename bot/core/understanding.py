@@ -217,11 +217,18 @@ def analyse(
 def _asks_uncovered(index: MatchIndex, query: Query, entry: int) -> bool:
     """A question sentence names a matter no entry answers (and ``entry``'s wordings do not
     name as context) and no situation ``entry`` answers."""
+    supported, uncovered = _situations(index, query, entry)
+    return uncovered and not supported
+
+
+def _situations(index: MatchIndex, query: Query, entry: int) -> tuple[bool, bool]:
+    """Whether the query names a situation (concepts.yaml) ``entry`` answers, and whether it
+    names a matter no entry answers that is not one ``entry``'s own wordings name."""
     concepts = [t for t in query.terms if t.token.startswith("~")]
-    context = index.context_matters[entry]
-    if not any(t.unknown and t.token not in context for t in concepts):
-        return False
-    return not any(index.mentions(query, entry, t.token) for t in concepts if not t.unknown)
+    supported = any(index.mentions(query, entry, t.token) for t in concepts if not t.unknown)
+    context = index.context_matters[entry]  # open matters its own wordings name
+    uncovered = any(t.unknown and t.token not in context for t in concepts)
+    return supported, uncovered
 
 
 def _evidence(
@@ -344,10 +351,7 @@ def _features(
         if query.rare_total
         else 0.0
     )
-    concepts = [t for t in query.terms if t.token.startswith("~")]
-    supported = any(index.mentions(query, score.entry, t.token) for t in concepts if not t.unknown)
-    context = index.context_matters[score.entry]  # open matters its own wordings name
-    uncovered = any(t.unknown and t.token not in context for t in concepts)
+    supported, uncovered = _situations(index, query, score.entry)
     agreement = sum(top == score.entry for top in view_tops) / len(view_tops)
 
     return (
