@@ -372,7 +372,7 @@ NOT_JSON = object()
 
 async def _parameters(request: web.Request) -> Any:
     """A call's parameters, taken as Zalo takes them: from the query string and from a JSON,
-    urlencoded-form or multipart body (the platform's SDK, python-zalo-bot, posts forms with
+    urlencoded-form or multipart body (python-zalo-bot, a third-party SDK, posts forms with
     every value a string: ``timeout=30``). NOT_JSON for a body that is none of these."""
     parameters: dict[str, Any] = dict(request.query)
     if request.content_type in FORMS:
