@@ -79,6 +79,44 @@ def test_letter_keeps_content_and_marks_the_question() -> None:
     assert question.startswith("Xin hỏi tôi có thể làm giấy khai sinh")
 
 
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        # Who they are in the story is the situation, not an introduction to drop.
+        ("em la sinh vien nam nhat, o tro gan truong, dang ky o dau", "sinh vien nam nhat"),
+        ("Em là con một, ba mất sớm. Em có được miễn đi lính không?", "Em là con một"),
+        # A question is kept even when it opens with the writer's name.
+        ("Tôi tên Lan, cho tôi hỏi làm hộ chiếu ở đâu?", "làm hộ chiếu ở đâu"),
+    ],
+)
+def test_a_sentence_about_the_writer_that_tells_the_situation_is_kept(text: str, kept: str) -> None:
+    assert kept in read_message(text).text
+
+
+@pytest.mark.parametrize(
+    "intro",
+    [
+        "Tôi là Lê Thị Hồng, sinh năm 1972.",
+        "toi la nguyen van a, sdt 0912345678.",
+        "Tôi tên Lan.",
+        "Họ tên: Nguyễn Văn A.",
+    ],
+)
+def test_an_introduction_is_dropped(intro: str) -> None:
+    reading = read_message(f"{intro} Làm hộ chiếu ở đâu?")
+    assert reading.sentences == ("Làm hộ chiếu ở đâu?",)
+
+
+def test_a_story_told_in_one_self_describing_sentence_is_answered(matcher: Matcher) -> None:
+    # It was read as an introduction, dropped whole, and nothing was left to match.
+    result = matcher.match(
+        "em la sinh vien nam nhat, o tro gan truong, chu nha bao em tu dang ky tren vneid, "
+        "lam buoc nao a"
+    )
+    assert result.candidates
+    assert result.candidates[0].faq_id == "proc.temporary_residence"
+
+
 def test_a_buried_topic_in_a_letter_is_answered(matcher: Matcher) -> None:
     result = matcher.match(LETTER)
     assert result.status == "answered"
