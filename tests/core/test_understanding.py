@@ -117,6 +117,36 @@ def test_a_story_told_in_one_self_describing_sentence_is_answered(matcher: Match
     assert result.candidates[0].faq_id == "proc.temporary_residence"
 
 
+@pytest.mark.parametrize(
+    ("text", "faq_id"),
+    [
+        (
+            "tôi cần giấy xác nhận cư trú để vay vốn ngân hàng, xin ở đâu",
+            "proc.residence_confirmation",
+        ),
+        ("e can giay chung nhan ho ngheo de xin vay von, xin o dau", "proc.poor_household"),
+    ],
+)
+def test_a_matter_no_entry_answers_named_as_a_papers_purpose_does_not_block(
+    matcher: Matcher, text: str, faq_id: str
+) -> None:
+    # Loans are a matter no entry answers; here they are only what the paper is for.
+    result = matcher.match(text)
+    assert (result.status, result.faq_id) == ("answered", faq_id)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "cần giấy tờ gì để vay vốn ngân hàng",  # the purpose is what is asked about
+        "mua đất để đầu tư thì giá bao nhiêu",  # no paper before "để"
+        "tôi cần giấy xác nhận cư trú, còn vay vốn ngân hàng thì ở đâu",  # no "để" at all
+    ],
+)
+def test_a_purpose_that_is_the_question_still_blocks(matcher: Matcher, text: str) -> None:
+    assert matcher.match(text).status != "answered"
+
+
 def test_a_buried_topic_in_a_letter_is_answered(matcher: Matcher) -> None:
     result = matcher.match(LETTER)
     assert result.status == "answered"
