@@ -3,7 +3,10 @@
 A change justified by general Vietnamese knowledge should help both halves; one that helps
 only the half whose failures were read is memory. Never run this on test.jsonl.
 
-    .venv/bin/python bench/eval_halves.py [tests/data/eval/tune.jsonl] [--dev]
+    .venv/bin/python bench/eval_halves.py [tests/data/eval/tune.jsonl] [--dev] [--seed=N]
+
+stories2.jsonl (a third blind author's stories) is halved with --seed=20261201: its failures
+are read on A only, B checks.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ def line(name: str, tally: Tally) -> str:
 
 def show(name: str, report: EvalReport) -> None:
     print(line(name, report.total))
-    for style in ("story", "letter", "near_miss", "oos"):
+    for style in ("story", "letter", "near_miss", "oos", "story_near", "story_oos"):
         if style in report.by_style:
             print("  " + line(style, report.by_style[style]))
 
@@ -47,7 +50,8 @@ def main() -> int:
     known = set(matcher.entry_ids)
     rows = read_rows(path)
     order = list(range(len(rows)))
-    random.Random(SEED).shuffle(order)
+    seeds = [int(a.split("=", 1)[1]) for a in sys.argv[1:] if a.startswith("--seed=")]
+    random.Random(seeds[-1] if seeds else SEED).shuffle(order)
     half = set(order[: len(rows) // 2])
     a = [r for i, r in enumerate(rows) if i in half]
     b = [r for i, r in enumerate(rows) if i not in half]

@@ -52,8 +52,9 @@ _CLOSING_RE = re.compile(
 _CLOSING_TAIL = 90  # characters at a sentence's end where a closing can stand
 _CLOSING_HINT_RE = re.compile(r"cam on|tran trong|kinh thu|mong|thank|tks")
 # "Tôi là Nguyễn Văn A, sinh năm 1990, CCCD ...": who the writer is, never what they ask.
+# ("Em là sinh viên năm nhất…", "Em là con một…" tell the situation: see _introduces_self.)
 _SELF_RE = re.compile(
-    r"^(?:(?:toi|em|minh|chau|con) (?:ten la|ten|la)\s|ho (?:va )?ten\b|ten toi\b|"
+    r"^(?:(?:toi|em|minh|chau|con) (?P<is>ten la|ten|la)\s|ho (?:va )?ten\b|ten toi\b|"
     r"(?:sinh|ngay sinh|nam sinh)\b|(?:dia chi|so dien thoai|sdt|dien thoai|email|cccd|cmnd|"
     r"so cccd|so dinh danh|ma so bhxh)\s*(?:la|:|so)?\s*\[)"
 )
@@ -149,7 +150,7 @@ def _content(sentence: str) -> tuple[str, str] | None:
             break
         words = _drop_words(words, len(closing.group(0).split()), from_end=True)
         key = folded(" ".join(words))
-    if not key or _SELF_RE.match(key):
+    if not key or _introduces_self(words, key):
         return None
     kept = " ".join(words)
     # Labels and placeholders all stand before or in brackets: most sentences have none.
@@ -164,6 +165,24 @@ def _content(sentence: str) -> tuple[str, str] | None:
         return kept, folded(kept)
     # Only spaces and end punctuation were dropped: the words, so their key, are the same.
     return kept, key.removesuffix("?") + _end_mark(kept)
+
+
+def _introduces_self(words: list[str], key: str) -> bool:
+    """The sentence only says who the writer is ("Tôi tên …", "Tôi là Nguyễn Văn A, CCCD …",
+    "Địa chỉ: …"). A question is never dropped ("Tôi tên Lan, cho hỏi …"), and "X là"
+    introduces the writer only before a name (a capital letter) or personal data; otherwise
+    it tells who they are in the story ("em là sinh viên năm nhất", "em là con một"): the
+    situation."""
+    found = _SELF_RE.match(key)
+    if found is None:
+        return False
+    text = " ".join(words)
+    if _question_score(text, key):
+        return False
+    if found.group("is") != "la" or "[" in text:
+        return True
+    original = _WORD_RE.findall(text)
+    return len(original) > 2 and original[2][:1].isupper()
 
 
 def _drop_words(words: list[str], count: int, *, from_end: bool) -> list[str]:

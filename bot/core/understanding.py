@@ -43,6 +43,14 @@ POOL_PICKS = 1  # ... and the best of them it adds to the candidates (1-5 do the
 POOL_BELOW = 0.5
 MEDIUM_QUESTION_WORDS = 15  # a question this long still names its topic in few words
 COMPOUND_WEIGHT = 2.5  # a word this heavy (idf) names a thing, with its neighbour
+# "giấy xác nhận cư trú để vay vốn": what follows "để" (in order to) is the purpose of the
+# paper asked for, within this many words.
+PURPOSE, PURPOSE_ACCENTED = "de", "để"
+PURPOSE_WORDS = 8
+PAPER = "giay"  # a paper asked for names itself just before "để" ...
+PAPER_PAIRS = frozenset(
+    {("xac", "nhan"), ("chung", "nhan"), ("ban", "sao"), ("trich", "luc"), ("chung", "tu")}
+)
 _UNCOVERED = FEATURES.index("uncovered")
 _CONCEPT = FEATURES.index("concept")
 
@@ -223,12 +231,50 @@ def _asks_uncovered(index: MatchIndex, query: Query, entry: int) -> bool:
 
 def _situations(index: MatchIndex, query: Query, entry: int) -> tuple[bool, bool]:
     """Whether the query names a situation (concepts.yaml) ``entry`` answers, and whether it
-    names a matter no entry answers that is not one ``entry``'s own wordings name."""
+    names a matter no entry answers that is not one ``entry``'s own wordings name, nor the
+    purpose of a situation ``entry`` answers (``_purposes``)."""
     concepts = [t for t in query.terms if t.token.startswith("~")]
-    supported = any(index.mentions(query, entry, t.token) for t in concepts if not t.unknown)
+    supported = [
+        t.token for t in concepts if not t.unknown and index.mentions(query, entry, t.token)
+    ]
     context = index.context_matters[entry]  # open matters its own wordings name
-    uncovered = any(t.unknown and t.token not in context for t in concepts)
-    return supported, uncovered
+    uncovered = {t.token for t in concepts if t.unknown and t.token not in context}
+    if uncovered and supported and PURPOSE in query.sequence:
+        uncovered -= _purposes(index, query, set(supported))
+    return bool(supported), bool(uncovered)
+
+
+def _purposes(index: MatchIndex, query: Query, supported: set[str]) -> set[str]:
+    """Matters no entry answers that the message names only as what it needs a situation the
+    entry answers for: "giấy xác nhận cư trú để vay vốn", "giấy hộ nghèo để xin miễn học
+    phí". The paper asked for comes before "để" (in order to), the purpose right after it;
+    a matter asked about itself ("cần gì để ly hôn") has no such situation before it."""
+    accents = query.accents
+    if accents is not None and accents.get(PURPOSE, PURPOSE_ACCENTED) != PURPOSE_ACCENTED:
+        return set()  # "dễ", "đề": not "để"
+    table = index.concepts
+    sequence = query.sequence
+    named = {t.token for t in query.terms if t.token.startswith("~")}
+    purposes: set[str] = set()
+    before: set[str] = set()
+    start = 0
+    for at, token in enumerate(sequence):
+        if token != PURPOSE:
+            continue
+        before.update(table.find(sequence[start:at])[0])
+        start = at + 1
+        if not supported & before or not _asks_paper(sequence[max(0, at - PURPOSE_WORDS) : at]):
+            continue
+        after = table.find(sequence[start : start + PURPOSE_WORDS])[0]
+        purposes.update(t for t in after if t in table.open and t in named)
+    # A matter the message also names outside a purpose is asked about.
+    return purposes - before
+
+
+def _asks_paper(words: tuple[str, ...]) -> bool:
+    """The words name a paper ("giấy", "xác nhận", "bản sao"…): what "để" then follows is
+    the paper's purpose ("mua đất để đầu tư" is no paper: its purpose may be the question)."""
+    return PAPER in words or not PAPER_PAIRS.isdisjoint(pairwise(words))
 
 
 def _evidence(

@@ -79,6 +79,74 @@ def test_letter_keeps_content_and_marks_the_question() -> None:
     assert question.startswith("Xin hỏi tôi có thể làm giấy khai sinh")
 
 
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        # Who they are in the story is the situation, not an introduction to drop.
+        ("em la sinh vien nam nhat, o tro gan truong, dang ky o dau", "sinh vien nam nhat"),
+        ("Em là con một, ba mất sớm. Em có được miễn đi lính không?", "Em là con một"),
+        # A question is kept even when it opens with the writer's name.
+        ("Tôi tên Lan, cho tôi hỏi làm hộ chiếu ở đâu?", "làm hộ chiếu ở đâu"),
+    ],
+)
+def test_a_sentence_about_the_writer_that_tells_the_situation_is_kept(text: str, kept: str) -> None:
+    assert kept in read_message(text).text
+
+
+@pytest.mark.parametrize(
+    "intro",
+    [
+        "Tôi là Lê Thị Hồng, sinh năm 1972.",
+        "toi la nguyen van a, sdt 0912345678.",
+        "Tôi tên Lan.",
+        "Họ tên: Nguyễn Văn A.",
+    ],
+)
+def test_an_introduction_is_dropped(intro: str) -> None:
+    reading = read_message(f"{intro} Làm hộ chiếu ở đâu?")
+    assert reading.sentences == ("Làm hộ chiếu ở đâu?",)
+
+
+def test_a_story_told_in_one_self_describing_sentence_is_answered(matcher: Matcher) -> None:
+    # It was read as an introduction, dropped whole, and nothing was left to match.
+    result = matcher.match(
+        "em la sinh vien nam nhat, o tro gan truong, chu nha bao em tu dang ky tren vneid, "
+        "lam buoc nao a"
+    )
+    assert result.candidates
+    assert result.candidates[0].faq_id == "proc.temporary_residence"
+
+
+@pytest.mark.parametrize(
+    ("text", "faq_id"),
+    [
+        (
+            "tôi cần giấy xác nhận cư trú để vay vốn ngân hàng, xin ở đâu",
+            "proc.residence_confirmation",
+        ),
+        ("e can giay chung nhan ho ngheo de xin vay von, xin o dau", "proc.poor_household"),
+    ],
+)
+def test_a_matter_no_entry_answers_named_as_a_papers_purpose_does_not_block(
+    matcher: Matcher, text: str, faq_id: str
+) -> None:
+    # Loans are a matter no entry answers; here they are only what the paper is for.
+    result = matcher.match(text)
+    assert (result.status, result.faq_id) == ("answered", faq_id)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "cần giấy tờ gì để vay vốn ngân hàng",  # the purpose is what is asked about
+        "mua đất để đầu tư thì giá bao nhiêu",  # no paper before "để"
+        "tôi cần giấy xác nhận cư trú, còn vay vốn ngân hàng thì ở đâu",  # no "để" at all
+    ],
+)
+def test_a_purpose_that_is_the_question_still_blocks(matcher: Matcher, text: str) -> None:
+    assert matcher.match(text).status != "answered"
+
+
 def test_a_buried_topic_in_a_letter_is_answered(matcher: Matcher) -> None:
     result = matcher.match(LETTER)
     assert result.status == "answered"
