@@ -142,11 +142,8 @@ class ZaloClient:
         session = self._open()
         timeout = self._timeouts.get(wait)
         if timeout is None:
-            # A bound on the whole call, not on each read (sock_read): Zalo's answers are
-            # small, and a per-read bound costs a timer moved at every chunk received.
             timeout = self._timeouts[wait] = aiohttp.ClientTimeout(
-                total=self._connect_timeout + self._read_timeout + wait,
-                connect=self._connect_timeout,
+                total=None, connect=self._connect_timeout, sock_read=self._read_timeout + wait
             )
         url = self._urls.get(method)
         if url is None:
