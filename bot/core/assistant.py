@@ -164,9 +164,13 @@ class Assistant:
     def readable(self, message: IncomingMessage) -> IncomingMessage:
         """The message as the assistant reads it: the first ``max_input_chars`` characters,
         personal data replaced. Redacted once, here: what is matched, remembered for a
-        comment and stored is this text, so no stored key can hold what was taken out."""
+        comment and stored is this text, so no stored key can hold what was taken out.
+        A channel that redacted the text itself (the web chat, for its history) marks the
+        message ``redacted`` and gives ``typed_length``: it is not redacted twice."""
         if not message.text:
             return message
+        if message.redacted:
+            return replace(message, text=message.text[: self.max_input_chars])
         typed = len(message.text)
         text = redact(message.text[: self.max_input_chars])
         return replace(message, text=text, typed_length=typed, redacted=True)

@@ -115,43 +115,46 @@ async def alone(
     connection's thread (not BEGIN, each statement and COMMIT each in a call of their own).
 
     With ``write_wait_ms`` it is a write transaction (BEGIN IMMEDIATE, as engine's hook begins
-    them) that waits that long for SQLite's write lock, on a connection from the pool; without,
-    a read (plain BEGIN) on the engine's read lane: one connection kept open for such reads,
-    as taking one from the pool and giving it back (a ROLLBACK on the connection's thread)
-    cost twice the read itself. Reads on the lane never wait behind a write's lock (WAL)."""
-    if write_wait_ms is None:
-        return await _lane(engine).read(engine, fn)
-    async with engine.connect() as connection:
-        return await _transaction(connection, fn, write_wait_ms)
+    them) that waits that long for SQLite's write lock; without, a read (plain BEGIN). Each
+    kind runs on a lane of the engine: one connection kept open for it, as taking one from
+    the pool and giving it back (a ROLLBACK on the connection's thread) cost as much as the
+    work itself. Transactions on a lane run one at a time on its thread, each whole in one
+    call, so they never interleave; reads never wait behind a write's lock (WAL)."""
+    return await _lane(engine, write=write_wait_ms is not None).run(engine, fn, write_wait_ms)
 
 
 async def release(engine: AsyncEngine) -> None:
-    """Close ``engine``'s read lane, if it has one: call before ``engine.dispose()``."""
-    lane = _LANES.pop(engine, None)
-    if lane is not None:
-        await lane.close()
+    """Close ``engine``'s lanes, if it has any: call before ``engine.dispose()``."""
+    for write in (False, True):
+        lane = _LANES.pop((engine, write), None)
+        if lane is not None:
+            await lane.close()
 
 
-class _ReadLane:
-    """The connection an engine's reads-alone share (their transactions run one at a time on
-    its thread, each whole in one call, so they never interleave)."""
+class _Lane:
+    """The connection an engine's reads-alone (or writes-alone) share."""
 
     def __init__(self) -> None:
         self.connection: AsyncConnection | None = None
 
-    async def read(self, engine: AsyncEngine, fn: Callable[[sqlite3.Connection, Dialect], T]) -> T:
+    async def run(
+        self,
+        engine: AsyncEngine,
+        fn: Callable[[sqlite3.Connection, Dialect], T],
+        write_wait_ms: int | None,
+    ) -> T:
         connection = self.connection
         if connection is None:
             connection = await engine.connect()
             if self.connection is None:
                 self.connection = connection
-            else:  # another read opened one meanwhile
+            else:  # another transaction opened one meanwhile
                 await connection.close()
                 connection = self.connection
         try:
-            return await _transaction(connection, fn, None)
+            return await _transaction(connection, fn, write_wait_ms)
         except sa_exc.DBAPIError:
-            # A connection that failed is not trusted again: the next read opens a fresh one.
+            # A connection that failed is not trusted again: the next one opens a fresh one.
             if self.connection is connection:
                 self.connection = None
                 with contextlib.suppress(Exception):
@@ -166,13 +169,13 @@ class _ReadLane:
             await connection.close()
 
 
-_LANES: dict[AsyncEngine, _ReadLane] = {}
+_LANES: dict[tuple[AsyncEngine, bool], _Lane] = {}
 
 
-def _lane(engine: AsyncEngine) -> _ReadLane:
-    lane = _LANES.get(engine)
+def _lane(engine: AsyncEngine, *, write: bool) -> _Lane:
+    lane = _LANES.get((engine, write))
     if lane is None:
-        lane = _LANES[engine] = _ReadLane()
+        lane = _LANES[(engine, write)] = _Lane()
     return lane
 
 

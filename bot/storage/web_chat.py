@@ -23,10 +23,11 @@ import sqlite3
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, cast
+from dataclasses import dataclass, field, replace
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Table, bindparam, case, delete, func, insert, or_, select, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.elements import BindParameter
@@ -118,41 +119,43 @@ def _client_key(client: str) -> str:
     return "ip:" + hashlib.sha256(client.encode("utf-8")).hexdigest()[:40]
 
 
-async def _count(
-    session: AsyncSession,
-    keys: Sequence[str],
-    limits: Sequence[int],
-    now: dt.datetime,
-    window: dt.timedelta,
-) -> list[float]:
-    """Count one request per item of ``keys`` (a key may repeat) in its fixed window; for
-    each, in order, the seconds to wait when it is past its item of ``limits`` (0: allowed).
-
-    One upsert for the whole batch, shared by every process: the database adds to each
-    counter (starting it afresh when its window ended) and returns the totals, and the
-    requests of a key take the places after the count it had. Keys in sorted order, so two
-    processes lock the same rows in the same order."""
-    if not keys:
-        return []
-    wanted = Counter(keys)
-    upsert = dialect_insert(session, RATES)
-    ended = or_(RATES.c.window_start <= now - window, RATES.c.window_start > now)
-    upsert = upsert.on_conflict_do_update(
+def _counter_upsert(insert_: Any, ended_at: Any, now: Any) -> Any:
+    """Add each row's count to its key's counter, starting it afresh when its window ended
+    (it began at ``ended_at`` or earlier, or after ``now``); returns each counter's total.
+    ``insert_``: the dialect's INSERT of the counters (ON CONFLICT)."""
+    ended = or_(RATES.c.window_start <= ended_at, RATES.c.window_start > now)
+    return insert_.on_conflict_do_update(
         index_elements=["key"],
         set_={
-            "window_start": case((ended, upsert.excluded.window_start), else_=RATES.c.window_start),
+            "window_start": case(
+                (ended, insert_.excluded.window_start), else_=RATES.c.window_start
+            ),
             "count": case(
-                (ended, upsert.excluded.count), else_=RATES.c.count + upsert.excluded.count
+                (ended, insert_.excluded.count), else_=RATES.c.count + insert_.excluded.count
             ),
         },
     ).returning(RATES.c.key, RATES.c.window_start, RATES.c.count)
-    # Parameters apart from the statement: its compiled form is cached whatever the batch size
-    # (the driver still sends one multi-row statement).
-    rows = await session.execute(
-        upsert,
-        [{"key": key, "window_start": now, "count": n} for key, n in sorted(wanted.items())],
-    )
-    totals = {key: (start, int(total)) for key, start, total in rows}
+
+
+def _counter_rows(keys: Sequence[str], now: dt.datetime) -> list[dict[str, Any]]:
+    """The upsert's rows: one per key with the requests it counts, keys in sorted order (so
+    two processes lock the same rows in the same order)."""
+    return [
+        {"key": key, "window_start": now, "count": n} for key, n in sorted(Counter(keys).items())
+    ]
+
+
+def _waits(
+    keys: Sequence[str],
+    limits: Sequence[int],
+    totals: dict[str, tuple[dt.datetime, int]],
+    now: dt.datetime,
+    window: dt.timedelta,
+) -> list[float]:
+    """For each item of ``keys`` (a key may repeat), in order, the seconds to wait when it is
+    past its item of ``limits`` (0: allowed), given each counter's start and total after the
+    batch was added: the requests of a key take the places after the count it had."""
+    wanted = Counter(keys)
     waits: list[float] = []
     taken: Counter[str] = Counter()
     for key, limit in zip(keys, limits, strict=True):
@@ -163,6 +166,27 @@ async def _count(
         else:
             waits.append(max((start + window - now).total_seconds(), 1.0))
     return waits
+
+
+async def _count(
+    session: AsyncSession,
+    keys: Sequence[str],
+    limits: Sequence[int],
+    now: dt.datetime,
+    window: dt.timedelta,
+) -> list[float]:
+    """Count one request per item of ``keys`` in its fixed window (see ``_waits``).
+
+    One upsert for the whole batch, shared by every process: the database adds to each
+    counter and returns the totals."""
+    if not keys:
+        return []
+    upsert = _counter_upsert(dialect_insert(session, RATES), now - window, now)
+    # Parameters apart from the statement: its compiled form is cached whatever the batch size
+    # (the driver still sends one multi-row statement).
+    rows = await session.execute(upsert, _counter_rows(keys, now))
+    totals = {key: (start, int(total)) for key, start, total in rows}
+    return _waits(keys, limits, totals, now, window)
 
 
 class LiveSessions:
@@ -200,6 +224,19 @@ class LiveSessions:
 SESSIONS = cast(Table, WebChatSessionRow.__table__)
 MESSAGES = cast(Table, WebChatMessageRow.__table__)
 RATES = cast(Table, WebChatRateRow.__table__)
+SESSION_COLUMNS = ("key", "created_at", "last_seen", "offered", "messages")
+
+
+def _moment(dialect: Dialect) -> Callable[[Any], dt.datetime]:
+    """Reads a stored time as the column's type does through the session (aware UTC)."""
+    process = SESSIONS.c.last_seen.type.dialect_impl(dialect).result_processor(dialect, None)
+    assert process is not None
+    return cast(Callable[[Any], dt.datetime], process)
+
+
+def _json_reader(dialect: Dialect) -> Callable[[Any], Any]:
+    process = MESSAGES.c.choices.type.dialect_impl(dialect).result_processor(dialect, None)
+    return process if process is not None else (lambda value: value)
 
 
 def _message(
@@ -216,24 +253,10 @@ def _message(
     }
 
 
-async def _offered(session: AsyncSession, key: str) -> tuple[Pair, ...]:
-    """The choices the session's last replies showed, newest first (at most MAX_OFFERED)."""
-    rows = await session.scalars(
-        select(MESSAGES.c.choices)
-        .where(MESSAGES.c.session_key == key, MESSAGES.c.role == "assistant")
-        .order_by(MESSAGES.c.id.desc())
-        .limit(MAX_OFFERED)
-    )
-    return tuple(dict.fromkeys(pair for value in rows for pair in _pairs(value)))[:MAX_OFFERED]
-
-
-async def _sessions_by_key(
-    session: AsyncSession, keys: Sequence[str]
-) -> dict[str, WebChatSessionRow]:
-    if not keys:
-        return {}
-    query = select(WebChatSessionRow).where(WebChatSessionRow.key.in_(sorted(set(keys))))
-    return {row.key: row for row in await session.scalars(query)}
+def _offered_from(values: Any) -> tuple[Pair, ...]:
+    """The choices of the session's last replies (their ``choices`` values, newest first),
+    each once, at most MAX_OFFERED."""
+    return tuple(dict.fromkeys(pair for value in values for pair in _pairs(value)))[:MAX_OFFERED]
 
 
 def _added(exchanges: Sequence[Exchange]) -> dict[int, list[str]]:
@@ -273,13 +296,65 @@ _OLDEST_KEPT = Statement(_OLDEST_KEPT_SQL)
 _DROP_OLDER = Statement(_DROP_OLDER_SQL)
 _COUNT_KEPT = Statement(_COUNT_KEPT_SQL)
 
+# Admission (its SQLite form runs these on the connection; the session path the same SQL).
+_OFFERED_SQL = (
+    select(MESSAGES.c.choices)
+    .where(MESSAGES.c.session_key == _KEY, MESSAGES.c.role == "assistant")
+    .order_by(MESSAGES.c.id.desc())
+    .limit(MAX_OFFERED)
+)
+_PURGE_SQL = (
+    delete(MESSAGES).where(
+        MESSAGES.c.session_key.in_(
+            select(SESSIONS.c.key).where(SESSIONS.c.last_seen <= bindparam("b_expired"))
+        )
+    ),
+    delete(SESSIONS).where(SESSIONS.c.last_seen <= bindparam("b_expired")),
+    delete(RATES).where(RATES.c.window_start <= bindparam("b_ended")),
+)
+_LAST_SEEN = Statement(select(SESSIONS.c.last_seen).where(SESSIONS.c.key == _KEY))
+_OFFERED = Statement(_OFFERED_SQL)
+_PURGE = tuple(Statement(statement) for statement in _PURGE_SQL)
+_DROP_SESSION = Statement(delete(SESSIONS).where(SESSIONS.c.key == _KEY))
+_OPEN_SESSION = Statement(insert(SESSIONS), SESSION_COLUMNS)
+_COUNT_SQLITE = Statement(
+    _counter_upsert(sqlite_insert(RATES), bindparam("b_ended"), bindparam("b_now")),
+    ["key", "window_start", "count"],
+)
+
+
+@dataclass(slots=True)
+class _Admitting:
+    """One batch of admissions between its reads and writes: the session each request would
+    be answered in, and then what to write and to read for them."""
+
+    requests: Sequence[Admission]
+    now: dt.datetime
+    keys: dict[str, str]  # token → session key
+    cached: set[str]  # keys known alive here: no row read
+    # (token, key, the stored row's key and last visit): its own session, or a new one where
+    # it has none (or an unknown or expired one, the row given).
+    planned: list[tuple[str, str, tuple[str, dt.datetime] | None]] = field(default_factory=list)
+    admitted: list[Admitted] = field(default_factory=list)
+    gone: list[str] = field(default_factory=list)  # expired sessions to delete
+    opened: list[dict[str, Any]] = field(default_factory=list)  # session rows to insert
+    choosing: dict[int, str] = field(default_factory=dict)  # admitted → key to read offered
+
+    @property
+    def unknown(self) -> list[str]:
+        """The keys whose session row must be read (sorted, each once)."""
+        return sorted({key for key in self.keys.values() if key not in self.cached})
+
+
 Recording = tuple["WebChatRepository", Exchange]
+Admitting = tuple["WebChatRepository", Admission]
+Item = TypeVar("Item")
 
 
 def _record_sqlite(
     conn: sqlite3.Connection, dialect: Dialect, items: Sequence[Recording]
 ) -> list[None]:
-    for store, exchanges in _by_store(items).items():
+    for store, (_, exchanges) in _by_store(items).items():
         store._record_sqlite(conn, dialect, exchanges)
     return [None] * len(items)
 
@@ -287,15 +362,40 @@ def _record_sqlite(
 @sqlite_form(_record_sqlite)
 async def _record(session: AsyncSession, items: Sequence[Recording]) -> list[None]:
     """A batch's exchanges, written by the repository each came from (one per process)."""
-    for store, exchanges in _by_store(items).items():
+    for store, (_, exchanges) in _by_store(items).items():
         await store._record_batch(session, exchanges)
     return [None] * len(items)
 
 
-def _by_store(items: Sequence[Recording]) -> dict[WebChatRepository, list[Exchange]]:
-    grouped: dict[WebChatRepository, list[Exchange]] = {}
-    for store, exchange in items:
-        grouped.setdefault(store, []).append(exchange)
+def _admit_sqlite(
+    conn: sqlite3.Connection, dialect: Dialect, items: Sequence[Admitting]
+) -> list[Admitted]:
+    admitted: list[Admitted | None] = [None] * len(items)
+    for store, (places, requests) in _by_store(items).items():
+        for place, result in zip(places, store._admit_sqlite(conn, dialect, requests), strict=True):
+            admitted[place] = result
+    return cast(list[Admitted], admitted)
+
+
+@sqlite_form(_admit_sqlite)
+async def _admit(session: AsyncSession, items: Sequence[Admitting]) -> list[Admitted]:
+    """A batch's admissions, by the repository each came to, results in the batch's order."""
+    admitted: list[Admitted | None] = [None] * len(items)
+    for store, (places, requests) in _by_store(items).items():
+        for place, result in zip(places, await store._admit_batch(session, requests), strict=True):
+            admitted[place] = result
+    return cast(list[Admitted], admitted)
+
+
+def _by_store(
+    items: Sequence[tuple[WebChatRepository, Item]],
+) -> dict[WebChatRepository, tuple[list[int], list[Item]]]:
+    """The items by repository: each one's places in the batch and its items, in order."""
+    grouped: dict[WebChatRepository, tuple[list[int], list[Item]]] = {}
+    for place, (store, item) in enumerate(items):
+        places, mine = grouped.setdefault(store, ([], []))
+        places.append(place)
+        mine.append(item)
     return grouped
 
 
@@ -323,90 +423,150 @@ class WebChatRepository:
 
     async def admit(self, request: Admission) -> Admitted:
         """Count the request against its address and session; find or open the session."""
-        result: Admitted = await self._writer.submit(self._admit_batch, request)
+        result: Admitted = await self._writer.submit(_admit, (self, request))
         return result
+
+    def _admitting(self, requests: Sequence[Admission]) -> _Admitting:
+        now = self.clock()
+        keys = {r.token: session_key(r.token) for r in requests if r.token is not None}
+        # Sessions known alive need no row; a choice reads the offered ones from the messages.
+        cached = {key for key in keys.values() if self.live.alive(key, now)}
+        return _Admitting(requests, now, keys, cached)
+
+    def _purge_due(self, now: dt.datetime) -> dict[str, dt.datetime] | None:
+        """The purge's parameters when one is due (now and then), else None."""
+        if time.monotonic() - self._last_purge < PURGE_EVERY_SECONDS:
+            return None
+        self._last_purge = time.monotonic()
+        return self._purge_params(now)
+
+    def _purge_params(self, now: dt.datetime) -> dict[str, dt.datetime]:
+        return {"b_expired": now - self.session_ttl, "b_ended": now - self.limits.window}
+
+    def _plan(
+        self, batch: _Admitting, known: dict[str, dt.datetime]
+    ) -> tuple[list[str], list[int]]:
+        """Each request's session, from the rows read (``known``: key → last visit); nothing
+        is written for it before it is counted. Returns the counters to add to: one upsert
+        counts every request against its address and its session (a request refused for its
+        address is counted against its session too: its next one is sent after the wait)."""
+        for request in batch.requests:
+            token = request.token
+            key = batch.keys[token] if token is not None else None
+            if token is not None and key is not None and key in batch.cached:
+                batch.planned.append((token, key, None))
+                continue
+            last_seen = known.get(key) if key is not None else None
+            row = (key, last_seen) if key is not None and last_seen is not None else None
+            if row is None or token is None or row[1] + self.session_ttl <= batch.now:
+                token = new_token()
+                batch.planned.append((token, session_key(token), row))
+            else:
+                batch.planned.append((token, row[0], row))
+        requests, limits = batch.requests, self.limits
+        keys = [_client_key(r.client) for r in requests] + ["s:" + k for _, k, _ in batch.planned]
+        return keys, [limits.per_ip] * len(requests) + [limits.per_session] * len(batch.planned)
+
+    def _settle(self, batch: _Admitting, waits: Sequence[float]) -> None:
+        """Who is admitted, refused or given a new session, from the counters' verdicts."""
+        requests, now = batch.requests, batch.now
+        ip_waits, session_waits = waits[: len(requests)], waits[len(requests) :]
+        deleted: set[str] = set()
+        for request, (token, key, row), ip_wait, session_wait in zip(
+            requests, batch.planned, ip_waits, session_waits, strict=True
+        ):
+            if ip_wait:
+                # Past the address limit: no session is opened or touched.
+                batch.admitted.append(Admitted("", "", False, retry_after=ip_wait))
+                continue
+            fresh = token != request.token
+            if fresh:
+                if row is not None and row[0] not in deleted:
+                    batch.gone.append(row[0])  # expired: its history goes with it
+                    deleted.add(row[0])
+                    self.live.gone(row[0])
+                batch.opened.append(
+                    {"key": key, "created_at": now, "last_seen": now, "offered": [], "messages": 0}
+                )
+                self.live.seen(key, now + self.session_ttl)
+            elif row is not None:
+                self.live.seen(key, row[1] + self.session_ttl)
+            if request.choosing and not fresh:
+                batch.choosing[len(batch.admitted)] = key
+            batch.admitted.append(Admitted(token, key, fresh, retry_after=session_wait))
+
+    @staticmethod
+    def _offer(batch: _Admitting, offered: dict[str, tuple[Pair, ...]]) -> list[Admitted]:
+        admitted = batch.admitted
+        for index, key in batch.choosing.items():
+            admitted[index] = replace(admitted[index], offered=offered[key])
+        return admitted
 
     async def _admit_batch(
         self, session: AsyncSession, requests: Sequence[Admission]
     ) -> list[Admitted]:
-        now, limits = self.clock(), self.limits
-        await self._purge_now_and_then(session, now)
-        keys = {r.token: session_key(r.token) for r in requests if r.token is not None}
-        # Sessions known alive need no row; a choice reads the offered ones from the messages.
-        cached = {key for key in keys.values() if self.live.alive(key, now)}
-        known = await _sessions_by_key(session, [k for k in keys.values() if k not in cached])
-        # The session each request would be answered in: its own, or a new one where it has
-        # none (or an unknown or expired one). Nothing is written for it before it is counted.
-        planned: list[tuple[str, str, WebChatSessionRow | None]] = []
-        for request in requests:
-            token = request.token
-            key = keys[token] if token is not None else None
-            if token is not None and key is not None and key in cached:
-                planned.append((token, key, None))
-                continue
-            row = known.get(key) if key is not None else None
-            if row is None or token is None or row.last_seen + self.session_ttl <= now:
-                token = new_token()
-                planned.append((token, session_key(token), row))
-            else:
-                planned.append((token, row.key, row))
-        # One upsert counts every request against its address and its session (a request
-        # refused for its address is counted against its session too: its next one is sent
-        # after the wait anyway).
-        waits = await _count(
-            session,
-            [_client_key(r.client) for r in requests] + ["s:" + key for _, key, _ in planned],
-            [limits.per_ip] * len(requests) + [limits.per_session] * len(planned),
-            now,
-            limits.window,
-        )
-        ip_waits, session_waits = waits[: len(requests)], waits[len(requests) :]
-        admitted: list[Admitted] = []
-        for request, (token, key, row), ip_wait, session_wait in zip(
-            requests, planned, ip_waits, session_waits, strict=True
-        ):
-            if ip_wait:
-                # Past the address limit: no session is opened or touched.
-                admitted.append(Admitted("", "", False, retry_after=ip_wait))
-                continue
-            fresh = token != request.token
-            if fresh:
-                if row is not None and row.key in known:
-                    await session.delete(row)  # expired: its history goes with it
-                    await session.flush()
-                    del known[row.key]
-                    self.live.gone(row.key)
-                session.add(
-                    WebChatSessionRow(
-                        key=key, created_at=now, last_seen=now, offered=[], messages=0
-                    )
+        batch = self._admitting(requests)
+        purge = self._purge_due(batch.now)
+        if purge is not None:
+            for statement in _PURGE_SQL:
+                await session.execute(statement, purge)
+        known: dict[str, dt.datetime] = {}
+        if batch.unknown:
+            found = await session.execute(
+                select(SESSIONS.c.key, SESSIONS.c.last_seen).where(
+                    SESSIONS.c.key.in_(batch.unknown)
                 )
-                self.live.seen(key, now + self.session_ttl)
-            elif row is not None:
-                self.live.seen(key, row.last_seen + self.session_ttl)
-            offered = await _offered(session, key) if request.choosing and not fresh else ()
-            admitted.append(Admitted(token, key, fresh, offered, retry_after=session_wait))
-        return admitted
+            )
+            known = {key: last_seen for key, last_seen in found}
+        keys, limits = self._plan(batch, known)
+        window = self.limits.window
+        self._settle(batch, await _count(session, keys, limits, batch.now, window))
+        if batch.gone:
+            await session.execute(delete(SESSIONS).where(SESSIONS.c.key.in_(batch.gone)))
+        if batch.opened:
+            await session.execute(insert(SESSIONS), batch.opened)
+        offered: dict[str, tuple[Pair, ...]] = {}
+        for key in set(batch.choosing.values()):
+            values = await session.scalars(_OFFERED_SQL, {"b_key": key})
+            offered[key] = _offered_from(values)
+        return self._offer(batch, offered)
 
-    async def _purge_now_and_then(self, session: AsyncSession, now: dt.datetime) -> None:
-        if time.monotonic() - self._last_purge < PURGE_EVERY_SECONDS:
-            return
-        self._last_purge = time.monotonic()
-        await self._purge(session, now)
+    def _admit_sqlite(
+        self, conn: sqlite3.Connection, dialect: Dialect, requests: Sequence[Admission]
+    ) -> list[Admitted]:
+        """_admit_batch on SQLite's own connection, in one call to its thread: the same rows."""
+        batch = self._admitting(requests)
+        purge = self._purge_due(batch.now)
+        if purge is not None:
+            for statement in _PURGE:
+                statement.many(conn, dialect, [purge])
+        moment = _moment(dialect)
+        known: dict[str, dt.datetime] = {}
+        for key in batch.unknown:
+            for (last_seen,) in _LAST_SEEN.each(conn, dialect, [{"b_key": key}]):
+                known[key] = moment(last_seen)
+        keys, limits = self._plan(batch, known)
+        now, window = batch.now, self.limits.window
+        rows = [row | {"b_ended": now - window, "b_now": now} for row in _counter_rows(keys, now)]
+        totals = {
+            key: (moment(start), int(total))
+            for key, start, total in _COUNT_SQLITE.each(conn, dialect, rows)
+        }
+        self._settle(batch, _waits(keys, limits, totals, now, window) if keys else [])
+        _DROP_SESSION.many(conn, dialect, [{"b_key": key} for key in batch.gone])
+        _OPEN_SESSION.many(conn, dialect, batch.opened)
+        choices = _json_reader(dialect)
+        offered = {
+            key: _offered_from(
+                choices(value) for (value,) in _OFFERED.each(conn, dialect, [{"b_key": key}])
+            )
+            for key in set(batch.choosing.values())
+        }
+        return self._offer(batch, offered)
 
     async def _purge(self, session: AsyncSession, now: dt.datetime) -> None:
-        expired = select(WebChatSessionRow.key).where(
-            WebChatSessionRow.last_seen <= now - self.session_ttl
-        )
-        await session.execute(
-            delete(WebChatMessageRow).where(WebChatMessageRow.session_key.in_(expired))
-        )
-        await session.execute(
-            delete(WebChatSessionRow).where(WebChatSessionRow.last_seen <= now - self.session_ttl)
-        )
-        await session.execute(
-            delete(WebChatRateRow).where(WebChatRateRow.window_start <= now - self.limits.window)
-        )
+        for statement in _PURGE_SQL:
+            await session.execute(statement, self._purge_params(now))
 
     async def purge(self) -> None:
         """Delete expired sessions with their history, and finished rate windows."""

@@ -121,15 +121,19 @@ async def test_forms_are_used_on_sqlite(tmp_path: Path, monkeypatch: pytest.Monk
     )
 
 
-async def test_reads_alone_share_one_connection_that_close_releases(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def lane_storage(tmp_path: Path) -> Storage:
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
         database_url=f"sqlite:///{tmp_path / 'lane.db'}",
         knowledge_dir=KB_DIR,
     )
-    storage = await Storage.open(settings)
+    return await Storage.open(settings)
+
+
+async def test_reads_alone_share_one_connection_that_close_releases(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    storage = await lane_storage(tmp_path)
     engine = storage.engine.sync_engine
     dispose = engine.dispose
     out_at_dispose: list[int] = []
@@ -158,8 +162,32 @@ async def test_reads_alone_share_one_connection_that_close_releases(
         await storage.close()
     # Closed with the storage, before the engine: no connection was still out when it went.
     assert out_at_dispose == [0]
-    assert storage.engine not in sqlite_direct._LANES
+    assert all(engine is not storage.engine for engine, _ in sqlite_direct._LANES)
 
 
 def failing(conn: sqlite3.Connection, dialect: Any) -> None:
     conn.execute("SELECT * FROM no_such_table")
+
+
+async def test_writes_alone_share_one_connection_that_close_releases(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    storage = await lane_storage(tmp_path)
+    checkouts: list[object] = []
+    event.listen(storage.engine.sync_engine.pool, "checkout", lambda *a: checkouts.append(a))
+    try:
+        for n in range(5):  # five batches, one after the other
+            await storage.chat_state.put("telegram", f"c{n}", "a.question", "hỏi gì", 60)
+        assert storage.writer.batches >= 5
+        # Each batch is one call to SQLite's thread, on a connection kept for such writes:
+        # not taken from the pool and given back (a ROLLBACK on its thread) per batch.
+        assert len(checkouts) == 1
+        # A write that fails leaves its connection; the next write opens a fresh one and works.
+        with pytest.raises(sa_exc.DBAPIError):
+            await sqlite_direct.alone(storage.engine, failing, write_wait_ms=100)
+        await storage.chat_state.put("telegram", "c9", "a.question", "hỏi lại", 60)
+        assert len(checkouts) == 2
+        assert await storage.chat_state.get("telegram", "c9", "a.question") == "hỏi lại"
+    finally:
+        await storage.close()
+    assert all(engine is not storage.engine for engine, _ in sqlite_direct._LANES)

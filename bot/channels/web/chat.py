@@ -182,8 +182,11 @@ class WebChat:
 
     def _turn(self, asked: ChatRequest, admitted: Admitted | None, user: str) -> _Turn:
         if asked.text is not None:
-            message = IncomingMessage(CHANNEL, user, user, text=asked.text)
+            # Redacted once, here: the history keeps it and the assistant reads it.
             visitor = redact(asked.text[: self.options.max_input_chars])
+            message = IncomingMessage(
+                CHANNEL, user, user, text=visitor, typed_length=len(asked.text), redacted=True
+            )
             if command_name(asked.text) in TIPS_COMMANDS:
                 return _Turn(None, visitor, Reply(self._tips_elsewhere(), Outcome.COMMAND))
             return _Turn(message, visitor)

@@ -12,6 +12,8 @@ import pytest
 from sqlalchemy import select, text
 
 from bot.channels.web import texts as web_texts
+from bot.core import assistant as assistant_module
+from bot.core import texts as core_texts
 from bot.storage.web_chat_models import WebChatRateRow
 from tests.channels.web.conftest import PORTAL, ChatEnv, MakeEnv
 
@@ -192,3 +194,19 @@ async def test_nothing_personal_at_rest(env: ChatEnv) -> None:
     assert not re.search(r"0912345678|012345678901|an\.nguyen", dump)
     assert data["session"] not in keys  # only the token's hash is stored
     assert users and data["session"] not in users  # logs know the visitor by a hash too
+
+
+async def test_a_question_is_redacted_once_for_history_and_assistant(
+    env: ChatEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    again: list[str] = []
+    monkeypatch.setattr(assistant_module, "redact", lambda value: again.append(value) or value)
+    question = "sdt cua toi 0912345678 quen mat khau"
+    data = await env.ask(question)
+    assert again == []  # the web chat's redaction is the one the assistant reads
+    assert core_texts.PERSONAL_DATA_REMINDER in data["reply"]["text"]  # it saw a [SĐT]
+    stored = (await env.history(data["session"]))["messages"][0]["text"]
+    await env.runtime.assistant.bookkeeping.drain()
+    async with env.storage.engine.connect() as conn:
+        logged = (await conn.execute(text("SELECT text FROM conversations"))).scalars().all()
+    assert "0912345678" not in stored and logged == [stored]
