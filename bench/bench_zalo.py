@@ -7,7 +7,9 @@
     python bench/bench_zalo.py answers --latency-seconds 0 --polling-only --profile stacks.txt
 
 Diagnostics (environment of the bot under test): BENCH_COUNT_SQL=1 prints its statements by
-kind at the end, with its pool checkouts and its trips to SQLite's thread, BENCH_GC=1 its
+kind at the end, with its pool checkouts, its trips to SQLite's thread and its writes and
+grouped reads by work, BENCH_COUNT_CALLS=1 its calls to Zalo by method and the asyncio tasks
+it created by coroutine, BENCH_GC=1 its
 garbage collections, BENCH_SETTLE=0 leaves its heap unsettled (the app settles it once
 serving starts: lifecycle.settle_heap), BENCH_WITHOUT=journal,flood,state runs it without
 those database parts. "bot CPU" is the bot
@@ -83,6 +85,7 @@ async def run_bot(base_url: str, mode: str, workdir: str, port: int) -> None:
     )
     stop = asyncio.Event()
     statements = count_statements() if os.environ.get("BENCH_COUNT_SQL") else None
+    calls = count_calls() if os.environ.get("BENCH_COUNT_CALLS") else None
     async with open_runtime(settings) as runtime:
         context = without(channel_context(runtime, stop), os.environ.get("BENCH_WITHOUT", ""))
         channel = ZaloChannel.from_settings(settings, context)
@@ -105,6 +108,9 @@ async def run_bot(base_url: str, mode: str, workdir: str, port: int) -> None:
     if statements is not None:
         for kind, count in statements.most_common():
             print(f"SQL {count:7d}  {kind}", file=sys.stderr)
+    if calls is not None:
+        for kind, count in calls.most_common():
+            print(f"CALLS {count:7d}  {kind}", file=sys.stderr)
 
 
 def without(context: Any, parts: str) -> Any:
@@ -180,6 +186,46 @@ def count_statements() -> Any:
         return await execute(self, fn, *args, **kwargs)
 
     aiosqlite.Connection._execute = trip  # type: ignore[method-assign]
+
+    # Writes submitted to the group-commit writer and reads to the grouped readers, by work.
+    from bot.storage.batch import GroupCommit, GroupRead
+
+    submit, get = GroupCommit.submit, GroupRead.get
+
+    async def submitted(self: Any, work: Any, item: Any) -> Any:
+        counts[f"(write) {getattr(work, '__qualname__', work)}"] += 1
+        return await submit(self, work, item)
+
+    async def read(self: Any, key: Any) -> Any:
+        counts[f"(read) {getattr(self._read_many, '__qualname__', self._read_many)}"] += 1
+        return await get(self, key)
+
+    GroupCommit.submit = submitted  # type: ignore[method-assign]
+    GroupRead.get = read  # type: ignore[method-assign]
+    return counts
+
+
+def count_calls() -> Any:
+    """Calls to Zalo by method, and asyncio tasks created, by the coroutine each runs
+    (BENCH_COUNT_CALLS=1)."""
+    from collections import Counter
+
+    from bot.channels.zalo.client import ZaloClient
+
+    counts: Counter[str] = Counter()
+    call = ZaloClient.call
+
+    async def counted(self: Any, method: str, *args: Any, **kwargs: Any) -> Any:
+        counts[f"(zalo) {method}"] += 1
+        return await call(self, method, *args, **kwargs)
+
+    ZaloClient.call = counted  # type: ignore[method-assign]
+
+    def factory(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> asyncio.Task[Any]:
+        counts[f"(task) {getattr(coro, '__qualname__', type(coro).__name__)}"] += 1
+        return asyncio.Task(coro, loop=loop, **kwargs)
+
+    asyncio.get_running_loop().set_task_factory(factory)
     return counts
 
 

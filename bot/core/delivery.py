@@ -32,12 +32,18 @@ class Delivery:
         self.closed = False
         self._after_sent: list[Callable[[], None]] = []
 
+    def claim_soon(self) -> None:
+        """Start the durable claim without waiting for it (``before_send`` waits for it), so
+        that it is written beside whatever the caller writes meanwhile."""
+        if self._claiming is None and not self.closed and self._claim is not None:
+            self._claiming = asyncio.ensure_future(self._claim(self))
+
     async def before_send(self) -> None:
         """Durably mark the update "answering" before the first message leaves (once)."""
         if self.closed or self._claim is None:
             return
-        if self._claiming is None:
-            self._claiming = asyncio.ensure_future(self._claim(self))
+        self.claim_soon()
+        assert self._claiming is not None
         await asyncio.shield(self._claiming)
 
     def sent(self) -> None:
@@ -66,6 +72,13 @@ class Delivery:
 current: contextvars.ContextVar[Delivery | None] = contextvars.ContextVar(
     "current_delivery", default=None
 )
+
+
+def claim_soon() -> None:
+    """Start the current update's claim now (see ``Delivery.claim_soon``); nothing outside one."""
+    delivery = current.get()
+    if delivery is not None:
+        delivery.claim_soon()
 
 
 async def before_send() -> None:

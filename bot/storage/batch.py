@@ -84,8 +84,9 @@ class GroupCommit:
         self._pending.append((work, item, future))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush_all(), name="storage-group-commit")
-        # Shielded: a cancelled caller does not cancel the batch other callers wait on.
-        return await asyncio.shield(future)
+        # Not shielded: the future is this caller's alone, so cancelling the caller cancels only
+        # it; the batch (its own task) still writes the item, and nothing is set on it after.
+        return await future
 
     async def drain(self) -> None:
         """Wait until every submitted write is committed (or has failed)."""
@@ -126,12 +127,15 @@ class GroupCommit:
                     if unavailable(single):
                         _fail(batch[index:], single)
                         return
-                    future.set_exception(single)
+                    if not future.done():  # done: its caller was cancelled
+                        future.set_exception(single)
                 else:
-                    future.set_result(result)
+                    if not future.done():
+                        future.set_result(result)
             return
         for (_, _, future), result in zip(batch, results, strict=True):
-            future.set_result(result)
+            if not future.done():
+                future.set_result(result)
 
     async def _transaction(self, jobs: Sequence[tuple[BatchWork[Any, Any], Any]]) -> list[Any]:
         """Run every kind of work once over its items, in one transaction."""
@@ -235,8 +239,8 @@ class GroupRead(Generic[Key, Value]):
         self._wanted.setdefault(key, []).append(future)
         if self._reader is None or self._reader.done():
             self._reader = asyncio.create_task(self._read_all(), name="storage-group-read")
-        # Shielded: a cancelled caller does not cancel the query other callers wait on.
-        return await asyncio.shield(future)
+        # Not shielded: each caller has a future of its own (see GroupCommit.submit).
+        return await future
 
     async def _read_all(self) -> None:
         batch: dict[Key, list[asyncio.Future[Value | None]]] = {}

@@ -127,3 +127,38 @@ async def test_a_group_read_that_fails_fails_each_of_its_readers() -> None:
     results = await asyncio.gather(reads.get("a"), reads.get("b"), return_exceptions=True)
     assert [str(r) for r in results] == ["no table for 2 keys"] * 2
     assert reads.queries == 1
+
+
+async def test_a_cancelled_caller_still_has_its_write_and_others_their_results(
+    storage: Storage,
+) -> None:
+    record = storage.conversations.record
+    gone = asyncio.create_task(record(exchange("bỏ đi", Outcome.ANSWERED, user="c1")))
+    kept = asyncio.create_task(record(exchange("ở lại", Outcome.ANSWERED, user="c2")))
+    await asyncio.sleep(0)  # both submitted to the same batch
+    gone.cancel()
+    assert await kept is None
+    with pytest.raises(asyncio.CancelledError):
+        await gone
+    await storage.writer.drain()
+    # The batch went on without the caller that left: both rows are there.
+    assert await conversation_count(storage) == 2
+    # And the writer still takes writes.
+    await record(exchange("sau đó", Outcome.ANSWERED, user="c3"))
+    assert await conversation_count(storage) == 3
+
+
+async def test_a_cancelled_group_reader_leaves_the_others_their_value() -> None:
+    from bot.storage.batch import GroupRead
+
+    async def read_many(keys: Sequence[str]) -> dict[str, str]:
+        return {key: key.upper() for key in keys}
+
+    reads: GroupRead[str, str] = GroupRead(read_many)
+    gone = asyncio.create_task(reads.get("a"))
+    kept = asyncio.create_task(reads.get("a"))
+    await asyncio.sleep(0)
+    gone.cancel()
+    assert await kept == "A"
+    with pytest.raises(asyncio.CancelledError):
+        await gone

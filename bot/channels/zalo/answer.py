@@ -166,11 +166,10 @@ class ZaloAnswers:
         )
         first = await self.greeted.first_time(chat)
         # The update's durable claim (due before the first message leaves) and this reply's
-        # numbered choices are written side by side: one shared transaction, one wait.
-        text, _ = await asyncio.gather(
-            self.choices.render(chat, for_zalo(reply, notice=notice or first)),
-            delivery.before_send(),
-        )
+        # numbered choices are written side by side: one shared transaction, one wait (the
+        # claim runs in a task of its own; the choices are written from this one).
+        delivery.claim_soon()
+        text = await self.choices.render(chat, for_zalo(reply, notice=notice or first))
         await self.send(chat, split(text))
 
     async def _typing(self, chat: str) -> None:

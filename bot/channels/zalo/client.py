@@ -16,6 +16,7 @@ import logging
 from typing import Any
 
 import aiohttp
+from yarl import URL
 
 from bot.core import delivery
 
@@ -110,6 +111,9 @@ class ZaloClient:
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
         self._session: aiohttp.ClientSession | None = None
+        # Built once, not per call: a method's URL and the timeouts of a given wait.
+        self._urls: dict[str, URL] = {}
+        self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
 
     def _open(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -136,13 +140,16 @@ class ZaloClient:
         """POST one method; the envelope's ``result``, or a ZaloError. ``wait``: seconds Zalo
         may hold the request (long polling) on top of the read timeout."""
         session = self._open()
-        timeout = aiohttp.ClientTimeout(
-            total=None, connect=self._connect_timeout, sock_read=self._read_timeout + wait
-        )
+        timeout = self._timeouts.get(wait)
+        if timeout is None:
+            timeout = self._timeouts[wait] = aiohttp.ClientTimeout(
+                total=None, connect=self._connect_timeout, sock_read=self._read_timeout + wait
+            )
+        url = self._urls.get(method)
+        if url is None:
+            url = self._urls[method] = URL(self._prefix + method)
         try:
-            async with session.post(
-                self._prefix + method, json=payload or {}, timeout=timeout
-            ) as response:
+            async with session.post(url, json=payload or {}, timeout=timeout) as response:
                 status = response.status
                 retry_header = response.headers.get("Retry-After")
                 body = await response.read()
