@@ -41,7 +41,9 @@ pytestmark = [
 PASSWORD = "mật khẩu đủ dài 123"
 MISSED = "cho em hỏi cách đăng ký nuôi chim yến ở phường mình"
 PROBE = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned=2"> nuôi cá koi'
-NEW_WORDING = "cho em làm cái nick trên trang nhà nước với"
+# A wording no lexicon entry or phrasing knows yet ("nick" and "trang nhà nước" are in the
+# lexicon since 2026-12-01, which answers the plain spelling already).
+NEW_WORDING = "cho em làm cái ních trên mạng nhà nước với"
 
 
 @pytest.fixture(scope="module")
