@@ -240,35 +240,38 @@ def _situations(index: MatchIndex, query: Query, entry: int) -> tuple[bool, bool
     context = index.context_matters[entry]  # open matters its own wordings name
     uncovered = {t.token for t in concepts if t.unknown and t.token not in context}
     if uncovered and supported and PURPOSE in query.sequence:
-        uncovered -= _purposes(index, query, set(supported))
+        uncovered -= _purposes(index, query, set(supported), {t.token for t in concepts})
     return bool(supported), bool(uncovered)
 
 
-def _purposes(index: MatchIndex, query: Query, supported: set[str]) -> set[str]:
+def _purposes(index: MatchIndex, query: Query, supported: set[str], named: set[str]) -> set[str]:
     """Matters no entry answers that the message names only as what it needs a situation the
     entry answers for: "giấy xác nhận cư trú để vay vốn", "giấy hộ nghèo để xin miễn học
     phí". The paper asked for comes before "để" (in order to), the purpose right after it;
-    a matter asked about itself ("cần gì để ly hôn") has no such situation before it."""
+    a matter asked about itself ("cần gì để ly hôn") has no such situation before it, and one
+    the message also names outside such a purpose is asked about. ``named``: the query's
+    concept tokens."""
     accents = query.accents
     if accents is not None and accents.get(PURPOSE, PURPOSE_ACCENTED) != PURPOSE_ACCENTED:
         return set()  # "dễ", "đề": not "để"
-    table = index.concepts
+    find = index.concepts.find
+    open_matters = index.concepts.open
     sequence = query.sequence
-    named = {t.token for t in query.terms if t.token.startswith("~")}
     purposes: set[str] = set()
-    before: set[str] = set()
-    start = 0
+    outside: set[str] = set()
+    start = 0  # the first word not yet read
     for at, token in enumerate(sequence):
-        if token != PURPOSE:
+        if token != PURPOSE or at < start:
             continue
-        before.update(table.find(sequence[start:at])[0])
-        start = at + 1
-        if not supported & before or not _asks_paper(sequence[max(0, at - PURPOSE_WORDS) : at]):
+        outside.update(find(sequence[start:at])[0])
+        start = at
+        if not supported & outside or not _asks_paper(sequence[max(0, at - PURPOSE_WORDS) : at]):
             continue
-        after = table.find(sequence[start : start + PURPOSE_WORDS])[0]
-        purposes.update(t for t in after if t in table.open and t in named)
-    # A matter the message also names outside a purpose is asked about.
-    return purposes - before
+        start = at + 1 + PURPOSE_WORDS
+        window = find(sequence[at + 1 : start])[0]
+        purposes.update(t for t in window if t in open_matters and t in named)
+    outside.update(find(sequence[start:])[0])
+    return purposes - outside
 
 
 def _asks_paper(words: tuple[str, ...]) -> bool:

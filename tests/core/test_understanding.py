@@ -141,6 +141,9 @@ def test_a_matter_no_entry_answers_named_as_a_papers_purpose_does_not_block(
         "cần giấy tờ gì để vay vốn ngân hàng",  # the purpose is what is asked about
         "mua đất để đầu tư thì giá bao nhiêu",  # no paper before "để"
         "tôi cần giấy xác nhận cư trú, còn vay vốn ngân hàng thì ở đâu",  # no "để" at all
+        # Named as the purpose, then asked about further on.
+        "tôi cần giấy xác nhận cư trú để vay vốn mua thêm hàng cho cửa hàng tạp hóa nhỏ ở quê, "
+        "vậy vay vốn ngân hàng ở đâu lãi thấp",
     ],
 )
 def test_a_purpose_that_is_the_question_still_blocks(matcher: Matcher, text: str) -> None:
